@@ -1,0 +1,129 @@
+/**
+ * The data model of the config plane: sources, the desired state, the operations an event
+ * carries, and what an agent reports. The JSON Schemas in schemas/ describe the same shapes;
+ * these types are what the code passes around.
+ * @module
+ */
+
+/** Which hosts run a source. Absent = every host. All given conditions must hold. */
+export interface HostSelector {
+  /** Host names (agent ids); glob patterns with `*` allowed. Any one must match. */
+  names?: string[];
+  /** Labels that must all be present on the agent with these values. */
+  labels?: Record<string, string>;
+}
+
+export interface RateLimit {
+  /** Lines per second (token bucket refill). */
+  lines_per_sec: number;
+  /** Optional bytes per second. */
+  bytes_per_sec?: number;
+  /** Bucket size; default = one second's worth. */
+  burst?: number;
+}
+
+export interface MultilineSpec {
+  /** A line matching this regex starts a new event; other lines join the previous one. */
+  start_pattern: string;
+  /** At most this many lines are joined (default 500). */
+  max_lines?: number;
+  /** An unfinished event is flushed after this many ms without a new line (default 1000). */
+  timeout_ms?: number;
+}
+
+export type ParserSpec =
+  | { type: "none" }
+  | { type: "json" }
+  | { type: "regex"; pattern: string };
+
+/** What to collect and where to send it. */
+export interface Source {
+  /** Unique id: lowercase letters, digits, `_`, `-`, `.`; also the index stream name. */
+  id: string;
+  /** Path globs (`*`, `**`, `?`, `{a,b}`). */
+  paths: string[];
+  /** Globs of files to leave out. */
+  exclude?: string[];
+  /** Kafka topic (falls back to defaults.topic). */
+  topic?: string;
+  rate?: RateLimit;
+  /** Where to start in a file seen for the first time (default "end"). */
+  start_at?: "beginning" | "end";
+  multiline?: MultilineSpec;
+  parser?: ParserSpec;
+  /** Extra fields added to every record of the source. */
+  fields?: Record<string, string>;
+  hosts?: HostSelector;
+  /** Default true; a disabled source is kept in the config but not run. */
+  enabled?: boolean;
+  /** Lines longer than this are split into marked parts (default 1 MiB). */
+  max_line_bytes?: number;
+}
+
+/** Values a source falls back to when it does not set them. */
+export interface Defaults {
+  topic?: string;
+  rate?: RateLimit;
+  start_at?: "beginning" | "end";
+  fields?: Record<string, string>;
+  max_line_bytes?: number;
+}
+
+/** The whole desired state: what `config:apply FILE` takes and what fold produces. */
+export interface DesiredState {
+  defaults?: Defaults;
+  /** Sorted by id in a folded state. */
+  sources: Source[];
+}
+
+export type Op =
+  | { op: "put_source"; source: Source }
+  | { op: "delete_source"; id: string }
+  | { op: "set_defaults"; defaults: Defaults }
+  | { op: "replace"; state: DesiredState };
+
+/** One appended, never edited, config change. Stored at `<prefix>/config/events/<seq:20>`. */
+export interface ConfigEvent {
+  seq: number;
+  /** Idempotency key: a retried append with the same id is "already applied". */
+  id: string;
+  /** ISO 8601 time of the append. */
+  at: string;
+  author: string;
+  /** Why the change was made. */
+  message: string;
+  /** The head seq the change was planned against. */
+  base: number;
+  ops: Op[];
+  /** Set on rollback events: the seq whose state this event restores. */
+  rollback_of?: number;
+  /** Set on imported events: what was imported (format and key or file). */
+  import_of?: string;
+}
+
+export type SourceState = "starting" | "running" | "waiting" | "stopped" | "error";
+
+export interface SourceStatus {
+  state: SourceState;
+  /** Files currently tailed. */
+  files: number;
+  /** Bytes written to the source's files but not yet acknowledged by Kafka. */
+  lag_bytes?: number;
+  last_error?: string;
+}
+
+/** What an agent writes under `<prefix>/agents/<agent id>` (leased, refreshed as heartbeat). */
+export interface AgentStatus {
+  agent_id: string;
+  host: string;
+  labels: Record<string, string>;
+  /** The config seq whose state the agent runs. */
+  seq: number;
+  /** A newer seq the agent refused (invalid), if any, with why. */
+  rejected?: { seq: number; error: string };
+  started_at: string;
+  heartbeat_at: string;
+  version: string;
+  sources: Record<string, SourceStatus>;
+  last_error?: string;
+}

@@ -1,0 +1,118 @@
+/**
+ * The one command-line parser of sluice (on `node:util` parseArgs, which Deno ships) plus the
+ * `--help` text and the top-level error handler every entry point uses.
+ * @module
+ */
+import { parseArgs } from "node:util";
+import { ExitCode, InvalidInputError, SluiceError } from "./errors.ts";
+
+export interface OptionSpec {
+  type: "string" | "boolean";
+  short?: string;
+  multiple?: boolean;
+  /** Shown in --help. */
+  description: string;
+  /** Placeholder in --help, e.g. "FILE". */
+  arg?: string;
+  default?: string | boolean | string[];
+}
+
+export interface CommandSpec {
+  /** How the command is invoked, e.g. "deno task config:apply". */
+  name: string;
+  /** One line on what it does. */
+  summary: string;
+  /** Usage line after the name, e.g. "FILE -m WHY [--dry-run]". */
+  usage?: string;
+  options: Record<string, OptionSpec>;
+  /** Free text after the options (exit codes, examples). */
+  epilog?: string;
+}
+
+export interface ParsedCommand {
+  values: Record<string, string | boolean | string[] | undefined>;
+  positionals: string[];
+}
+
+/** The --help text of a command. */
+export function helpText(spec: CommandSpec): string {
+  const lines = [`${spec.name}: ${spec.summary}`, "", `Usage: ${spec.name} ${spec.usage ?? "[options]"}`];
+  const entries = Object.entries({
+    ...spec.options,
+    help: { type: "boolean", short: "h", description: "Show this help and exit." } as OptionSpec,
+  });
+  lines.push("", "Options:");
+  const left = entries.map(([name, o]) =>
+    `${o.short ? `-${o.short}, ` : "    "}--${name}${o.type === "string" ? ` ${o.arg ?? "VALUE"}` : ""}`
+  );
+  const width = Math.max(...left.map((l) => l.length)) + 2;
+  entries.forEach(([, o], i) => {
+    const dflt = o.default !== undefined && o.default !== false ? ` (default: ${o.default})` : "";
+    lines.push(`  ${left[i].padEnd(width)}${o.description}${dflt}`);
+  });
+  if (spec.epilog) lines.push("", spec.epilog.trimEnd());
+  return lines.join("\n");
+}
+
+/**
+ * Parses `args` against `spec`. Prints help and exits 0 on `--help`; throws InvalidInputError
+ * (exit code 2) on an unknown or malformed option.
+ *
+ * @example
+ * ```ts
+ * import { parseCommand } from "./cli.ts";
+ * const { values, positionals } = parseCommand({
+ *   name: "demo",
+ *   summary: "example",
+ *   options: { limit: { type: "string", description: "How many" } },
+ * }, ["--limit", "5", "file.yaml"]);
+ * // values.limit === "5", positionals[0] === "file.yaml"
+ * ```
+ */
+export function parseCommand(spec: CommandSpec, args: string[]): ParsedCommand {
+  const options: Record<string, { type: "string" | "boolean"; short?: string; multiple?: boolean; default?: string | boolean | string[] }> = {
+    help: { type: "boolean", short: "h" },
+  };
+  for (const [name, o] of Object.entries(spec.options)) {
+    options[name] = { type: o.type, short: o.short, multiple: o.multiple, default: o.default };
+  }
+  let parsed;
+  try {
+    parsed = parseArgs({ args, options, allowPositionals: true, strict: true });
+  } catch (error) {
+    throw new InvalidInputError(`${(error as Error).message}\nRun '${spec.name} --help' for usage.`);
+  }
+  if (parsed.values.help) {
+    console.log(helpText(spec));
+    Deno.exit(ExitCode.Ok);
+  }
+  return { values: parsed.values as ParsedCommand["values"], positionals: parsed.positionals };
+}
+
+/** A string option parsed as a positive integer, or the default; InvalidInputError otherwise. */
+export function intOption(value: unknown, name: string, fallback: number): number {
+  if (value === undefined) return fallback;
+  const n = Number(value);
+  if (!Number.isInteger(n) || n < 0) {
+    throw new InvalidInputError(`--${name} must be a whole number ≥ 0, got '${value}'.`);
+  }
+  return n;
+}
+
+/**
+ * Runs a command's main function: a SluiceError ends the process with its exit code and its
+ * message on stderr (no stack trace); anything else is a bug and prints the stack (exit 1).
+ */
+export async function runMain(main: () => Promise<number | void>): Promise<never> {
+  try {
+    const code = await main();
+    Deno.exit(code ?? ExitCode.Ok);
+  } catch (error) {
+    if (error instanceof SluiceError) {
+      console.error(`error: ${error.message}`);
+      Deno.exit(error.exitCode);
+    }
+    console.error(error);
+    Deno.exit(ExitCode.Failure);
+  }
+}

@@ -1,0 +1,57 @@
+/**
+ * The record envelope: what the agent writes to Kafka for every line and what the transfer
+ * indexes. The contract between the two halves of the pipeline (DESIGN.md, "Agent").
+ * @module
+ */
+import { createHash } from "node:crypto";
+
+export interface Envelope {
+  /** When the agent read the line, ISO 8601 UTC. Routes the document to its date shard. */
+  "@timestamp": string;
+  /** Event id, derived from (host, file identity, offset): the search engine's `_id`. */
+  id: string;
+  host: string;
+  /** Source id from the config plane; the default index stream. */
+  source: string;
+  /** Path of the file when the line was read. */
+  path: string;
+  /** File identity (device, inode and fingerprint), stable across renames. */
+  file_id: string;
+  /** Byte offset of the line's first byte in the file. */
+  offset: number;
+  /** The line without its line ending (the joined lines for multiline). */
+  message: string;
+  /** Extra fields of the source. */
+  fields?: Record<string, string>;
+  /** Fields parsed from the line by the source's parser. */
+  parsed?: Record<string, unknown>;
+  /** Set when the line was longer than max_line_bytes: the part number, from 0. */
+  part?: number;
+  /** Set when the line was not valid UTF-8 (invalid bytes were replaced by U+FFFD). */
+  invalid_utf8?: true;
+}
+
+/**
+ * The event id of a line: the same line read twice (after a restart, a replay) gets the same id,
+ * so the search engine stores it once.
+ *
+ * @example
+ * ```ts
+ * import { eventId } from "./envelope.ts";
+ * eventId("web-1", "2049-1234-9f2c", 0) === eventId("web-1", "2049-1234-9f2c", 0); // true
+ * ```
+ */
+export function eventId(host: string, fileId: string, offset: number, part = 0): string {
+  const h = createHash("sha256").update(`${host}\u0000${fileId}\u0000${offset}\u0000${part}`);
+  return h.digest("base64url").slice(0, 27);
+}
+
+/** True when `value` has the fields every envelope must have, with the right types. */
+export function isEnvelope(value: unknown): value is Envelope {
+  if (typeof value !== "object" || value === null) return false;
+  const v = value as Record<string, unknown>;
+  return typeof v["@timestamp"] === "string" && !Number.isNaN(Date.parse(v["@timestamp"])) &&
+    typeof v.id === "string" && v.id.length > 0 && typeof v.host === "string" &&
+    typeof v.source === "string" && typeof v.path === "string" && typeof v.file_id === "string" &&
+    typeof v.offset === "number" && typeof v.message === "string";
+}

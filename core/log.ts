@@ -1,0 +1,69 @@
+/**
+ * The one logger of sluice (@logtape/logtape). Logs go to stderr so that a command's stdout stays
+ * data (tables, JSON); SLUICE_LOG_LEVEL (debug|info|warning|error) and SLUICE_LOG_FORMAT
+ * (text|json) choose how much and in which form.
+ * @module
+ */
+import {
+  configureSync,
+  getJsonLinesFormatter,
+  getLogger as getLogtapeLogger,
+  getStreamSink,
+  getTextFormatter,
+  type Logger,
+  type LogLevel,
+  parseLogLevel,
+} from "@logtape/logtape";
+
+export type { Logger };
+
+let configured = false;
+
+export interface LoggingOptions {
+  level?: LogLevel;
+  format?: "text" | "json";
+}
+
+/** Configures logging once per process; later calls are ignored. */
+export function setupLogging(options: LoggingOptions = {}): void {
+  if (configured) return;
+  configured = true;
+  const env = Deno.env.toObject();
+  const level = options.level ?? parseLevel(env.SLUICE_LOG_LEVEL) ?? "info";
+  const format = options.format ?? (env.SLUICE_LOG_FORMAT === "json" ? "json" : "text");
+  configureSync({
+    reset: true,
+    sinks: {
+      stderr: getStreamSink(Deno.stderr.writable, {
+        formatter: format === "json" ? getJsonLinesFormatter() : getTextFormatter(),
+      }),
+    },
+    loggers: [
+      { category: ["sluice"], lowestLevel: level, sinks: ["stderr"] },
+      { category: ["logtape", "meta"], lowestLevel: "warning", sinks: ["stderr"] },
+    ],
+  });
+}
+
+function parseLevel(value: string | undefined): LogLevel | undefined {
+  if (!value) return undefined;
+  try {
+    return parseLogLevel(value);
+  } catch {
+    return undefined;
+  }
+}
+
+/**
+ * A logger under the `sluice` category, e.g. `getLogger("agent", "tail")`.
+ *
+ * @example
+ * ```ts
+ * import { getLogger, setupLogging } from "./log.ts";
+ * setupLogging();
+ * getLogger("example").info("ready on {address}", { address: "127.0.0.1:9464" });
+ * ```
+ */
+export function getLogger(...category: string[]): Logger {
+  return getLogtapeLogger(["sluice", ...category]);
+}
