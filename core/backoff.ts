@@ -31,7 +31,10 @@ export function backoffDelay(
 ): number {
   const factor = options.factor ?? 2;
   const jitter = options.jitter ?? 1;
-  const ceiling = Math.min(options.maxMs, options.initialMs * Math.pow(factor, Math.max(0, attempt)));
+  const ceiling = Math.min(
+    options.maxMs,
+    options.initialMs * Math.pow(factor, Math.max(0, attempt)),
+  );
   return Math.round(ceiling * (1 - jitter * random()));
 }
 
@@ -75,7 +78,10 @@ export interface RetryOptions extends BackoffOptions {
  * // value === 3
  * ```
  */
-export async function retry<T>(fn: (attempt: number) => Promise<T>, options: RetryOptions): Promise<T> {
+export async function retry<T>(
+  fn: (attempt: number) => Promise<T>,
+  options: RetryOptions,
+): Promise<T> {
   for (let attempt = 0;; attempt++) {
     try {
       return await fn(attempt);

@@ -36,14 +36,20 @@ export interface ParsedCommand {
 
 /** The --help text of a command. */
 export function helpText(spec: CommandSpec): string {
-  const lines = [`${spec.name}: ${spec.summary}`, "", `Usage: ${spec.name} ${spec.usage ?? "[options]"}`];
+  const lines = [
+    `${spec.name}: ${spec.summary}`,
+    "",
+    `Usage: ${spec.name} ${spec.usage ?? "[options]"}`,
+  ];
   const entries = Object.entries({
     ...spec.options,
     help: { type: "boolean", short: "h", description: "Show this help and exit." } as OptionSpec,
   });
   lines.push("", "Options:");
   const left = entries.map(([name, o]) =>
-    `${o.short ? `-${o.short}, ` : "    "}--${name}${o.type === "string" ? ` ${o.arg ?? "VALUE"}` : ""}`
+    `${o.short ? `-${o.short}, ` : "    "}--${name}${
+      o.type === "string" ? ` ${o.arg ?? "VALUE"}` : ""
+    }`
   );
   const width = Math.max(...left.map((l) => l.length)) + 2;
   entries.forEach(([, o], i) => {
@@ -70,17 +76,32 @@ export function helpText(spec: CommandSpec): string {
  * ```
  */
 export function parseCommand(spec: CommandSpec, args: string[]): ParsedCommand {
-  const options: Record<string, { type: "string" | "boolean"; short?: string; multiple?: boolean; default?: string | boolean | string[] }> = {
+  const options: Record<
+    string,
+    {
+      type: "string" | "boolean";
+      short?: string;
+      multiple?: boolean;
+      default?: string | boolean | string[];
+    }
+  > = {
     help: { type: "boolean", short: "h" },
   };
   for (const [name, o] of Object.entries(spec.options)) {
-    options[name] = { type: o.type, short: o.short, multiple: o.multiple, default: o.default };
+    // node:util refuses keys that are present but undefined, so copy only what is set.
+    const option: (typeof options)[string] = { type: o.type };
+    if (o.short !== undefined) option.short = o.short;
+    if (o.multiple !== undefined) option.multiple = o.multiple;
+    if (o.default !== undefined) option.default = o.default;
+    options[name] = option;
   }
   let parsed;
   try {
     parsed = parseArgs({ args, options, allowPositionals: true, strict: true });
   } catch (error) {
-    throw new InvalidInputError(`${(error as Error).message}\nRun '${spec.name} --help' for usage.`);
+    throw new InvalidInputError(
+      `${(error as Error).message}\nRun '${spec.name} --help' for usage.`,
+    );
   }
   if (parsed.values.help) {
     console.log(helpText(spec));

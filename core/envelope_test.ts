@@ -1,0 +1,31 @@
+import { equal, notEqual } from "node:assert/strict";
+import { type Envelope, eventId, isEnvelope } from "./envelope.ts";
+
+Deno.test("eventId is stable for the same line and differs for any other part", () => {
+  const a = eventId("web-1", "64769-1234-ab12", 4096);
+  equal(a, eventId("web-1", "64769-1234-ab12", 4096));
+  equal(a.length, 27);
+  notEqual(a, eventId("web-2", "64769-1234-ab12", 4096));
+  notEqual(a, eventId("web-1", "64769-1235-ab12", 4096));
+  notEqual(a, eventId("web-1", "64769-1234-ab12", 4097));
+  notEqual(a, eventId("web-1", "64769-1234-ab12", 4096, 1));
+});
+
+Deno.test("isEnvelope accepts a full envelope and refuses incomplete ones", () => {
+  const e: Envelope = {
+    "@timestamp": "2026-11-21T00:00:00.000Z",
+    id: "x",
+    host: "h",
+    source: "s",
+    path: "/var/log/a.log",
+    file_id: "1-2-3",
+    offset: 0,
+    message: "hello",
+  };
+  equal(isEnvelope(e), true);
+  equal(isEnvelope({ ...e, "@timestamp": "not a date" }), false);
+  equal(isEnvelope({ ...e, offset: "0" }), false);
+  equal(isEnvelope({ ...e, id: "" }), false);
+  equal(isEnvelope(null), false);
+  equal(isEnvelope("{}"), false);
+});

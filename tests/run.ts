@@ -1,0 +1,176 @@
+/**
+ * The project's test command (`deno task test`): format, lint and type checks, unit tests, then
+ * integration tests against the real local stack, which it starts when it is not running and
+ * stops again afterwards. Its last line is `N passed, N failed`, the line CI reads.
+ * @module
+ */
+import { parseCommand, runMain } from "../core/cli.ts";
+
+const spec = {
+  name: "deno task test",
+  summary: "Run every check and test of sluice: fmt, lint, type check, unit, integration.",
+  usage: "[--unit | --integration] [--filter TEXT]",
+  options: {
+    unit: { type: "boolean", description: "Only the checks and the unit tests (no services)." },
+    integration: {
+      type: "boolean",
+      description: "Only the integration tests (starts the local stack when needed).",
+    },
+    filter: { type: "string", arg: "TEXT", description: "Only tests whose name contains TEXT." },
+    "keep-stack": {
+      type: "boolean",
+      description: "Leave a stack this run started running afterwards.",
+    },
+  },
+  epilog: [
+    "Integration tests run against etcd, Kafka and OpenSearch on their standard loopback ports,",
+    "or where SLUICE_ETCD_ENDPOINTS, SLUICE_KAFKA_BROKERS and SLUICE_SEARCH_URL point.",
+    "Exit code 0 when nothing failed, 1 otherwise.",
+  ].join("\n"),
+} as const;
+
+interface Tally {
+  passed: number;
+  failed: number;
+  failures: string[];
+}
+
+const root = new URL("..", import.meta.url).pathname;
+const deno = Deno.execPath();
+
+async function run(args: string[], quiet = false): Promise<{ code: number; output: string }> {
+  const child = new Deno.Command(deno, {
+    args,
+    cwd: root,
+    stdout: quiet ? "piped" : "inherit",
+    stderr: quiet ? "piped" : "inherit",
+    stdin: "null",
+  }).spawn();
+  const result = await child.output();
+  const decoder = new TextDecoder();
+  return {
+    code: result.code,
+    output: decoder.decode(result.stdout) + decoder.decode(result.stderr),
+  };
+}
+
+function section(title: string): void {
+  console.log(`\n=== ${title} ${"=".repeat(Math.max(0, 70 - title.length))}`);
+}
+
+/** One pass/fail step (fmt, lint, check) counted like a test. */
+async function check(tally: Tally, name: string, args: string[]): Promise<void> {
+  section(name);
+  const { code, output } = await run(args, true);
+  if (code === 0) {
+    tally.passed++;
+    console.log(`ok: ${name}`);
+  } else {
+    tally.failed++;
+    tally.failures.push(name);
+    console.log(output.trimEnd());
+    console.log(`FAILED: ${name}`);
+  }
+}
+
+/** Counts from a `deno test --junit-path` report: per test case, steps not counted twice. */
+export function countJunit(xml: string): { passed: number; failed: string[] } {
+  const failed: string[] = [];
+  let total = 0;
+  const caseRe = /<testcase\b([^>]*?)(\/>|>([\s\S]*?)<\/testcase>)/g;
+  for (const m of xml.matchAll(caseRe)) {
+    total++;
+    const body = m[3] ?? "";
+    if (/<failure\b|<error\b/.test(body)) {
+      const name = /\bname="([^"]*)"/.exec(m[1])?.[1] ?? "(unnamed)";
+      const cls = /\bclassname="([^"]*)"/.exec(m[1])?.[1] ?? "";
+      failed.push(`${cls} › ${unescapeXml(name)}`);
+    }
+  }
+  return { passed: total - failed.length, failed };
+}
+
+function unescapeXml(s: string): string {
+  return s.replaceAll("&quot;", '"').replaceAll("&apos;", "'").replaceAll("&lt;", "<")
+    .replaceAll("&gt;", ">").replaceAll("&amp;", "&");
+}
+
+async function tests(
+  tally: Tally,
+  name: string,
+  args: string[],
+  filter: string | undefined,
+): Promise<void> {
+  section(name);
+  const report = await Deno.makeTempFile({ prefix: "sluice-junit-", suffix: ".xml" });
+  const extra = filter ? ["--filter", filter] : [];
+  const { code } = await run(["test", "-A", "--junit-path", report, ...extra, ...args]);
+  const xml = await Deno.readTextFile(report).catch(() => "");
+  await Deno.remove(report).catch(() => {});
+  const counts = countJunit(xml);
+  tally.passed += counts.passed;
+  tally.failed += counts.failed.length;
+  tally.failures.push(...counts.failed);
+  if (code !== 0 && counts.failed.length === 0) {
+    // The runner itself failed (a module that does not load, a type error): count it.
+    tally.failed++;
+    tally.failures.push(`${name}: deno test exited ${code} without a failing test case`);
+  }
+}
+
+interface StackState {
+  running: boolean;
+}
+
+async function stackRunning(): Promise<StackState> {
+  const { code } = await run(["task", "-q", "stack:status"], true);
+  return { running: code === 0 };
+}
+
+async function main(): Promise<number> {
+  const { values } = parseCommand(spec, Deno.args);
+  const all = !values.unit && !values.integration;
+  const filter = values.filter as string | undefined;
+  const tally: Tally = { passed: 0, failed: 0, failures: [] };
+  const started = Date.now();
+
+  if (all || values.unit) {
+    await check(tally, "deno fmt --check", ["fmt", "--check"]);
+    await check(tally, "deno lint", ["lint"]);
+    await check(tally, "deno check", ["check", "."]);
+    await tests(tally, "unit tests", ["--ignore=tests/integration/"], filter);
+  }
+
+  if (all || values.integration) {
+    section("local stack");
+    const before = await stackRunning();
+    let startedStack = false;
+    if (!before.running) {
+      console.log("stack not (fully) running: starting it with `deno task stack:up`");
+      const up = await run(["task", "stack:up"]);
+      if (up.code !== 0) {
+        tally.failed++;
+        tally.failures.push("stack:up failed: integration tests not run");
+      } else {
+        startedStack = true;
+      }
+    } else {
+      console.log("stack already running: using it and leaving it running");
+    }
+    if (before.running || startedStack) {
+      await tests(tally, "integration tests", ["tests/integration/"], filter);
+    }
+    if (startedStack && !values["keep-stack"]) {
+      section("local stack");
+      await run(["task", "stack:down"]);
+    }
+  }
+
+  section("summary");
+  for (const f of tally.failures) console.log(`FAILED: ${f}`);
+  console.log(`took ${((Date.now() - started) / 1000).toFixed(0)} s`);
+  console.log(`${tally.passed} passed, ${tally.failed} failed`);
+  return tally.failed === 0 ? 0 : 1;
+}
+
+if (import.meta.main) await runMain(main);

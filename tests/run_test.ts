@@ -1,0 +1,20 @@
+import { deepStrictEqual as assertEquals } from "node:assert/strict";
+import { countJunit } from "./run.ts";
+
+Deno.test("countJunit counts passing and failing test cases from deno's report", () => {
+  const xml = `<?xml version="1.0" encoding="UTF-8"?>
+<testsuites name="deno test" tests="3" failures="1" errors="0" time="0.1">
+  <testsuite name="./a_test.ts" tests="3" disabled="0" errors="0" failures="1">
+    <testcase name="ok one" classname="./a_test.ts" time="0.0"></testcase>
+    <testcase name="ok two" classname="./a_test.ts" time="0.0"/>
+    <testcase name="fails &quot;here&quot;" classname="./a_test.ts" time="0.0">
+      <failure message="boom">stack</failure>
+    </testcase>
+  </testsuite>
+</testsuites>`;
+  assertEquals(countJunit(xml), { passed: 2, failed: ['./a_test.ts › fails "here"'] });
+});
+
+Deno.test("countJunit of an empty report is zero", () => {
+  assertEquals(countJunit(""), { passed: 0, failed: [] });
+});
