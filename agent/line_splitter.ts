@@ -1,0 +1,215 @@
+/**
+ * Bytes → lines, with no I/O: lines end at `\n` (a trailing `\r` is dropped), a partial last line
+ * is held until its newline or an explicit `flush()`, a line longer than `maxLineBytes` is cut into
+ * numbered parts (never held back), and bytes that are not UTF-8 become U+FFFD and are flagged.
+ * @module
+ */
+
+/** One line (or one part of a long line) with where it lies in the file. */
+export interface Line {
+  /** File offset of the line's first byte (the same for every part of a split line). */
+  offset: number;
+  /** File offset just past this piece, its newline included. */
+  end: number;
+  /**
+   * Where a restart must read from so that this piece is not lost: `end` for a finished line, the
+   * line's start for a part that is not the last (re-reading yields the same parts and event ids).
+   */
+  resume: number;
+  /** The text, without its line ending. */
+  text: string;
+  /** Set on lines longer than `maxLineBytes`: the part number, from 0. */
+  part?: number;
+  /** Set when some bytes were not valid UTF-8 and were replaced by U+FFFD. */
+  invalidUtf8?: true;
+}
+
+export interface LineSplitterOptions {
+  /** Longest line kept whole, in bytes (default 1 MiB). */
+  maxLineBytes?: number;
+  /** File offset of the first byte that will be pushed (default 0). */
+  startOffset?: number;
+}
+
+export const DEFAULT_MAX_LINE_BYTES = 1024 * 1024;
+
+const NEWLINE = 0x0a;
+const CR = 0x0d;
+const lenient = new TextDecoder("utf-8", { fatal: false, ignoreBOM: true });
+const strict = new TextDecoder("utf-8", { fatal: true, ignoreBOM: true });
+
+/**
+ * Decodes UTF-8 and tells whether the input was valid. The strict decoder only runs when the
+ * lenient one produced U+FFFD, so valid text costs one decode.
+ *
+ * @example
+ * ```ts
+ * import { decodeUtf8 } from "./line_splitter.ts";
+ * decodeUtf8(new Uint8Array([0x61, 0xff])); // { text: "a\uFFFD", invalid: true }
+ * ```
+ */
+export function decodeUtf8(bytes: Uint8Array): { text: string; invalid: boolean } {
+  const text = lenient.decode(bytes);
+  if (!text.includes("\uFFFD")) return { text, invalid: false };
+  try {
+    strict.decode(bytes);
+    return { text, invalid: false };
+  } catch {
+    return { text, invalid: true };
+  }
+}
+
+/**
+ * A file is treated as binary when its first bytes contain a NUL byte: text logs never do, while
+ * almost every binary format (images, archives, databases, executables) does in its header.
+ *
+ * @example
+ * ```ts
+ * import { looksBinary } from "./line_splitter.ts";
+ * looksBinary(new Uint8Array([0x7f, 0x45, 0x4c, 0x46, 0x02, 0x00])); // true
+ * ```
+ */
+export function looksBinary(head: Uint8Array): boolean {
+  return head.includes(0);
+}
+
+/**
+ * How many bytes of `bytes` (≤ `length`) can be cut off without splitting a UTF-8 sequence: the
+ * cut moves back over at most 3 bytes to the start of an unfinished sequence.
+ */
+export function utf8SafeCut(bytes: Uint8Array, length: number): number {
+  for (let back = 1; back <= 3 && back < length; back++) {
+    const b = bytes[length - back];
+    if ((b & 0xc0) !== 0x80) {
+      // b starts a sequence (or is ASCII): does the sequence fit in the `back` bytes we keep?
+      const need = b >= 0xf0 ? 4 : b >= 0xe0 ? 3 : b >= 0xc0 ? 2 : 1;
+      return need > back ? length - back : length;
+    }
+  }
+  return length;
+}
+
+/**
+ * Splits a byte stream into lines. Push chunks as they are read; each call returns the lines it
+ * finished. Memory is bounded by `maxLineBytes`.
+ *
+ * @example
+ * ```ts
+ * import { LineSplitter } from "./line_splitter.ts";
+ * const s = new LineSplitter();
+ * const enc = new TextEncoder();
+ * s.push(enc.encode("one\r\ntw")); // [{ offset: 0, end: 5, resume: 5, text: "one" }]
+ * s.push(enc.encode("o\n"));       // [{ offset: 5, end: 9, resume: 9, text: "two" }]
+ * ```
+ */
+export class LineSplitter {
+  readonly maxLineBytes: number;
+  #pending: Uint8Array;
+  #pendingLen = 0;
+  /** File offset of the first byte of the line being assembled. */
+  #lineStart: number;
+  /** Bytes of the current line already emitted as parts. */
+  #emitted = 0;
+  #part = 0;
+
+  constructor(options: LineSplitterOptions = {}) {
+    this.maxLineBytes = Math.max(4, options.maxLineBytes ?? DEFAULT_MAX_LINE_BYTES);
+    this.#lineStart = options.startOffset ?? 0;
+    this.#pending = new Uint8Array(Math.min(this.maxLineBytes, 64 * 1024));
+  }
+
+  /** Bytes of an unfinished line held back. */
+  get pendingBytes(): number {
+    return this.#pendingLen;
+  }
+
+  /** File offset just past the last byte pushed. */
+  get position(): number {
+    return this.#lineStart + this.#emitted + this.#pendingLen;
+  }
+
+  /** Forgets any held bytes and continues at `offset` (after a truncation or a seek). */
+  reset(offset: number): void {
+    this.#pendingLen = 0;
+    this.#emitted = 0;
+    this.#part = 0;
+    this.#lineStart = offset;
+  }
+
+  /** Adds bytes that follow the previous ones in the file; returns the lines they finished. */
+  push(chunk: Uint8Array): Line[] {
+    const out: Line[] = [];
+    let start = 0;
+    while (start <= chunk.length) {
+      const nl = chunk.indexOf(NEWLINE, start);
+      const segEnd = nl === -1 ? chunk.length : nl;
+      let s = start;
+      // A line that already has more than max bytes is cut now, so a huge line never stalls.
+      while (this.#pendingLen + (segEnd - s) > this.maxLineBytes) {
+        const take = this.maxLineBytes - this.#pendingLen;
+        this.#append(chunk.subarray(s, s + take));
+        s += take;
+        out.push(this.#emitPart());
+      }
+      this.#append(chunk.subarray(s, segEnd));
+      if (nl === -1) break;
+      out.push(this.#finishLine(1));
+      start = nl + 1;
+    }
+    return out;
+  }
+
+  /**
+   * Emits the held partial line as finished (after the flush timeout, or when a rotated file
+   * ends). Bytes pushed later start a new line.
+   */
+  flush(): Line[] {
+    if (this.#pendingLen === 0) return [];
+    return [this.#finishLine(0)];
+  }
+
+  #append(bytes: Uint8Array): void {
+    if (bytes.length === 0) return;
+    const need = this.#pendingLen + bytes.length;
+    if (need > this.#pending.length) {
+      const grown = new Uint8Array(
+        Math.min(this.maxLineBytes, Math.max(need, this.#pending.length * 2)),
+      );
+      grown.set(this.#pending.subarray(0, this.#pendingLen));
+      this.#pending = grown;
+    }
+    this.#pending.set(bytes, this.#pendingLen);
+    this.#pendingLen = need;
+  }
+
+  /** Emits the first ≤ max bytes of the held line as a part, keeping a split UTF-8 char whole. */
+  #emitPart(): Line {
+    const cut = utf8SafeCut(this.#pending, this.#pendingLen);
+    const { text, invalid } = decodeUtf8(this.#pending.subarray(0, cut));
+    this.#emitted += cut;
+    const line: Line = {
+      offset: this.#lineStart,
+      end: this.#lineStart + this.#emitted,
+      resume: this.#lineStart,
+      text,
+      part: this.#part++,
+    };
+    if (invalid) line.invalidUtf8 = true;
+    this.#pending.copyWithin(0, cut, this.#pendingLen);
+    this.#pendingLen -= cut;
+    return line;
+  }
+
+  /** Emits the held bytes as the end of the line; `newline` is 1 when a `\n` follows them. */
+  #finishLine(newline: 0 | 1): Line {
+    let len = this.#pendingLen;
+    if (newline === 1 && len > 0 && this.#pending[len - 1] === CR) len--;
+    const { text, invalid } = decodeUtf8(this.#pending.subarray(0, len));
+    const end = this.#lineStart + this.#emitted + this.#pendingLen + newline;
+    const line: Line = { offset: this.#lineStart, end, resume: end, text };
+    if (this.#part > 0) line.part = this.#part;
+    if (invalid) line.invalidUtf8 = true;
+    this.reset(end);
+    return line;
+  }
+}
