@@ -1,0 +1,84 @@
+/**
+ * The index template installed at start-up for `<prefix>-*`: the envelope's fields get fixed
+ * types (message as full text, `@timestamp` as a date, host/source/path/file id as keywords, the
+ * byte offset as a long) so that every date shard is searchable the same way. Pure.
+ * @module
+ */
+
+/** A composable index template body, as `PUT _index_template/<name>` takes it on both engines. */
+export interface IndexTemplate {
+  index_patterns: string[];
+  priority: number;
+  template: {
+    settings: Record<string, unknown>;
+    mappings: Record<string, unknown>;
+  };
+  _meta: Record<string, unknown>;
+}
+
+export interface TemplateOptions {
+  /** Index prefix; the template matches `<prefix>-*`. */
+  prefix: string;
+  /** Primary shards per date shard (default 1: one day of one stream is rarely big). */
+  shards?: number;
+  /** Replicas (default 1; set 0 on a single node to keep the cluster green). */
+  replicas?: number;
+  /** Refresh interval, e.g. "1s" (default) or "30s" for heavier indexing. */
+  refreshInterval?: string;
+}
+
+/** The template's name for a prefix. */
+export function templateName(prefix: string): string {
+  return `${prefix}-logs`;
+}
+
+/**
+ * The index template for a prefix.
+ *
+ * @example
+ * ```ts
+ * import { indexTemplate } from "./index_template.ts";
+ * indexTemplate({ prefix: "sluice" }).index_patterns; // ["sluice-*"]
+ * ```
+ */
+export function indexTemplate(options: TemplateOptions): IndexTemplate {
+  return {
+    index_patterns: [`${options.prefix}-*`],
+    // Above the 100 of built-in templates such as ES's `logs-*-*` so ours wins for our indices.
+    priority: 200,
+    template: {
+      settings: {
+        number_of_shards: options.shards ?? 1,
+        number_of_replicas: options.replicas ?? 1,
+        refresh_interval: options.refreshInterval ?? "1s",
+      },
+      mappings: {
+        dynamic_templates: [
+          // Extra fields of a source are labels (env, team, …): keywords, not analysed text.
+          {
+            fields_as_keywords: {
+              path_match: "fields.*",
+              mapping: { type: "keyword", ignore_above: 1024 },
+            },
+          },
+        ],
+        properties: {
+          "@timestamp": { type: "date" },
+          id: { type: "keyword" },
+          host: { type: "keyword" },
+          source: { type: "keyword" },
+          path: { type: "keyword" },
+          file_id: { type: "keyword" },
+          offset: { type: "long" },
+          part: { type: "integer" },
+          invalid_utf8: { type: "boolean" },
+          message: { type: "text" },
+          fields: { type: "object" },
+          // Parsed fields vary per source; their types are learned from the first document.
+          parsed: { type: "object", dynamic: true },
+        },
+      },
+    },
+    _meta: { managed_by: "sluice transfer" },
+  };
+}
