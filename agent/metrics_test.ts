@@ -1,0 +1,35 @@
+import { deepStrictEqual as assertEquals, ok as assert } from "node:assert/strict";
+import { AgentMetrics, parseAddress, serveMetrics } from "./metrics.ts";
+
+Deno.test("parseAddress handles host:port, IPv6 and empty host", () => {
+  assertEquals(parseAddress("127.0.0.1:9464"), { hostname: "127.0.0.1", port: 9464 });
+  assertEquals(parseAddress("[::1]:80"), { hostname: "::1", port: 80 });
+  assertEquals(parseAddress(":9"), { hostname: "0.0.0.0", port: 9 });
+});
+
+Deno.test("serves /metrics in Prometheus text and /healthz as JSON", async () => {
+  const metrics = new AgentMetrics();
+  metrics.linesRead.inc({ source: "nginx" }, 3);
+  metrics.lagBytes.set({ source: "nginx", path: "/var/log/a.log" }, 42);
+  let healthy = false;
+  const server = serveMetrics({
+    address: "127.0.0.1:0",
+    metrics,
+    health: () => ({ ok: healthy, detail: { seq: 7 } }),
+  });
+  try {
+    const text = await (await fetch(`http://127.0.0.1:${server.port}/metrics`)).text();
+    assert(text.includes('sluice_agent_lines_read_total{source="nginx"} 3'), text);
+    assert(text.includes('sluice_agent_lag_bytes{source="nginx",path="/var/log/a.log"} 42'));
+    let res = await fetch(`http://127.0.0.1:${server.port}/healthz`);
+    assertEquals([res.status, await res.json()], [503, { ok: false, seq: 7 }]);
+    healthy = true;
+    res = await fetch(`http://127.0.0.1:${server.port}/healthz`);
+    assertEquals(res.status, 200);
+    await res.body?.cancel();
+    metrics.forgetFile("nginx", "/var/log/a.log");
+    assert(!(await metrics.text()).includes("/var/log/a.log"));
+  } finally {
+    await server.close();
+  }
+});
