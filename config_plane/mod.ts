@@ -1,0 +1,53 @@
+/**
+ * The config plane of sluice: versioned config events in etcd (append with compare-and-swap,
+ * fold, plan, rollback, history, watch), the agents registry, and logagent import.
+ * @module
+ */
+export type * from "./types.ts";
+export { EMPTY_STATE, foldEvents, foldOps, normalizeState } from "./fold.ts";
+export {
+  canonicalJson,
+  DEFAULT_MAX_LINE_BYTES,
+  matchesHost,
+  resolveSource,
+  sourcesForHost,
+  specHash,
+} from "./source.ts";
+export {
+  diffFields,
+  type FieldChange,
+  formatPlan,
+  opsForPlan,
+  type Plan,
+  planChanges,
+  type SourceChange,
+} from "./plan.ts";
+export {
+  hostFromLogagentKey,
+  importLogagent,
+  type ImportOptions,
+  LOGAGENT_FORMATS,
+  type LogagentFormat,
+} from "./import_logagent.ts";
+export { type AgentConvergence, type FleetStatus, fleetStatus } from "./fleet.ts";
+export { isCompactionError } from "./compaction.ts";
+export {
+  type AppendInput,
+  type AppendResult,
+  ConfigPlane,
+  type ConfigPlaneOptions,
+  ETCD_MAX_REQUEST_BYTES,
+  openConfigPlane,
+  type RollbackResult,
+} from "./plane.ts";
+export type { WatchPosition, WatchStateOptions } from "./watch.ts";
+export type { AgentRegistration } from "./agents.ts";
+export {
+  formatIssues,
+  validateAgentStatus,
+  validateEvent,
+  validateSource,
+  validateState,
+  type ValidationIssue,
+  type ValidationResult,
+} from "../schemas/validate.ts";
