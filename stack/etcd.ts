@@ -1,0 +1,74 @@
+/**
+ * etcd for the local stack: Debian's etcd-server binary (installed with apt-get when missing),
+ * one member on 127.0.0.1:2379 (peer 2380), data in `.stack/etcd/data`. It answers when its
+ * `/health` endpoint says so.
+ * @module
+ */
+import type { Endpoints } from "../core/endpoints.ts";
+import { isListening } from "./ports.ts";
+import { ensureEtcdBinary } from "./prerequisites.ts";
+import {
+  parseAddress,
+  type ProbeResult,
+  type ServiceAddress,
+  type ServiceDefinition,
+  type ServicePaths,
+} from "./service.ts";
+
+export const ETCD_CLIENT_PORT = 2379;
+export const ETCD_PEER_PORT = 2380;
+
+/** The etcd command line of the local member (pure, for tests). */
+export function etcdArgs(dataDir: string): string[] {
+  const client = `http://127.0.0.1:${ETCD_CLIENT_PORT}`;
+  const peer = `http://127.0.0.1:${ETCD_PEER_PORT}`;
+  return [
+    "--name",
+    "sluice",
+    "--data-dir",
+    dataDir,
+    "--listen-client-urls",
+    client,
+    "--advertise-client-urls",
+    client,
+    "--listen-peer-urls",
+    peer,
+    "--initial-advertise-peer-urls",
+    peer,
+    "--initial-cluster",
+    `sluice=${peer}`,
+  ];
+}
+
+/** Asks etcd's HTTP gateway for its health and version. */
+export async function probeEtcd(address: ServiceAddress): Promise<ProbeResult> {
+  // parseAddress keeps the brackets of an IPv6 host, so this is a valid URL either way.
+  const base = `http://${address.host}:${address.port}`;
+  // fetch's own error for a closed port is a bare "fetch failed".
+  if (!await isListening(address.host.replace(/^\[|\]$/g, ""), address.port)) {
+    throw new Error(`nothing listens on ${address.display}`);
+  }
+  const health = await fetch(`${base}/health`, { signal: AbortSignal.timeout(2000) });
+  const body = await health.json() as { health?: string; reason?: string };
+  if (body.health !== "true") {
+    throw new Error(`etcd at ${base} is not healthy${body.reason ? `: ${body.reason}` : ""}`);
+  }
+  const version = await fetch(`${base}/version`, { signal: AbortSignal.timeout(2000) });
+  const info = await version.json() as { etcdserver?: string };
+  return { version: info.etcdserver ?? "unknown" };
+}
+
+export const etcdService: ServiceDefinition = {
+  name: "etcd",
+  defaultPort: ETCD_CLIENT_PORT,
+  ports: [ETCD_CLIENT_PORT, ETCD_PEER_PORT],
+  address: (endpoints: Endpoints) => parseAddress(endpoints.etcd[0], ETCD_CLIENT_PORT),
+  async prepare(paths: ServicePaths, progress) {
+    await ensureEtcdBinary(progress);
+    await Deno.mkdir(`${paths.dir}/data`, { recursive: true });
+  },
+  command: (paths: ServicePaths) => Promise.resolve(["etcd", ...etcdArgs(`${paths.dir}/data`)]),
+  probe: probeEtcd,
+  startTimeoutMs: 30_000,
+  stopGraceMs: 10_000,
+};

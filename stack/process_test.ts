@@ -1,0 +1,104 @@
+import { deepStrictEqual as assertEquals, ok as assert } from "node:assert/strict";
+import { sleep } from "../core/backoff.ts";
+import {
+  commandLine,
+  isAlive,
+  lastLines,
+  launchDetached,
+  ownedPid,
+  parsePid,
+  tailFile,
+  terminate,
+  waitUntil,
+} from "./process.ts";
+
+async function which(program: string): Promise<string> {
+  const out = await new Deno.Command("sh", { args: ["-c", `command -v ${program}`] }).output();
+  return new TextDecoder().decode(out.stdout).trim();
+}
+
+Deno.test("parsePid accepts a positive integer only", () => {
+  assertEquals(parsePid("1234\n"), 1234);
+  assertEquals(parsePid(""), undefined);
+  assertEquals(parsePid("0"), undefined);
+  assertEquals(parsePid("12ab"), undefined);
+});
+
+Deno.test("lastLines ignores the trailing newline", () => {
+  assertEquals(lastLines("a\nb\nc\n", 2), ["b", "c"]);
+  assertEquals(lastLines("a\nb", 5), ["a", "b"]);
+  assertEquals(lastLines("", 3), []);
+});
+
+Deno.test("waitUntil returns the first value, or fails with the last error after the timeout", async () => {
+  let calls = 0;
+  assertEquals(
+    await waitUntil(() => Promise.resolve(++calls >= 3 ? "ok" : undefined), {
+      timeoutMs: 5000,
+      intervalMs: 1,
+    }),
+    "ok",
+  );
+  let message = "";
+  try {
+    await waitUntil(() => Promise.reject(new Error("refused")), { timeoutMs: 50, intervalMs: 10 });
+  } catch (error) {
+    message = (error as Error).message;
+  }
+  assert(message.includes("last error: refused"), message);
+});
+
+Deno.test("a detached process is found by its pid file, survives, and is terminated", async () => {
+  const dir = await Deno.makeTempDir({ prefix: "sluice-process-test-" });
+  try {
+    const pidFile = `${dir}/sleeper.pid`;
+    const logFile = `${dir}/sleeper.log`;
+    // Run `sleep` through a link in the temp dir so the marker (the dir) is on its command line,
+    // as a service's data dir is on its own.
+    await Deno.symlink(await which("sleep"), `${dir}/sleep`);
+    const pid = await launchDetached({
+      command: ["sh", "-c", `echo started; exec ${dir}/sleep 60`],
+      cwd: dir,
+      logFile,
+      pidFile,
+    });
+    assert(await isAlive(pid));
+    await waitUntil(async () => (await commandLine(pid)).includes("sleep 60") || undefined, {
+      timeoutMs: 5000,
+      intervalMs: 20,
+    });
+    assertEquals(await ownedPid(pidFile, dir), pid);
+    assertEquals(await ownedPid(pidFile, "/some/other/marker"), undefined, "a stranger's pid");
+    await Deno.writeTextFile(pidFile, String(pid));
+    assertEquals(await terminate(pid, 5000), "exited");
+    assertEquals(await isAlive(pid), false);
+    assertEquals(await ownedPid(pidFile, dir), undefined);
+    assertEquals(await tailFile(logFile, 5), ["started"]);
+  } finally {
+    await Deno.remove(dir, { recursive: true });
+  }
+});
+
+Deno.test("terminate kills a process that ignores SIGTERM after the grace period", async () => {
+  const dir = await Deno.makeTempDir({ prefix: "sluice-process-test-" });
+  try {
+    const pid = await launchDetached({
+      command: ["sh", "-c", "trap '' TERM; while :; do sleep 0.1; done"],
+      cwd: dir,
+      logFile: `${dir}/stubborn.log`,
+      pidFile: `${dir}/stubborn.pid`,
+    });
+    // Until the shell has set its trap, SIGTERM would still end it.
+    await waitUntil(async () => (await commandLine(pid)).includes("trap") || undefined, {
+      timeoutMs: 5000,
+      intervalMs: 20,
+    });
+    await sleep(100);
+    const started = Date.now();
+    assertEquals(await terminate(pid, 500), "killed");
+    assert(Date.now() - started >= 500);
+    assertEquals(await isAlive(pid), false);
+  } finally {
+    await Deno.remove(dir, { recursive: true });
+  }
+});
