@@ -71,6 +71,11 @@ export function isUnreachableError(error: unknown): boolean {
     .test(text);
 }
 
+/** The gist of a gRPC error: its first line, without grpc-js's resolver notes. */
+function briefly(error: Error): string {
+  return error.message.split("\n")[0].split(". Resolution note")[0].replace(/[.\s]+$/, "");
+}
+
 /**
  * Runs one etcd call; an unreachable etcd becomes UnreachableError naming the endpoints.
  *
@@ -93,7 +98,7 @@ export async function etcdCall<T>(
     if (isUnreachableError(error)) {
       throw new UnreachableError(
         `cannot ${what}: etcd at ${endpoints.join(", ")} is unreachable (${
-          (error as Error).message.split("\n")[0]
+          briefly(error as Error)
         }). ` +
           "Start it with 'deno task stack:up', or point SLUICE_ETCD_ENDPOINTS / --endpoints at a running etcd.",
         { cause: error },

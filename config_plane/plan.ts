@@ -83,39 +83,25 @@ export function planChanges(from: DesiredState, to: DesiredState): Plan {
 }
 
 /**
- * The ops of one event that turn the state `from` was planned on into `to`: one op per source
+ * The ops of one event that turn the state the plan started from into `to`: one op per source
  * added, changed or removed (readable in the history), `set_defaults` when the defaults change.
  *
  * @example
  * ```ts
  * import { opsForPlan, planChanges } from "./plan.ts";
- * opsForPlan(planChanges({ sources: [] }, { defaults: { topic: "logs" }, sources: [] }));
+ * const to = { defaults: { topic: "logs" }, sources: [] };
+ * opsForPlan(planChanges({ sources: [] }, to), to);
  * // [{ op: "set_defaults", defaults: { topic: "logs" } }]
  * ```
  */
-export function opsForPlan(plan: Plan, to?: DesiredState): Op[] {
+export function opsForPlan(plan: Plan, to: DesiredState): Op[] {
   const ops: Op[] = [];
-  if (plan.defaults.length > 0) {
-    const defaults = to?.defaults ?? defaultsAfter(plan);
-    ops.push({ op: "set_defaults", defaults });
-  }
+  // set_defaults replaces the defaults whole, so it carries the target's, not just the changes.
+  if (plan.defaults.length > 0) ops.push({ op: "set_defaults", defaults: to.defaults ?? {} });
   for (const s of plan.removed) ops.push({ op: "delete_source", id: s.id });
   for (const s of plan.added) ops.push({ op: "put_source", source: s });
   for (const c of plan.changed) ops.push({ op: "put_source", source: c.to });
   return ops;
-}
-
-/** Rebuilds the new defaults from field changes when the target state is not at hand. */
-function defaultsAfter(plan: Plan): Record<string, unknown> {
-  const out: Record<string, unknown> = {};
-  for (const c of plan.defaults) {
-    if (c.to === undefined) continue;
-    const parts = c.path.split(".");
-    let node = out;
-    for (const p of parts.slice(0, -1)) node = (node[p] ??= {}) as Record<string, unknown>;
-    node[parts[parts.length - 1]] = c.to;
-  }
-  return out;
 }
 
 function show(value: unknown): string {
