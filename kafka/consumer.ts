@@ -1,0 +1,279 @@
+/**
+ * The small Kafka consumer interface the transfer uses — a consumer group with explicit commits,
+ * pause/resume per partition and seek — implemented with kafkajs through `createKafka`, so the
+ * client could be swapped (e.g. for @platformatic/kafka) without touching transfer/. Also the few
+ * admin reads the transfer needs (partition ends, offsets for a time, a group's commits).
+ * @module
+ */
+import type { Consumer, EachBatchPayload } from "kafkajs";
+import { createKafka, type KafkaConnectionOptions } from "./connection.ts";
+
+export interface TopicPartition {
+  topic: string;
+  partition: number;
+}
+
+/** An offset of a partition, as a decimal string (Kafka offsets are 64-bit). */
+export interface TopicPartitionOffset extends TopicPartition {
+  offset: string;
+}
+
+/** One record as read. */
+export interface ConsumedRecord extends TopicPartitionOffset {
+  key: Uint8Array | null;
+  value: Uint8Array | null;
+  /** Record timestamp, ms since the epoch. */
+  timestamp: number;
+}
+
+/** Consecutive records of one partition, handed over together. */
+export interface RecordBatch extends TopicPartition {
+  records: ConsumedRecord[];
+  /** Offset the next produced record of the partition will get (for lag). */
+  highWatermark: string;
+}
+
+export interface ConsumerHandlers {
+  /**
+   * Called for each batch, one at a time. Return quickly: the consumer does not fetch while it
+   * runs. Offsets are never committed implicitly; call `commit`.
+   */
+  onBatch(batch: RecordBatch): Promise<void> | void;
+  /** Called after each (re)join of the group with this member's partitions. */
+  onAssignment?(assigned: TopicPartition[]): void;
+}
+
+export interface GroupConsumerOptions extends Omit<KafkaConnectionOptions, "clientId"> {
+  clientId?: string;
+  groupId: string;
+  /** Topics to read; or `topicPattern`. */
+  topics?: string[];
+  /** Topics whose name matches (resolved when the consumer starts). */
+  topicPattern?: RegExp;
+  /** Where a group without committed offsets starts: the earliest record (default) or the end. */
+  fromBeginning?: boolean;
+  /** Session timeout in ms (default 30 s). */
+  sessionTimeoutMs?: number;
+  /** Upper bound of one fetch per partition, bytes (default 2 MiB). */
+  maxBytesPerPartition?: number;
+  /** Upper bound of one fetch, bytes (default 16 MiB). */
+  maxBytes?: number;
+  /** Longest wait of a fetch for new data, ms (default 500: keeps linger latency low). */
+  maxWaitMs?: number;
+}
+
+/** A member of a consumer group, reading with explicit commits. */
+export interface GroupConsumer {
+  readonly groupId: string;
+  /** Connects, joins the group and starts fetching. Resolves once consuming has started. */
+  start(handlers: ConsumerHandlers): Promise<void>;
+  /** Commits `offset` = next offset to read, per partition. */
+  commit(offsets: readonly TopicPartitionOffset[]): Promise<void>;
+  /** Stops fetching these partitions until `resume` (the member stays in the group). */
+  pause(partitions: readonly TopicPartition[]): void;
+  resume(partitions: readonly TopicPartition[]): void;
+  /** Reads a partition from `offset` on (after `start`). */
+  seek(position: TopicPartitionOffset): void;
+  /** Partitions currently assigned to this member. */
+  assignment(): TopicPartition[];
+  /** Stops fetching, waits for the running `onBatch`, leaves the group and disconnects. */
+  close(): Promise<void>;
+}
+
+/**
+ * A consumer-group member on kafkajs with `autoCommit: false`.
+ *
+ * @example
+ * ```ts ignore
+ * import { createGroupConsumer } from "./consumer.ts";
+ * const consumer = createGroupConsumer({ brokers: ["127.0.0.1:9092"], groupId: "g", topics: ["logs"] });
+ * await consumer.start({
+ *   onBatch: async (batch) => {
+ *     const last = batch.records.at(-1)!;
+ *     await consumer.commit([{ ...batch, offset: String(BigInt(last.offset) + 1n) }]);
+ *   },
+ * });
+ * ```
+ */
+export function createGroupConsumer(options: GroupConsumerOptions): GroupConsumer {
+  return new KafkajsGroupConsumer(options);
+}
+
+class KafkajsGroupConsumer implements GroupConsumer {
+  readonly groupId: string;
+  readonly #options: GroupConsumerOptions;
+  readonly #consumer: Consumer;
+  #assigned: TopicPartition[] = [];
+  #closed = false;
+
+  constructor(options: GroupConsumerOptions) {
+    this.groupId = options.groupId;
+    this.#options = options;
+    const kafka = createKafka({
+      ...options,
+      clientId: options.clientId ?? `sluice-${options.groupId}`,
+    });
+    this.#consumer = kafka.consumer({
+      groupId: options.groupId,
+      sessionTimeout: options.sessionTimeoutMs ?? 30_000,
+      heartbeatInterval: Math.max(1_000, Math.floor((options.sessionTimeoutMs ?? 30_000) / 10)),
+      maxBytesPerPartition: options.maxBytesPerPartition ?? 2 * 1024 * 1024,
+      maxBytes: options.maxBytes ?? 16 * 1024 * 1024,
+      maxWaitTimeInMs: options.maxWaitMs ?? 500,
+      allowAutoTopicCreation: false,
+    });
+  }
+
+  async start(handlers: ConsumerHandlers): Promise<void> {
+    const { topics, topicPattern } = this.#options;
+    if (!topics?.length && !topicPattern) {
+      throw new Error("a consumer needs topics or a topic pattern");
+    }
+    this.#consumer.on(this.#consumer.events.GROUP_JOIN, (event) => {
+      const assignment = event.payload.memberAssignment as Record<string, number[]>;
+      this.#assigned = Object.entries(assignment).flatMap(([topic, partitions]) =>
+        partitions.map((partition) => ({ topic, partition }))
+      );
+      handlers.onAssignment?.(this.#assigned);
+    });
+    await this.#consumer.connect();
+    await this.#consumer.subscribe({
+      topics: [...(topics ?? []), ...(topicPattern ? [topicPattern] : [])],
+      fromBeginning: this.#options.fromBeginning ?? true,
+    });
+    await this.#consumer.run({
+      autoCommit: false,
+      eachBatchAutoResolve: true,
+      partitionsConsumedConcurrently: 1,
+      eachBatch: async ({ batch }: EachBatchPayload) => {
+        if (this.#closed || batch.messages.length === 0) return;
+        await handlers.onBatch({
+          topic: batch.topic,
+          partition: batch.partition,
+          highWatermark: batch.highWatermark,
+          records: batch.messages.map((m) => ({
+            topic: batch.topic,
+            partition: batch.partition,
+            offset: m.offset,
+            key: m.key ?? null,
+            value: m.value ?? null,
+            timestamp: Number(m.timestamp),
+          })),
+        });
+      },
+    });
+  }
+
+  async commit(offsets: readonly TopicPartitionOffset[]): Promise<void> {
+    if (offsets.length === 0) return;
+    await this.#consumer.commitOffsets(offsets.map((o) => ({ ...o })));
+  }
+
+  pause(partitions: readonly TopicPartition[]): void {
+    for (const [topic, list] of byTopic(partitions)) {
+      this.#consumer.pause([{ topic, partitions: list }]);
+    }
+  }
+
+  resume(partitions: readonly TopicPartition[]): void {
+    for (const [topic, list] of byTopic(partitions)) {
+      this.#consumer.resume([{ topic, partitions: list }]);
+    }
+  }
+
+  seek(position: TopicPartitionOffset): void {
+    this.#consumer.seek(position);
+  }
+
+  assignment(): TopicPartition[] {
+    return [...this.#assigned];
+  }
+
+  async close(): Promise<void> {
+    if (this.#closed) return;
+    this.#closed = true;
+    // disconnect() stops the fetch loop, waits for the running batch and leaves the group.
+    await this.#consumer.disconnect();
+  }
+}
+
+function byTopic(partitions: readonly TopicPartition[]): Map<string, number[]> {
+  const map = new Map<string, number[]>();
+  for (const { topic, partition } of partitions) {
+    const list = map.get(topic) ?? [];
+    list.push(partition);
+    map.set(topic, list);
+  }
+  return map;
+}
+
+type ConnectionOnly = Omit<KafkaConnectionOptions, "clientId"> & { clientId?: string };
+
+async function withAdmin<T>(
+  options: ConnectionOnly,
+  fn: (admin: ReturnType<ReturnType<typeof createKafka>["admin"]>) => Promise<T>,
+): Promise<T> {
+  const admin = createKafka({ ...options, clientId: options.clientId ?? "sluice-admin" }).admin();
+  await admin.connect();
+  try {
+    return await fn(admin);
+  } finally {
+    await admin.disconnect();
+  }
+}
+
+/** First (`low`) and next-to-be-written (`high`) offsets of every partition of a topic. */
+export function partitionBounds(
+  options: ConnectionOnly,
+  topic: string,
+): Promise<{ partition: number; low: string; high: string }[]> {
+  return withAdmin(options, async (admin) =>
+    (await admin.fetchTopicOffsets(topic))
+      .map(({ partition, low, high }) => ({ partition, low, high }))
+      .sort((a, b) => a.partition - b.partition));
+}
+
+/**
+ * Per partition, the offset of the first record with a timestamp ≥ `timeMs` (the partition's
+ * end when there is none).
+ */
+export function offsetsForTime(
+  options: ConnectionOnly,
+  topic: string,
+  timeMs: number,
+): Promise<TopicPartitionOffset[]> {
+  return withAdmin(
+    options,
+    async (admin) =>
+      (await admin.fetchTopicOffsetsByTimestamp(topic, timeMs))
+        .map(({ partition, offset }) => ({ topic, partition, offset }))
+        .sort((a, b) => a.partition - b.partition),
+  );
+}
+
+/** Offsets a group has committed for a topic (partitions without a commit are left out). */
+export function committedOffsets(
+  options: ConnectionOnly,
+  groupId: string,
+  topic: string,
+): Promise<TopicPartitionOffset[]> {
+  return withAdmin(options, async (admin) => {
+    const [entry] = await admin.fetchOffsets({ groupId, topics: [topic] });
+    return (entry?.partitions ?? [])
+      .filter((p) => Number(p.offset) >= 0)
+      .map((p) => ({ topic, partition: p.partition, offset: p.offset }))
+      .sort((a, b) => a.partition - b.partition);
+  });
+}
+
+/** Deletes a consumer group (it must have no members); a missing group is not an error. */
+export function deleteConsumerGroup(options: ConnectionOnly, groupId: string): Promise<void> {
+  return withAdmin(options, async (admin) => {
+    try {
+      await admin.deleteGroups([groupId]);
+    } catch (error) {
+      const code = (error as { groups?: { errorCode?: number }[] }).groups?.[0]?.errorCode;
+      if (code !== 69) throw error; // 69 = GROUP_ID_NOT_FOUND
+    }
+  });
+}

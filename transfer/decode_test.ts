@@ -1,0 +1,64 @@
+import { deepStrictEqual as assertEquals } from "node:assert/strict";
+import type { ConsumedRecord } from "../kafka/consumer.ts";
+import { decodeRecord, envelopeProblem } from "./decode.ts";
+
+const routing = { prefix: "sluice", stream: "source" as const };
+const envelope = {
+  "@timestamp": "2024-03-09T23:59:59.500Z",
+  id: "evt-1",
+  host: "web-1",
+  source: "nginx",
+  path: "/var/log/nginx/access.log",
+  file_id: "2049-12-ab",
+  offset: 120,
+  message: "GET / 200",
+};
+
+function record(value: Uint8Array | string | null): ConsumedRecord {
+  return {
+    topic: "logs",
+    partition: 2,
+    offset: "41",
+    key: new TextEncoder().encode("k"),
+    value: typeof value === "string" ? new TextEncoder().encode(value) : value,
+    timestamp: 0,
+  };
+}
+
+function reason(value: Uint8Array | string | null): string {
+  const decoded = decodeRecord(record(value), routing);
+  return "reason" in decoded ? decoded.reason : "decoded";
+}
+
+Deno.test("decode: an envelope becomes a document in its date shard with _id = event id", () => {
+  const decoded = decodeRecord(record(JSON.stringify(envelope)), routing);
+  if (!("doc" in decoded)) throw new Error(decoded.reason);
+  assertEquals(decoded.doc.index, "sluice-nginx-2024.03.09");
+  assertEquals(decoded.doc.id, "evt-1");
+  assertEquals([decoded.doc.topic, decoded.doc.partition, decoded.doc.offset], ["logs", 2, 41]);
+  assertEquals(JSON.parse(decoded.doc.source), envelope);
+});
+
+Deno.test("decode: garbage is refused with a reason", () => {
+  assertEquals(reason(null), "empty record value");
+  assertEquals(reason(""), "empty record value");
+  assertEquals(reason(new Uint8Array([0xff, 0xfe, 0x00])), "record value is not valid UTF-8");
+  assertEquals(reason("hello").startsWith("not JSON:"), true);
+  assertEquals(reason("[1,2]"), "not an envelope: the JSON value is an array");
+  assertEquals(reason("42"), "not an envelope: the JSON value is number");
+  assertEquals(reason("null"), "not an envelope: the JSON value is null");
+  assertEquals(
+    reason(JSON.stringify({ ...envelope, offset: "120", host: undefined })),
+    "not an envelope: missing or mistyped host, offset",
+  );
+  assertEquals(reason(JSON.stringify({ ...envelope, id: "" })), "not an envelope: empty id");
+  assertEquals(
+    reason(JSON.stringify({ ...envelope, "@timestamp": "soon" })),
+    "@timestamp 'soon' is not a date between years 0 and 9999",
+  );
+});
+
+Deno.test("decode: envelopeProblem accepts exactly what core isEnvelope requires", () => {
+  assertEquals(envelopeProblem(envelope), undefined);
+  assertEquals(envelopeProblem({ ...envelope, fields: { env: "prod" } }), undefined);
+});
