@@ -23,6 +23,9 @@ export function etcdArgs(dataDir: string): string[] {
   const client = `http://127.0.0.1:${ETCD_CLIENT_PORT}`;
   const peer = `http://127.0.0.1:${ETCD_PEER_PORT}`;
   return [
+    // capnslog, 3.4's default, prints a deprecation warning on every start.
+    "--logger=zap",
+    "--log-outputs=stderr",
     "--name",
     "sluice",
     "--data-dir",
@@ -65,7 +68,9 @@ export const etcdService: ServiceDefinition = {
   address: (endpoints: Endpoints) => parseAddress(endpoints.etcd[0], ETCD_CLIENT_PORT),
   async prepare(paths: ServicePaths, progress) {
     await ensureEtcdBinary(progress);
-    await Deno.mkdir(`${paths.dir}/data`, { recursive: true });
+    // etcd warns on every start unless its data dir is private to its user.
+    await Deno.mkdir(`${paths.dir}/data`, { recursive: true, mode: 0o700 });
+    await Deno.chmod(`${paths.dir}/data`, 0o700);
   },
   command: (paths: ServicePaths) => Promise.resolve(["etcd", ...etcdArgs(`${paths.dir}/data`)]),
   probe: probeEtcd,

@@ -220,3 +220,40 @@ export async function tailFile(path: string, count: number): Promise<string[]> {
     file.close();
   }
 }
+
+/**
+ * Runs `fn` while holding a lock file that holds our pid, so two `stack:up` at once do not both
+ * start a service. A lock left by a process that died is taken over; a live holder is waited for
+ * up to `timeoutMs`.
+ */
+export async function withLockFile<T>(
+  path: string,
+  timeoutMs: number,
+  fn: () => Promise<T>,
+): Promise<T> {
+  const deadline = Date.now() + timeoutMs;
+  for (;;) {
+    try {
+      const file = await Deno.open(path, { write: true, createNew: true });
+      await file.write(new TextEncoder().encode(`${Deno.pid}\n`));
+      file.close();
+      break;
+    } catch (error) {
+      if (!(error instanceof Deno.errors.AlreadyExists)) throw error;
+      const holder = await readPidFile(path);
+      if (holder === undefined || !await isAlive(holder)) {
+        await Deno.remove(path).catch(() => {});
+        continue;
+      }
+      if (Date.now() > deadline) {
+        throw new Error(`${path} is still held by pid ${holder} after ${timeoutMs / 1000} s`);
+      }
+      await sleep(250);
+    }
+  }
+  try {
+    return await fn();
+  } finally {
+    await Deno.remove(path).catch(() => {});
+  }
+}

@@ -10,7 +10,14 @@ import { etcdService } from "./etcd.ts";
 import { kafkaService } from "./kafka.ts";
 import { openSearchService } from "./opensearch.ts";
 import { isListening, portOwner } from "./ports.ts";
-import { launchDetached, ownedPid, tailFile, terminate, waitUntil } from "./process.ts";
+import {
+  launchDetached,
+  ownedPid,
+  tailFile,
+  terminate,
+  waitUntil,
+  withLockFile,
+} from "./process.ts";
 import {
   isManagedAddress,
   type Progress,
@@ -196,53 +203,61 @@ export async function startService(
     );
   }
 
-  const running = await ownedPid(paths.pidFile, paths.dir);
-  if (running !== undefined) {
-    // Ours and alive: maybe still starting (a parallel stack:up); wait for it, start nothing.
-    await waitForAnswer(definition, address, paths.logFile, paths.pidFile, paths.dir, progress);
-    return { status: await serviceStatus(name, options), started: false };
-  }
-
-  const before = await serviceStatus(name, options);
-  if (before.answering) return { status: before, started: false };
-
-  for (const port of definition.ports) {
-    if (await isListening("127.0.0.1", port)) {
-      const owner = await portOwner(port) ?? "another process";
-      throw new PortBusyError(
-        `${name} cannot start: port ${port} is held by ${owner}, which does not answer as ${name}.\n` +
-          `Fix: stop that process, or set ${
-            OVERRIDE_VARIABLE[name]
-          } to a ${name} you run yourself.`,
-      );
-    }
-  }
-
   await Deno.mkdir(paths.dir, { recursive: true });
-  await definition.prepare(paths, progress);
-  const command = await definition.command(paths);
-  await Deno.writeTextFile(
-    paths.logFile,
-    `\n=== ${new Date().toISOString()} sluice stack: ${command.join(" ")}\n`,
-    { append: true },
+  // Whoever holds the lock starts the service; a second stack:up waits, then finds it running.
+  return await withLockFile(
+    `${paths.dir}/start.lock`,
+    definition.startTimeoutMs + 60_000,
+    async () => {
+      const running = await ownedPid(paths.pidFile, paths.dir);
+      if (running !== undefined) {
+        // Ours and alive: maybe still starting (a parallel stack:up); wait for it, start nothing.
+        await waitForAnswer(definition, address, paths.logFile, paths.pidFile, paths.dir, progress);
+        return { status: await serviceStatus(name, options), started: false };
+      }
+
+      const before = await serviceStatus(name, options);
+      if (before.answering) return { status: before, started: false };
+
+      for (const port of definition.ports) {
+        if (await isListening("127.0.0.1", port)) {
+          const owner = await portOwner(port) ?? "another process";
+          throw new PortBusyError(
+            `${name} cannot start: port ${port} is held by ${owner}, which does not answer as ${name}.\n` +
+              `Fix: stop that process, or point ${OVERRIDE_VARIABLE[name]} at the ${name} you ` +
+              "run yourself to use it instead.",
+          );
+        }
+      }
+
+      await definition.prepare(paths, progress);
+      const command = await definition.command(paths);
+      await Deno.writeTextFile(
+        paths.logFile,
+        `\n=== ${new Date().toISOString()} sluice stack: ${command.join(" ")}\n`,
+        { append: true },
+      );
+      const pid = await launchDetached({
+        command,
+        cwd: paths.dir,
+        logFile: paths.logFile,
+        pidFile: paths.pidFile,
+      });
+      progress(
+        `${name}: started pid ${pid}, waiting for ${address.display} (log ${paths.logFile})`,
+      );
+      try {
+        await waitForAnswer(definition, address, paths.logFile, paths.pidFile, paths.dir, progress);
+      } catch (error) {
+        await terminate(pid, definition.stopGraceMs);
+        await Deno.remove(paths.pidFile).catch(() => {});
+        throw error;
+      }
+      const status = await serviceStatus(name, options);
+      progress(`${name}: ready (${status.version ?? "version unknown"})`);
+      return { status, started: true };
+    },
   );
-  const pid = await launchDetached({
-    command,
-    cwd: paths.dir,
-    logFile: paths.logFile,
-    pidFile: paths.pidFile,
-  });
-  progress(`${name}: started pid ${pid}, waiting for ${address.display} (log ${paths.logFile})`);
-  try {
-    await waitForAnswer(definition, address, paths.logFile, paths.pidFile, paths.dir, progress);
-  } catch (error) {
-    await terminate(pid, definition.stopGraceMs);
-    await Deno.remove(paths.pidFile).catch(() => {});
-    throw error;
-  }
-  const status = await serviceStatus(name, options);
-  progress(`${name}: ready (${status.version ?? "version unknown"})`);
-  return { status, started: true };
 }
 
 async function waitForAnswer(
