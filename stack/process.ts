@@ -104,13 +104,21 @@ export async function commandLine(pid: number): Promise<string> {
 /**
  * The pid recorded in `pidFile` when that process is alive and its command line contains
  * `marker` (a path only our service uses): a recycled pid never makes `stack:down` kill a
- * stranger. A stale pid file is removed.
+ * stranger. The pid file of a dead process is removed.
  */
 export async function ownedPid(pidFile: string, marker: string): Promise<number | undefined> {
   const pid = await readPidFile(pidFile);
   if (pid === undefined) return undefined;
-  if (await isAlive(pid) && (await commandLine(pid)).includes(marker)) return pid;
-  await Deno.remove(pidFile).catch(() => {});
+  for (let attempt = 0; attempt < 10; attempt++) {
+    if (!await isAlive(pid)) {
+      await Deno.remove(pidFile).catch(() => {});
+      return undefined;
+    }
+    const cmdline = await commandLine(pid);
+    // An empty command line is a process in the middle of exec (sh → java): look again.
+    if (cmdline !== "") return cmdline.includes(marker) ? pid : undefined;
+    await sleep(20);
+  }
   return undefined;
 }
 
