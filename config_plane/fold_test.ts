@@ -80,3 +80,23 @@ Deno.test("set_defaults replaces the defaults; empty defaults disappear in the n
   assertEquals(foldOps([{ op: "set_defaults", defaults: {} }], state), { sources: [] });
   assert(!("defaults" in normalizeState({ defaults: {}, sources: [] })));
 });
+
+Deno.test("foldEvents over 10,000 events agrees with replaying them one by one", () => {
+  const many: ConfigEvent[] = Array.from({ length: 10_000 }, (_, k) => ({
+    seq: k + 1,
+    id: `m${k}`,
+    at: "2025-01-01T00:00:00Z",
+    author: "ann",
+    message: "m",
+    base: k,
+    ops: [
+      k % 3 === 2
+        ? { op: "delete_source", id: `s${(k * 7) % 300}` }
+        : { op: "put_source", source: src(`s${k % 300}`, { fields: { k: String(k) } }) },
+    ],
+  }));
+  let stepwise = EMPTY_STATE;
+  for (const e of many) stepwise = foldOps(e.ops, stepwise);
+  assertEquals(foldEvents(many), stepwise);
+  assertEquals(foldEvents(many.slice(5_000), foldEvents(many.slice(0, 5_000))), stepwise);
+});
