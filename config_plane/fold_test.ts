@@ -96,7 +96,9 @@ Deno.test("foldEvents over 10,000 events agrees with replaying them one by one",
     ],
   }));
   let stepwise = EMPTY_STATE;
-  for (const e of many) stepwise = foldOps(e.ops, stepwise);
+  for (let i = 0; i < many.length; i += 50) {
+    stepwise = foldOps(many.slice(i, i + 50).flatMap((e) => e.ops), stepwise);
+  }
   assertEquals(foldEvents(many), stepwise);
   assertEquals(foldEvents(many.slice(5_000), foldEvents(many.slice(0, 5_000))), stepwise);
 });
