@@ -113,6 +113,11 @@ export class CheckpointStore {
     if (this.#files.delete(fileId)) this.#dirty = true;
   }
 
+  /** Makes the next `save` write even without changes (records that the source ran here). */
+  markDirty(): void {
+    this.#dirty = true;
+  }
+
   /** True when there are changes not yet saved. */
   get dirty(): boolean {
     return this.#dirty;

@@ -135,6 +135,12 @@ export class FileReader {
     return atPath.dev === info.dev && atPath.ino === info.ino ? "none" : "moved";
   }
 
+  /** Continues reading at `offset`. */
+  async seekTo(offset: number): Promise<void> {
+    await this.#file.seek(offset, Deno.SeekMode.Start);
+    this.offset = offset;
+  }
+
   /** Starts over at byte 0 with a new identity (after a truncation). */
   async restartAtZero(): Promise<void> {
     await this.#file.seek(0, Deno.SeekMode.Start);

@@ -1,0 +1,143 @@
+/**
+ * Shared pieces of the agent integration tests (real Kafka and etcd, no mocks): unique names,
+ * sequence-numbered log writers, a Kafka collector, and the check that every sequence number
+ * arrived exactly once and in order per file.
+ * @module
+ */
+import type { Consumer } from "kafkajs";
+import { endpointsFromEnv } from "../../core/endpoints.ts";
+import type { Envelope } from "../../core/envelope.ts";
+import { createKafka, ensureTopic } from "../../kafka/connection.ts";
+
+export const endpoints = endpointsFromEnv();
+
+/** A name unique to this run, for topics, prefixes and source ids. */
+export function unique(prefix: string): string {
+  return `${prefix}-${Date.now().toString(36)}-${Math.random().toString(36).slice(2, 7)}`;
+}
+
+/** `tag seq=000042 ...padding` lines for seq in [from, to). */
+export function seqLines(tag: string, from: number, to: number, pad = 40): string {
+  let out = "";
+  for (let n = from; n < to; n++) {
+    out += `${tag} seq=${String(n).padStart(6, "0")} ${"x".repeat(pad)}\n`;
+  }
+  return out;
+}
+
+/** Appends seq lines to a file. */
+export async function appendSeq(
+  path: string,
+  tag: string,
+  from: number,
+  to: number,
+): Promise<void> {
+  await Deno.writeTextFile(path, seqLines(tag, from, to), { append: true });
+}
+
+/** Polls `condition` every 100 ms until true or the deadline; throws with `what` on timeout. */
+export async function waitFor(
+  what: string,
+  condition: () => boolean | Promise<boolean>,
+  timeoutMs = 20_000,
+) {
+  const deadline = Date.now() + timeoutMs;
+  while (Date.now() < deadline) {
+    if (await condition()) return;
+    await new Promise((r) => setTimeout(r, 100));
+  }
+  throw new Error(`timed out after ${timeoutMs} ms waiting for ${what}`);
+}
+
+/** Collects every record of a topic from the beginning into `envelopes`. */
+export class TopicCollector {
+  readonly envelopes: Envelope[] = [];
+  readonly keys: string[] = [];
+  #consumer: Consumer | undefined;
+
+  private constructor(readonly topic: string) {}
+
+  /** Creates the topic (3 partitions) and starts consuming it. */
+  static async start(topic: string): Promise<TopicCollector> {
+    const kafka = createKafka({ brokers: endpoints.kafka, clientId: "agent-test" });
+    await ensureTopic(kafka, topic, { partitions: 3 });
+    const c = new TopicCollector(topic);
+    const consumer = kafka.consumer({ groupId: unique("agent-test"), maxWaitTimeInMs: 100 });
+    c.#consumer = consumer;
+    await consumer.connect();
+    await consumer.subscribe({ topic, fromBeginning: true });
+    await consumer.run({
+      eachBatch: ({ batch }) => {
+        for (const m of batch.messages) {
+          c.envelopes.push(JSON.parse(m.value!.toString()));
+          c.keys.push(m.key?.toString() ?? "");
+        }
+        return Promise.resolve();
+      },
+    });
+    return c;
+  }
+
+  /** Envelopes whose message starts with `tag `. */
+  tagged(tag: string): Envelope[] {
+    return this.envelopes.filter((e) => e.message.startsWith(tag + " "));
+  }
+
+  async stop(): Promise<void> {
+    await this.#consumer?.disconnect().catch(() => {});
+  }
+}
+
+const SEQ = / seq=(\d+) /;
+
+/** The sequence number in a line written by seqLines. */
+export function seqOf(message: string): number {
+  const m = SEQ.exec(message);
+  if (!m) throw new Error(`no seq in line: ${message.slice(0, 80)}`);
+  return Number(m[1]);
+}
+
+export interface SeqReport {
+  missing: number[];
+  duplicates: number;
+  /** Places where a file's seq went backwards (first occurrences only). */
+  outOfOrder: number;
+}
+
+/**
+ * Compares the seq numbers of `tag` lines with [0, count): which are missing, how many came more
+ * than once, and whether the first occurrences are in order within each file id.
+ */
+export function checkSeq(envelopes: Envelope[], tag: string, count: number): SeqReport {
+  const seen = new Set<number>();
+  let duplicates = 0;
+  let outOfOrder = 0;
+  const lastByFile = new Map<string, number>();
+  for (const e of envelopes) {
+    if (!e.message.startsWith(tag + " ")) continue;
+    const n = seqOf(e.message);
+    if (seen.has(n)) {
+      duplicates++;
+      continue;
+    }
+    seen.add(n);
+    const last = lastByFile.get(e.file_id);
+    if (last !== undefined && n < last) outOfOrder++;
+    lastByFile.set(e.file_id, n);
+  }
+  const missing: number[] = [];
+  for (let n = 0; n < count; n++) if (!seen.has(n)) missing.push(n);
+  return { missing, duplicates, outOfOrder };
+}
+
+/** Fails with a readable summary unless every seq in [0, count) came exactly once, in order. */
+export function assertExactlyOnce(envelopes: Envelope[], tag: string, count: number): void {
+  const r = checkSeq(envelopes, tag, count);
+  if (r.missing.length || r.duplicates || r.outOfOrder) {
+    throw new Error(
+      `${tag}: ${r.missing.length} missing (first ${
+        r.missing.slice(0, 10).join(",")
+      }), ${r.duplicates} duplicates, ${r.outOfOrder} out of order`,
+    );
+  }
+}
