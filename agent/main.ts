@@ -1,0 +1,55 @@
+/**
+ * `deno task agent`: runs one agent until SIGTERM or SIGINT, then stops cleanly (stop reading,
+ * flush to Kafka, save checkpoints, deregister) and exits 0 within the shutdown timeout.
+ * @module
+ */
+import { parseCommand, runMain } from "../core/cli.ts";
+import { getLogger, setupLogging } from "../core/log.ts";
+import { Agent } from "./agent.ts";
+import { AGENT_OPTIONS, readSettingsFile, resolveSettings } from "./settings.ts";
+
+const SPEC = {
+  name: "deno task agent",
+  summary: "tail the log files the config plane assigns to this host and send them to Kafka",
+  options: AGENT_OPTIONS,
+  epilog: `What to collect comes from the config plane (etcd); see docs/agent.md.
+Exit codes: 0 stopped cleanly, 1 failure, 2 invalid settings.`,
+};
+
+/** Parses the command line, runs the agent and waits for a stop signal. */
+export async function main(args: string[]): Promise<number> {
+  const { values } = parseCommand(SPEC, args);
+  const file = await readSettingsFile(values.config as string | undefined);
+  const settings = resolveSettings(values, Deno.env.toObject(), file, Deno.hostname());
+  try {
+    setupLogging();
+  } catch (error) {
+    // Logging is not worth refusing to collect logs for; say so once on stderr.
+    console.error(`sluice agent: logging setup failed (${(error as Error).message}); continuing`);
+  }
+  const log = getLogger("agent");
+  const agent = new Agent(settings);
+  const stopped = Promise.withResolvers<string>();
+  for (const signal of ["SIGTERM", "SIGINT"] as const) {
+    Deno.addSignalListener(signal, () => stopped.resolve(signal));
+  }
+  await agent.start();
+  log.info("agent {id} started (labels {labels}, checkpoints in {dir})", {
+    id: settings.agentId,
+    labels: settings.labels,
+    dir: settings.checkpointDir,
+  });
+  const signal = await stopped.promise;
+  log.info("{signal}: stopping", { signal });
+  // A hard bound: whatever hangs, the process ends shortly after the shutdown timeout.
+  const hard = setTimeout(() => {
+    log.error("clean stop took too long; exiting");
+    Deno.exit(1);
+  }, settings.shutdownTimeoutMs + 5_000);
+  await agent.stop();
+  clearTimeout(hard);
+  log.info("agent stopped cleanly");
+  return 0;
+}
+
+if (import.meta.main) runMain(() => main(Deno.args));
