@@ -277,3 +277,19 @@ export function deleteConsumerGroup(options: ConnectionOnly, groupId: string): P
     }
   });
 }
+
+/**
+ * Sets the committed offsets of a group that has no running member (e.g. a replay's throwaway
+ * group, so that it starts exactly there).
+ */
+export function setGroupOffsets(
+  options: ConnectionOnly,
+  groupId: string,
+  topic: string,
+  offsets: readonly { partition: number; offset: string }[],
+): Promise<void> {
+  return withAdmin(
+    options,
+    (admin) => admin.setOffsets({ groupId, topic, partitions: offsets.map((o) => ({ ...o })) }),
+  );
+}

@@ -13,7 +13,7 @@ export type Decoded = { doc: BulkDoc } | { reason: string };
 
 const utf8 = new TextDecoder("utf-8", { fatal: true });
 
-const REQUIRED: [keyof Envelope, string][] = [
+const REQUIRED: [keyof Envelope, "string" | "number"][] = [
   ["@timestamp", "string"],
   ["id", "string"],
   ["host", "string"],
@@ -31,7 +31,9 @@ export function envelopeProblem(value: unknown): string | undefined {
     return `not an envelope: the JSON value is ${kind}`;
   }
   const v = value as Record<string, unknown>;
-  const wrong = REQUIRED.filter(([field, type]) => typeof v[field] !== type).map(([f]) => f);
+  const wrong = REQUIRED.filter(([field, type]) =>
+    type === "number" ? typeof v[field] !== "number" : typeof v[field] !== "string"
+  ).map(([f]) => f);
   if (wrong.length > 0) return `not an envelope: missing or mistyped ${wrong.join(", ")}`;
   if ((v.id as string).length === 0) return "not an envelope: empty id";
   return undefined;
