@@ -5,15 +5,30 @@
  * docs/decisions/0001-kafka-client.md for why kafkajs and how to swap it.
  * @module
  */
+import process from "node:process";
 import { Kafka, logLevel, type SASLOptions } from "kafkajs";
 import { getLogger } from "../core/log.ts";
+
+// kafkajs schedules its request-queue check with a negative delay when no broker throttles it;
+// the runtime clamps that to 1 ms (what kafkajs expects) and prints a TimeoutNegativeWarning per
+// client. Only that warning is dropped; every other process warning is printed as before.
+const emitWarning = process.emitWarning;
+process.emitWarning = function (warning: string | Error, ...rest: unknown[]) {
+  const type = typeof rest[0] === "string" ? rest[0] : (rest[0] as { type?: string })?.type;
+  if (type === "TimeoutNegativeWarning") return;
+  return (emitWarning as (...args: unknown[]) => void).call(process, warning, ...rest);
+} as typeof process.emitWarning;
 
 export interface KafkaConnectionOptions {
   brokers: string[];
   clientId: string;
   /** TLS: true for system CAs, or PEM strings. */
   ssl?: boolean | { ca?: string[]; cert?: string; key?: string; rejectUnauthorized?: boolean };
-  sasl?: { mechanism: "plain" | "scram-sha-256" | "scram-sha-512"; username: string; password: string };
+  sasl?: {
+    mechanism: "plain" | "scram-sha-256" | "scram-sha-512";
+    username: string;
+    password: string;
+  };
   /** Connection timeout in ms (default 3000). */
   connectionTimeoutMs?: number;
   /** Request timeout in ms (default 30000). */

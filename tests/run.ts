@@ -5,6 +5,7 @@
  * @module
  */
 import { parseCommand, runMain } from "../core/cli.ts";
+import { ensureStack, formatStatusTable, type StackHandle, stopStack } from "../stack/mod.ts";
 
 const spec = {
   name: "deno task test",
@@ -118,15 +119,6 @@ async function tests(
   }
 }
 
-interface StackState {
-  running: boolean;
-}
-
-async function stackRunning(): Promise<StackState> {
-  const { code } = await run(["task", "-q", "stack:status"], true);
-  return { running: code === 0 };
-}
-
 async function main(): Promise<number> {
   const { values } = parseCommand(spec, Deno.args);
   const all = !values.unit && !values.integration;
@@ -143,26 +135,28 @@ async function main(): Promise<number> {
 
   if (all || values.integration) {
     section("local stack");
-    const before = await stackRunning();
-    let startedStack = false;
-    if (!before.running) {
-      console.log("stack not (fully) running: starting it with `deno task stack:up`");
-      const up = await run(["task", "stack:up"]);
-      if (up.code !== 0) {
-        tally.failed++;
-        tally.failures.push("stack:up failed: integration tests not run");
-      } else {
-        startedStack = true;
+    let stack: StackHandle | undefined;
+    try {
+      stack = await ensureStack({ progress: (line) => console.log(line) });
+      console.log(formatStatusTable(stack.statuses));
+      if (stack.started.length > 0) {
+        console.log(`started for this run: ${stack.started.join(", ")}`);
       }
-    } else {
-      console.log("stack already running: using it and leaving it running");
+    } catch (error) {
+      tally.failed++;
+      tally.failures.push(`local stack did not come up, integration tests not run: ${error}`);
+      console.log(String(error));
     }
-    if (before.running || startedStack) {
-      await tests(tally, "integration tests", ["tests/integration/"], filter);
-    }
-    if (startedStack && !values["keep-stack"]) {
-      section("local stack");
-      await run(["task", "stack:down"]);
+    if (stack) {
+      try {
+        await tests(tally, "integration tests", ["tests/integration/"], filter);
+      } finally {
+        if (stack.started.length > 0 && !values["keep-stack"]) {
+          section("local stack");
+          console.log(`stopping what this run started: ${stack.started.join(", ")}`);
+          await stopStack(stack);
+        }
+      }
     }
   }
 
