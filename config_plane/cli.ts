@@ -210,7 +210,15 @@ function open(values: Record<string, unknown>): ConfigPlane {
   return openConfigPlane({ endpoints, prefix: str(values.prefix), callTimeoutMs: 3_000 });
 }
 
-/** The author of a change: --author, $SLUICE_AUTHOR, or $USER@hostname. */
+/**
+ * The author of a change when --author is not given: $SLUICE_AUTHOR, or $USER@hostname.
+ *
+ * @example
+ * ```ts
+ * import { defaultAuthor } from "./cli.ts";
+ * defaultAuthor({ SLUICE_AUTHOR: "ann" }); // "ann"
+ * ```
+ */
 export function defaultAuthor(
   env: Record<string, string | undefined> = Deno.env.toObject(),
 ): string {

@@ -63,11 +63,19 @@ export function createEtcdClient(options: EtcdClientOptions): Etcd3 {
   return new Etcd3(config);
 }
 
-/** True when an etcd3 error means the server could not be reached (not a refusal by it). */
+/**
+ * True when an etcd3 error means the server could not be reached (not a refusal by it).
+ *
+ * @example
+ * ```ts
+ * import { isUnreachableError } from "./etcd.ts";
+ * isUnreachableError(new Error("14 UNAVAILABLE: No connection established")); // true
+ * ```
+ */
 export function isUnreachableError(error: unknown): boolean {
   if (!(error instanceof Error)) return false;
   const text = `${error.name} ${error.constructor?.name} ${error.message}`;
-  return /Unavailable|DeadlineExceeded|DEADLINE_EXCEEDED|UNAVAILABLE|No connection established|ECONNREFUSED|connect|BrokenCircuit|Failed to connect/i
+  return /Unavailable|DeadlineExceeded|DEADLINE_EXCEEDED|UNAVAILABLE|No connection established|ECONNREFUSED|ECONNRESET|EPIPE|RST_STREAM|socket has been ended|connect|BrokenCircuit|Failed to connect/i
     .test(text);
 }
 

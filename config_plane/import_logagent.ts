@@ -17,7 +17,15 @@ export interface ImportOptions {
   origin?: string;
 }
 
-/** The `<ip>` of a `/logagent/<ip>/logconfig` key, if the key has that shape. */
+/**
+ * The `<ip>` of a `/logagent/<ip>/logconfig` key, if the key has that shape.
+ *
+ * @example
+ * ```ts
+ * import { hostFromLogagentKey } from "./import_logagent.ts";
+ * hostFromLogagentKey("/logagent/10.0.0.5/logconfig"); // "10.0.0.5"
+ * ```
+ */
 export function hostFromLogagentKey(key: string): string | undefined {
   return /(?:^|\/)logagent\/([^/]+)\/logconfig\/?$/.exec(key)?.[1];
 }

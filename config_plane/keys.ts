@@ -4,7 +4,15 @@
  * @module
  */
 
-/** Sequence numbers are zero-padded to 20 digits so that key order is seq order. */
+/**
+ * Sequence numbers are zero-padded to 20 digits so that key order is seq order.
+ *
+ * @example
+ * ```ts
+ * import { padSeq } from "./keys.ts";
+ * padSeq(42); // "00000000000000000042"
+ * ```
+ */
 export function padSeq(seq: number): string {
   return String(seq).padStart(20, "0");
 }

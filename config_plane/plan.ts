@@ -37,7 +37,16 @@ function isPlainObject(value: unknown): value is Record<string, unknown> {
   return value !== null && typeof value === "object" && !Array.isArray(value);
 }
 
-/** Field-by-field differences of two values; arrays and scalars compare as a whole. */
+/**
+ * Field-by-field differences of two values; arrays and scalars compare as a whole.
+ *
+ * @example
+ * ```ts
+ * import { diffFields } from "./plan.ts";
+ * diffFields({ rate: { lines_per_sec: 1 } }, { rate: { lines_per_sec: 2 } });
+ * // [{ path: "rate.lines_per_sec", from: 1, to: 2 }]
+ * ```
+ */
 export function diffFields(from: unknown, to: unknown, path = ""): FieldChange[] {
   if (isPlainObject(from) && isPlainObject(to)) {
     const keys = [...new Set([...Object.keys(from), ...Object.keys(to)])].sort();

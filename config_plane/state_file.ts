@@ -69,7 +69,15 @@ export function checkStateText(text: string, origin: string): StateFileCheck {
   return { ok: false, errors: result.errors, message: formatIssues(result.errors, origin) };
 }
 
-/** Reads a file's text; a missing or unreadable file is InvalidInputError naming it. */
+/**
+ * Reads a file's text; a missing or unreadable file is InvalidInputError naming it.
+ *
+ * @example
+ * ```ts
+ * import { readInputFile } from "./state_file.ts";
+ * const text = await readInputFile("examples/fleet.yaml");
+ * ```
+ */
 export async function readInputFile(path: string): Promise<string> {
   try {
     return await Deno.readTextFile(path);

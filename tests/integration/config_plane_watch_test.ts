@@ -186,13 +186,22 @@ Deno.test(
     const stop = new AbortController();
     const done = rec.watch(plane, stop.signal, 0);
     await rec.until("initial state", () => rec.lastSeq === 0);
-    const appending = appendMany(plane, 0, 1_000);
+    // Held as a settled value: a failure must fail the test, not escape as an unhandled rejection.
+    const appending = appendMany(plane, 0, 1_000).then(() => undefined, (error: unknown) => error);
     await rec.until("300 events", () => rec.events.length >= 300, 30_000);
     const stopped = await stopService("etcd");
-    assert(stopped, "etcd was not started by `deno task stack:up`, so this test cannot restart it");
-    await sleep(300);
-    await startService("etcd");
-    await appending;
+    try {
+      assert(
+        stopped,
+        "etcd was not started by `deno task stack:up`, so this test cannot restart it",
+      );
+      await sleep(300);
+    } finally {
+      // Whatever happens, leave etcd running for everyone else.
+      await startService("etcd");
+    }
+    const failure = await appending;
+    if (failure) throw failure;
     await rec.until(
       "all 1,000 events",
       () => rec.events.length >= 1_000 && rec.lastSeq === 1_000,
