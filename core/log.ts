@@ -8,11 +8,13 @@ import {
   configureSync,
   getJsonLinesFormatter,
   getLogger as getLogtapeLogger,
-  getStreamSink,
   getTextFormatter,
   type Logger,
   type LogLevel,
+  type LogRecord,
   parseLogLevel,
+  type Sink,
+  type TextFormatter,
 } from "@logtape/logtape";
 
 export type { Logger };
@@ -34,15 +36,26 @@ export function setupLogging(options: LoggingOptions = {}): void {
   configureSync({
     reset: true,
     sinks: {
-      stderr: getStreamSink(Deno.stderr.writable, {
-        formatter: format === "json" ? getJsonLinesFormatter() : getTextFormatter(),
-      }),
+      stderr: stderrSink(format === "json" ? getJsonLinesFormatter() : getTextFormatter()),
     },
     loggers: [
       { category: ["sluice"], lowestLevel: level, sinks: ["stderr"] },
       { category: ["logtape", "meta"], lowestLevel: "warning", sinks: ["stderr"] },
     ],
   });
+}
+
+/**
+ * A synchronous stderr sink: a line is written before the call returns, so nothing is lost when
+ * a command exits right after logging (logtape's stream sink buffers and needs async disposal).
+ */
+function stderrSink(formatter: TextFormatter): Sink {
+  const encoder = new TextEncoder();
+  return (record: LogRecord) => {
+    const bytes = encoder.encode(formatter(record));
+    let written = 0;
+    while (written < bytes.length) written += Deno.stderr.writeSync(bytes.subarray(written));
+  };
 }
 
 function parseLevel(value: string | undefined): LogLevel | undefined {

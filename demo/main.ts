@@ -1,0 +1,297 @@
+/**
+ * `deno task demo`: the whole pipeline on this machine. Brings the local stack up, applies a
+ * sample config (a web-server access log and a JSON application log), starts an agent and a
+ * transfer as processes, writes lines, waits until every one is searchable, reports how long it
+ * took, and keeps the pipeline running until Ctrl-C, which stops everything it started.
+ * @module
+ */
+import { intOption, parseCommand, runMain } from "../core/cli.ts";
+import { endpointsFromEnv } from "../core/endpoints.ts";
+import { SluiceError } from "../core/errors.ts";
+import { ensureStack, formatStatusTable, STACK_DIR, stopStack } from "../stack/mod.ts";
+import { accessLogLine, appLogLine, seededRandom } from "./generate.ts";
+
+const spec = {
+  name: "deno task demo",
+  summary: "Run the whole pipeline locally: stack, config, agent, transfer, searchable lines.",
+  usage: "[--lines N] [--exit]",
+  options: {
+    lines: {
+      type: "string",
+      arg: "N",
+      description: "Lines to write for the check.",
+      default: "2000",
+    },
+    exit: {
+      type: "boolean",
+      description: "Stop everything once the lines are searchable (default: keep running).",
+    },
+    "timeout-s": {
+      type: "string",
+      arg: "S",
+      description: "Give up when the lines are not searchable after S seconds.",
+      default: "120",
+    },
+  },
+  epilog: [
+    "Files: .stack/demo/ holds the generated logs, the agent's checkpoints, the desired state",
+    "and the logs of the agent and the transfer it started. Ctrl-C stops what the demo started.",
+  ].join("\n"),
+} as const;
+
+const TOPIC = "sluice-demo";
+const INDEX_PREFIX = "sluice";
+const root = new URL("..", import.meta.url).pathname;
+const deno = Deno.execPath();
+
+function say(line: string): void {
+  console.log(line);
+}
+
+function demoConfig(logDir: string): string {
+  return `# Written by deno task demo: two sources over the demo's generated logs.
+defaults:
+  topic: ${TOPIC}
+  start_at: beginning
+  fields:
+    env: demo
+sources:
+  - id: demo-web
+    paths: ["${logDir}/web/*.log"]
+    parser:
+      type: regex
+      pattern: '^(?<client>\\S+) \\S+ \\S+ \\[(?<time>[^\\]]+)\\] "(?<method>\\S+) (?<path>\\S+) \\S+" (?<status>\\d{3}) (?<bytes>\\d+)'
+    fields:
+      service: web
+  - id: demo-app
+    paths: ["${logDir}/app/*.log"]
+    parser:
+      type: json
+    fields:
+      service: checkout
+`;
+}
+
+interface Child {
+  name: string;
+  process: Deno.ChildProcess;
+  log: string;
+}
+
+async function startChild(name: string, args: string[], log: string): Promise<Child> {
+  const file = await Deno.open(log, { create: true, append: true });
+  const process = new Deno.Command(deno, {
+    args: ["run", "-A", ...args],
+    cwd: root,
+    stdin: "null",
+    stdout: "piped",
+    stderr: "piped",
+  }).spawn();
+  // Both streams go to the child's log file; the demo's own output stays readable.
+  const writer = file.writable.getWriter();
+  const pump = async (stream: ReadableStream<Uint8Array>) => {
+    for await (const chunk of stream) await writer.write(chunk);
+  };
+  Promise.all([pump(process.stdout), pump(process.stderr)]).finally(() =>
+    writer.close().catch(() => {})
+  );
+  return { name, process, log };
+}
+
+async function stopChild(child: Child): Promise<void> {
+  try {
+    child.process.kill("SIGTERM");
+  } catch {
+    return; // already gone
+  }
+  const timer = setTimeout(() => {
+    try {
+      child.process.kill("SIGKILL");
+    } catch { /* gone */ }
+  }, 20_000);
+  const status = await child.process.status;
+  clearTimeout(timer);
+  say(`stopped ${child.name} (exit ${status.code})`);
+}
+
+async function tail(path: string, lines = 20): Promise<string> {
+  const text = await Deno.readTextFile(path).catch(() => "");
+  return text.trimEnd().split("\n").slice(-lines).join("\n");
+}
+
+async function countMatching(searchUrl: string, run: string): Promise<number> {
+  const response = await fetch(`${searchUrl}/${INDEX_PREFIX}-demo-*/_count`, {
+    method: "POST",
+    headers: { "content-type": "application/json" },
+    body: JSON.stringify({ query: { match: { message: run } } }),
+  }).catch(() => undefined);
+  if (!response?.ok) {
+    await response?.body?.cancel();
+    return 0;
+  }
+  return (await response.json()).count ?? 0;
+}
+
+async function appendLines(path: string, lines: string[]): Promise<void> {
+  if (lines.length === 0) return;
+  await Deno.writeTextFile(path, lines.join("\n") + "\n", { append: true });
+}
+
+async function main(): Promise<number> {
+  const { values } = parseCommand(spec, Deno.args);
+  const total = intOption(values.lines, "lines", 2000);
+  const timeoutMs = intOption(values["timeout-s"], "timeout-s", 120) * 1000;
+  const endpoints = endpointsFromEnv();
+
+  say("== 1/5 local stack");
+  const stack = await ensureStack({ progress: (line) => say(`   ${line}`) });
+  say(formatStatusTable(stack.statuses));
+
+  const demoDir = `${STACK_DIR}/demo`;
+  const logDir = `${demoDir}/logs`;
+  await Deno.mkdir(`${logDir}/web`, { recursive: true });
+  await Deno.mkdir(`${logDir}/app`, { recursive: true });
+  const webLog = `${logDir}/web/access.log`;
+  const appLog = `${logDir}/app/checkout.log`;
+  const configFile = `${demoDir}/desired-state.yaml`;
+  await Deno.writeTextFile(configFile, demoConfig(logDir));
+
+  const children: Child[] = [];
+  let stopping = false;
+  const stopAll = async () => {
+    if (stopping) return;
+    stopping = true;
+    say("\n== stopping what the demo started");
+    await Promise.all(children.map(stopChild));
+    if (stack.started.length > 0) {
+      say(`stopping services: ${stack.started.join(", ")}`);
+      await stopStack(stack);
+    }
+  };
+
+  try {
+    say(`\n== 2/5 config: apply ${configFile}`);
+    const apply = await new Deno.Command(deno, {
+      args: [
+        "run",
+        "-A",
+        "config_plane/cli.ts",
+        "apply",
+        configFile,
+        "-m",
+        "demo: web access log and JSON app log",
+        "--author",
+        "demo",
+      ],
+      cwd: root,
+      stdin: "null",
+    }).output();
+    await Deno.stdout.write(apply.stdout);
+    await Deno.stderr.write(apply.stderr);
+    if (apply.code !== 0) throw new SluiceError(`config:apply failed (exit ${apply.code})`);
+
+    say("\n== 3/5 agent and transfer");
+    children.push(
+      await startChild("agent", [
+        "agent/main.ts",
+        "--checkpoint-dir",
+        `${demoDir}/checkpoints`,
+        "--label",
+        "role=demo",
+      ], `${demoDir}/agent.log`),
+    );
+    children.push(
+      await startChild("transfer", [
+        "transfer/main.ts",
+        "--topic",
+        TOPIC,
+        "--group",
+        "sluice-demo",
+        "--index-replicas",
+        "0",
+      ], `${demoDir}/transfer.log`),
+    );
+    for (const c of children) say(`   ${c.name}: pid ${c.process.pid}, log ${c.log}`);
+
+    Deno.addSignalListener("SIGINT", () => {
+      stopAll().then(() => Deno.exit(0));
+    });
+
+    const run = `demo${Date.now().toString(36)}`;
+    say(`\n== 4/5 writing ${total} lines (run marker ${run})`);
+    const random = seededRandom(Date.now() & 0xffff);
+    const web: string[] = [], app: string[] = [];
+    for (let seq = 0; seq < total; seq++) {
+      const at = new Date();
+      if (seq % 2 === 0) web.push(accessLogLine(run, seq, at, random));
+      else app.push(appLogLine(run, seq, at, random));
+    }
+    const writtenAt = Date.now();
+    await appendLines(webLog, web);
+    await appendLines(appLog, app);
+
+    say(`\n== 5/5 waiting until all ${total} lines are searchable in ${endpoints.search}`);
+    let found = 0, lastShown = -1;
+    const deadline = writtenAt + timeoutMs;
+    while (found < total && Date.now() < deadline) {
+      await new Promise((r) => setTimeout(r, 250));
+      found = await countMatching(endpoints.search, run);
+      if (found !== lastShown) {
+        say(
+          `   ${found}/${total} searchable after ${((Date.now() - writtenAt) / 1000).toFixed(1)} s`,
+        );
+        lastShown = found;
+      }
+      for (const c of children) {
+        const exited = await Promise.race([c.process.status, Promise.resolve(undefined)]);
+        if (exited) {
+          throw new SluiceError(
+            `${c.name} exited with code ${exited.code}; its log ends with:\n${await tail(c.log)}`,
+          );
+        }
+      }
+    }
+    const tookS = (Date.now() - writtenAt) / 1000;
+    if (found < total) {
+      throw new SluiceError(
+        `only ${found} of ${total} lines were searchable after ${tookS.toFixed(0)} s.\n` +
+          `agent log: ${children[0].log}\n${await tail(children[0].log, 10)}\n` +
+          `transfer log: ${children[1].log}\n${await tail(children[1].log, 10)}`,
+      );
+    }
+
+    say(`\n${total} of ${total} lines written on this host are searchable.`);
+    say(`time from write to searchable (all lines): ${tookS.toFixed(2)} s`);
+    say("\nTry:");
+    say(
+      `  curl -s '${endpoints.search}/${INDEX_PREFIX}-demo-*/_search?q=message:${run}&size=3&pretty'`,
+    );
+    say(`  curl -s '${endpoints.search}/_cat/indices/${INDEX_PREFIX}-*?v'`);
+    say("  deno task config:history");
+    say("  deno task config:status");
+    say("  curl -s http://127.0.0.1:9464/metrics | grep sluice_   # agent");
+    say("  curl -s http://127.0.0.1:9465/metrics | grep sluice_   # transfer");
+
+    if (values.exit) {
+      await stopAll();
+      return 0;
+    }
+    say("\nThe pipeline keeps running and writes a line a second to each file; Ctrl-C stops it.");
+    for (let seq = total;; seq += 2) {
+      await new Promise((r) => setTimeout(r, 1000));
+      if (stopping) break;
+      const at = new Date();
+      await appendLines(webLog, [accessLogLine(run, seq, at, random)]);
+      await appendLines(appLog, [appLogLine(run, seq + 1, at, random)]);
+      if ((seq - total) % 20 === 0) {
+        say(`   ${await countMatching(endpoints.search, run)} lines of this run searchable`);
+      }
+    }
+    return 0;
+  } catch (error) {
+    await stopAll();
+    throw error;
+  }
+}
+
+if (import.meta.main) await runMain(main);
