@@ -7,7 +7,14 @@
 import type { Consumer } from "kafkajs";
 import { endpointsFromEnv } from "../../core/endpoints.ts";
 import type { Envelope } from "../../core/envelope.ts";
+import type { Source } from "../../config_plane/types.ts";
 import { createKafka, ensureTopic } from "../../kafka/connection.ts";
+import {
+  createLogProducer,
+  type LogProducer,
+  type LogProducerOptions,
+} from "../../kafka/producer.ts";
+import { type TailOptions, TailTask } from "../../agent/tail_task.ts";
 
 export const endpoints = endpointsFromEnv();
 
@@ -140,4 +147,66 @@ export function assertExactlyOnce(envelopes: Envelope[], tag: string, count: num
       }), ${r.duplicates} duplicates, ${r.outOfOrder} out of order`,
     );
   }
+}
+
+/** Deno.test without the op/resource sanitizers (npm clients keep sockets and timers). */
+export function test(name: string, fn: () => Promise<void>) {
+  Deno.test({ name, sanitizeOps: false, sanitizeResources: false, fn });
+}
+
+/** Fast polling for tests: files are looked at every 50 ms, globs every 200 ms. */
+export const FAST: Partial<TailOptions> = {
+  pollMs: 50,
+  scanMs: 200,
+  rotateWaitMs: 500,
+  lineFlushMs: 500,
+};
+
+export interface Rig {
+  dir: string;
+  topic: string;
+  collector: TopicCollector;
+  producer: LogProducer;
+  checkpoints: string;
+  task(source: Partial<Source>, options?: Partial<TailOptions>): TailTask;
+  cleanup(): Promise<void>;
+}
+
+export async function rig(producerOptions: Partial<LogProducerOptions> = {}): Promise<Rig> {
+  const dir = await Deno.makeTempDir({ prefix: "sluice-agent-" });
+  const topic = unique("agent-tail");
+  const collector = await TopicCollector.start(topic);
+  const producer = createLogProducer({ brokers: endpoints.kafka, lingerMs: 5, ...producerOptions });
+  const checkpoints = `${dir}/.checkpoints`;
+  const tasks: TailTask[] = [];
+  return {
+    dir,
+    topic,
+    collector,
+    producer,
+    checkpoints,
+    task(source, options) {
+      const t = new TailTask({
+        id: "src",
+        paths: [`${dir}/*.log`],
+        topic,
+        start_at: "beginning",
+        ...source,
+      }, {
+        host: "test-host",
+        producer,
+        checkpointDir: checkpoints,
+        options: { ...FAST, ...options },
+      });
+      tasks.push(t);
+      t.start();
+      return t;
+    },
+    async cleanup() {
+      for (const t of tasks) await t.stop(2000);
+      await producer.close({ timeoutMs: 2000 });
+      await collector.stop();
+      await Deno.remove(dir, { recursive: true });
+    },
+  };
 }

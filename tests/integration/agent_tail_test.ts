@@ -5,74 +5,15 @@
  * numbers Kafka holds with what was written.
  */
 import { deepStrictEqual as assertEquals, ok as assert } from "node:assert/strict";
-import type { Source } from "../../config_plane/types.ts";
-import { createLogProducer, type LogProducer } from "../../kafka/producer.ts";
-import { type TailOptions, TailTask } from "../../agent/tail_task.ts";
 import {
   appendSeq,
   assertExactlyOnce,
   checkSeq,
-  endpoints,
+  rig,
   seqLines,
-  TopicCollector,
-  unique,
+  test,
   waitFor,
 } from "./agent_support.ts";
-
-const FAST: Partial<TailOptions> = { pollMs: 50, scanMs: 200, rotateWaitMs: 500, lineFlushMs: 500 };
-
-interface Rig {
-  dir: string;
-  topic: string;
-  collector: TopicCollector;
-  producer: LogProducer;
-  checkpoints: string;
-  task(source: Partial<Source>, options?: Partial<TailOptions>): TailTask;
-  cleanup(): Promise<void>;
-}
-
-async function rig(): Promise<Rig> {
-  const dir = await Deno.makeTempDir({ prefix: "sluice-agent-" });
-  const topic = unique("agent-tail");
-  const collector = await TopicCollector.start(topic);
-  const producer = createLogProducer({ brokers: endpoints.kafka, lingerMs: 5 });
-  const checkpoints = `${dir}/.checkpoints`;
-  const tasks: TailTask[] = [];
-  return {
-    dir,
-    topic,
-    collector,
-    producer,
-    checkpoints,
-    task(source, options) {
-      const t = new TailTask({
-        id: "src",
-        paths: [`${dir}/*.log`],
-        topic,
-        start_at: "beginning",
-        ...source,
-      }, {
-        host: "test-host",
-        producer,
-        checkpointDir: checkpoints,
-        options: { ...FAST, ...options },
-      });
-      tasks.push(t);
-      t.start();
-      return t;
-    },
-    async cleanup() {
-      for (const t of tasks) await t.stop(2000);
-      await producer.close({ timeoutMs: 2000 });
-      await collector.stop();
-      await Deno.remove(dir, { recursive: true });
-    },
-  };
-}
-
-function test(name: string, fn: () => Promise<void>) {
-  Deno.test({ name, sanitizeOps: false, sanitizeResources: false, fn });
-}
 
 test("agent tail: rename rotation while the writer keeps writing loses and repeats nothing", async () => {
   const r = await rig();
