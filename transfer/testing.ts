@@ -9,12 +9,39 @@ import { type Envelope, eventId } from "../core/envelope.ts";
 import { sleep } from "../core/backoff.ts";
 import { createKafka, ensureTopic } from "../kafka/connection.ts";
 import { createGroupConsumer, deleteConsumerGroup } from "../kafka/consumer.ts";
+import { resolveConfig, type TransferConfig } from "./config.ts";
 import type { DeadLetterValue } from "./dead_letter.ts";
 import type { SearchEngine } from "./engine.ts";
+import { templateName } from "./index_template.ts";
 
 /** A unique lowercase name for a test's topic, group and index prefix. */
 export function uniqueName(label: string): string {
   return `t-${label}-${Date.now().toString(36)}-${crypto.randomUUID().slice(0, 6)}`;
+}
+
+/**
+ * A transfer config for a test: its own topic, group, index prefix and dead-letter topic (all
+ * `name`), metrics on a free port, no replicas, short linger and retry waits; `flags` override.
+ */
+export function testConfig(name: string, flags: Record<string, unknown> = {}): TransferConfig {
+  const env = Deno.env.toObject();
+  return resolveConfig({
+    env: {
+      SLUICE_KAFKA_BROKERS: env.SLUICE_KAFKA_BROKERS,
+      SLUICE_SEARCH_URL: env.SLUICE_SEARCH_URL,
+    },
+    flags: {
+      topic: [name],
+      group: name,
+      "index-prefix": name,
+      "dead-letter-topic": `${name}-dlq`,
+      "metrics-addr": "127.0.0.1:0",
+      "index-replicas": "0",
+      "bulk-linger-ms": "200",
+      "retry-max-ms": "2000",
+      ...flags,
+    },
+  });
 }
 
 /**
@@ -177,6 +204,8 @@ export async function cleanUp(options: {
   topics?: string[];
   groups?: string[];
   indexPrefix?: string;
+  /** With indexPrefix: also delete the prefix's index template. */
+  searchUrl?: string;
 }): Promise<void> {
   const admin = createKafka({ brokers: options.brokers, clientId: "sluice-test-cleanup" }).admin();
   try {
