@@ -15,6 +15,7 @@ import {
   type LogProducerOptions,
 } from "../../kafka/producer.ts";
 import { type TailOptions, TailTask } from "../../agent/tail_task.ts";
+import { AgentMetrics } from "../../agent/metrics.ts";
 
 export const endpoints = endpointsFromEnv();
 
@@ -168,6 +169,7 @@ export interface Rig {
   collector: TopicCollector;
   producer: LogProducer;
   checkpoints: string;
+  metrics: AgentMetrics;
   task(source: Partial<Source>, options?: Partial<TailOptions>): TailTask;
   cleanup(): Promise<void>;
 }
@@ -179,12 +181,14 @@ export async function rig(producerOptions: Partial<LogProducerOptions> = {}): Pr
   const producer = createLogProducer({ brokers: endpoints.kafka, lingerMs: 5, ...producerOptions });
   const checkpoints = `${dir}/.checkpoints`;
   const tasks: TailTask[] = [];
+  const metrics = new AgentMetrics();
   return {
     dir,
     topic,
     collector,
     producer,
     checkpoints,
+    metrics,
     task(source, options) {
       const t = new TailTask({
         id: "src",
@@ -196,6 +200,7 @@ export async function rig(producerOptions: Partial<LogProducerOptions> = {}): Pr
         host: "test-host",
         producer,
         checkpointDir: checkpoints,
+        metrics,
         options: { ...FAST, ...options },
       });
       tasks.push(t);
