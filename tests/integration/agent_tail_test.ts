@@ -175,3 +175,35 @@ test("agent tail: invalid UTF-8, a 10 MiB line and a binary file behave as docum
     await r.cleanup();
   }
 });
+
+test("agent tail: a checkpoint that cannot be saved holds reading, loudly, until it can", async () => {
+  const r = await rig();
+  try {
+    const path = `${r.dir}/app.log`;
+    await appendSeq(path, "cp", 0, 100);
+    const budget = 256 * 1024;
+    const task = r.task({}, { maxInflightBytes: budget, readChunkBytes: 64 * 1024 });
+    await waitFor("first lines", () => r.collector.tagged("cp").length >= 100);
+    // A directory where the checkpoint's temp file goes makes every save fail (even as root).
+    const blocker = `${r.checkpoints}/src.json.tmp-${Deno.pid}`;
+    await Deno.mkdir(`${blocker}/x`, { recursive: true });
+    await appendSeq(path, "cp", 100, 20_000); // ≈ 1.2 MB, far more than the budget
+    await waitFor("error state", () => task.status().state === "error", 10_000);
+    assert(task.status().last_error?.includes("cannot save checkpoints"), task.status().last_error);
+    await new Promise((res) => setTimeout(res, 1000));
+    const held = r.collector.tagged("cp").length;
+    assert(held < 20_000, "reading went on although nothing could be checkpointed");
+    const bytes = (await r.metrics.bytesRead.get()).values.reduce((s, v) => s + v.value, 0);
+    assert(bytes <= budget + 64 * 1024 + 100 * 61, `read ${bytes} bytes past a ${budget} budget`);
+    await Deno.remove(blocker, { recursive: true });
+    await waitFor(
+      "all after the disk recovered",
+      () => r.collector.tagged("cp").length >= 20_000,
+      20_000,
+    );
+    assertExactlyOnce(r.collector.envelopes, "cp", 20_000);
+    await waitFor("running again", () => task.status().state === "running");
+  } finally {
+    await r.cleanup();
+  }
+});
