@@ -21,12 +21,7 @@ export async function main(args: string[]): Promise<number> {
   const { values } = parseCommand(SPEC, args);
   const file = await readSettingsFile(values.config as string | undefined);
   const settings = resolveSettings(values, Deno.env.toObject(), file, Deno.hostname());
-  try {
-    setupLogging();
-  } catch (error) {
-    // Logging is not worth refusing to collect logs for; say so once on stderr.
-    console.error(`sluice agent: logging setup failed (${(error as Error).message}); continuing`);
-  }
+  setupLogging();
   const log = getLogger("agent");
   const agent = new Agent(settings);
   const stopped = Promise.withResolvers<string>();
