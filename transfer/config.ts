@@ -19,6 +19,8 @@ export interface TransferConfig {
   topicPattern?: string;
   /** Consumer group id; its committed offsets are the transfer's progress. */
   groupId: string;
+  /** A member silent this long is dropped from the group and its partitions reassigned, ms. */
+  sessionTimeoutMs: number;
   /** Search engine base URL. */
   searchUrl: string;
   /** "auto" asks `GET /`. */
@@ -101,6 +103,15 @@ export const SETTINGS: readonly Setting[] = [
     kind: "string",
     arg: "ID",
     description: "Kafka consumer group id.",
+  },
+  {
+    key: "sessionTimeoutMs",
+    flag: "session-timeout-ms",
+    env: "SLUICE_TRANSFER_SESSION_TIMEOUT_MS",
+    file: "session_timeout_ms",
+    kind: "int",
+    arg: "MS",
+    description: "Consumer group session timeout (how fast a dead member's partitions move).",
   },
   {
     key: "searchUrl",
@@ -248,6 +259,7 @@ export function defaultConfig(env: Record<string, string | undefined> = {}): Tra
     brokers: endpoints.kafka,
     topics: ["logs"],
     groupId: "sluice-transfer",
+    sessionTimeoutMs: 30_000,
     searchUrl: endpoints.search,
     engine: "auto",
     indexPrefix: "sluice",

@@ -228,4 +228,8 @@ export async function cleanUp(options: {
       // best effort
     }
   }
+  if (options.searchUrl && options.indexPrefix) {
+    const url = `${options.searchUrl}/_index_template/${templateName(options.indexPrefix)}`;
+    await fetch(url, { method: "DELETE" }).then((r) => r.body?.cancel(), () => {});
+  }
 }

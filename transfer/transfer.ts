@@ -14,6 +14,7 @@ import {
   type RecordBatch,
   type TopicPartition,
 } from "../kafka/consumer.ts";
+import { createKafka, ensureTopic } from "../kafka/connection.ts";
 import type { TransferConfig } from "./config.ts";
 import { type DeadLetterSink, openDeadLetterQueue } from "./dead_letter.ts";
 import { createEngine, type EngineInfo, type SearchEngine } from "./engine.ts";
@@ -88,6 +89,8 @@ export async function startTransfer(
       brokers: config.brokers,
       topic: config.deadLetterTopic,
       clientId: `${config.groupId}-dlq`,
+    }).catch((error) => {
+      throw kafkaUnreachable(error, config.brokers);
     });
   } catch (error) {
     await deadLetters?.close().catch(() => {});
@@ -109,6 +112,19 @@ export async function startTransfer(
   }
   options.signal?.addEventListener("abort", () => void transfer.stop(), { once: true });
   return transfer;
+}
+
+/** A Kafka connection failure at start-up as an operator-facing error (exit code 4). */
+function kafkaUnreachable(error: unknown, brokers: string[]): unknown {
+  const e = error as { name?: string; message?: string; cause?: { name?: string } };
+  const connection = [e?.name, e?.cause?.name].some((n) => n?.includes("Connection")) ||
+    e?.name === "KafkaJSNumberOfRetriesExceeded";
+  if (!connection) return error;
+  return new UnreachableError(
+    `Kafka at ${brokers.join(",")} does not answer (${e.message}); start it ` +
+      "(deno task stack:up) or set SLUICE_KAFKA_BROKERS / --brokers",
+    { cause: error },
+  );
 }
 
 /** The engine, once it answers (ES/OpenSearch may still be starting when the transfer does). */
@@ -174,12 +190,23 @@ class RunningTransfer implements Transfer {
       brokers: config.brokers,
       groupId: config.groupId,
       clientId: config.groupId,
+      sessionTimeoutMs: config.sessionTimeoutMs,
       topics: config.topicPattern ? undefined : config.topics,
       topicPattern: config.topicPattern ? new RegExp(config.topicPattern) : undefined,
     });
   }
 
   async start(): Promise<void> {
+    if (!this.#config.topicPattern) {
+      // The transfer may well start before any agent has written: create the topics (same
+      // defaults as the agent's side) rather than fail on a missing one.
+      const kafka = createKafka({ brokers: this.#config.brokers, clientId: this.#config.groupId });
+      try {
+        for (const topic of this.#config.topics) await ensureTopic(kafka, topic);
+      } catch (error) {
+        throw kafkaUnreachable(error, this.#config.brokers);
+      }
+    }
     if (this.#config.metricsAddr) {
       this.#server = serveMetrics(this.#config.metricsAddr, this.metrics, () => this.#health());
       this.metricsAddr = this.#server.addr;
