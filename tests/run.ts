@@ -33,6 +33,8 @@ const spec = {
 interface Tally {
   passed: number;
   failed: number;
+  /** Ignored tests: never counted as passed, always named in the summary. */
+  skipped: string[];
   failures: string[];
 }
 
@@ -47,6 +49,7 @@ async function run(args: string[], quiet = false): Promise<{ code: number; outpu
     stderr: quiet ? "piped" : "inherit",
     stdin: "null",
   }).spawn();
+  if (!quiet) return { code: (await child.status).code, output: "" };
   const result = await child.output();
   const decoder = new TextDecoder();
   return {
@@ -74,21 +77,24 @@ async function check(tally: Tally, name: string, args: string[]): Promise<void> 
   }
 }
 
-/** Counts from a `deno test --junit-path` report: per test case, steps not counted twice. */
-export function countJunit(xml: string): { passed: number; failed: string[] } {
+/**
+ * Counts from a `deno test --junit-path` report. Steps are test cases of their own there; an
+ * ignored test is `<skipped/>` and counts neither as passed nor as failed.
+ */
+export function countJunit(xml: string): { passed: number; failed: string[]; skipped: string[] } {
   const failed: string[] = [];
+  const skipped: string[] = [];
   let total = 0;
   const caseRe = /<testcase\b([^>]*?)(\/>|>([\s\S]*?)<\/testcase>)/g;
   for (const m of xml.matchAll(caseRe)) {
     total++;
     const body = m[3] ?? "";
-    if (/<failure\b|<error\b/.test(body)) {
-      const name = /\bname="([^"]*)"/.exec(m[1])?.[1] ?? "(unnamed)";
-      const cls = /\bclassname="([^"]*)"/.exec(m[1])?.[1] ?? "";
-      failed.push(`${cls} › ${unescapeXml(name)}`);
-    }
+    const name = unescapeXml(/\bname="([^"]*)"/.exec(m[1])?.[1] ?? "(unnamed)");
+    const cls = /\bclassname="([^"]*)"/.exec(m[1])?.[1] ?? "";
+    if (/<failure\b|<error\b/.test(body)) failed.push(`${cls} › ${name}`);
+    else if (/<skipped\b/.test(body)) skipped.push(`${cls} › ${name}`);
   }
-  return { passed: total - failed.length, failed };
+  return { passed: total - failed.length - skipped.length, failed, skipped };
 }
 
 function unescapeXml(s: string): string {
@@ -112,6 +118,7 @@ async function tests(
   tally.passed += counts.passed;
   tally.failed += counts.failed.length;
   tally.failures.push(...counts.failed);
+  tally.skipped.push(...counts.skipped);
   if (code !== 0 && counts.failed.length === 0) {
     // The runner itself failed (a module that does not load, a type error): count it.
     tally.failed++;
@@ -123,7 +130,7 @@ async function main(): Promise<number> {
   const { values } = parseCommand(spec, Deno.args);
   const all = !values.unit && !values.integration;
   const filter = values.filter as string | undefined;
-  const tally: Tally = { passed: 0, failed: 0, failures: [] };
+  const tally: Tally = { passed: 0, failed: 0, skipped: [], failures: [] };
   const started = Date.now();
 
   if (all || values.unit) {
@@ -161,9 +168,11 @@ async function main(): Promise<number> {
   }
 
   section("summary");
+  for (const f of tally.skipped) console.log(`SKIPPED: ${f}`);
   for (const f of tally.failures) console.log(`FAILED: ${f}`);
   console.log(`took ${((Date.now() - started) / 1000).toFixed(0)} s`);
-  console.log(`${tally.passed} passed, ${tally.failed} failed`);
+  const skipped = tally.skipped.length > 0 ? `, ${tally.skipped.length} skipped` : "";
+  console.log(`${tally.passed} passed, ${tally.failed} failed${skipped}`);
   return tally.failed === 0 ? 0 : 1;
 }
 

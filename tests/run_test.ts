@@ -12,9 +12,28 @@ Deno.test("countJunit counts passing and failing test cases from deno's report",
     </testcase>
   </testsuite>
 </testsuites>`;
-  assertEquals(countJunit(xml), { passed: 2, failed: ['./a_test.ts › fails "here"'] });
+  assertEquals(countJunit(xml), {
+    passed: 2,
+    failed: ['./a_test.ts › fails "here"'],
+    skipped: [],
+  });
 });
 
 Deno.test("countJunit of an empty report is zero", () => {
-  assertEquals(countJunit(""), { passed: 0, failed: [] });
+  assertEquals(countJunit(""), { passed: 0, failed: [], skipped: [] });
+});
+
+Deno.test("countJunit counts an ignored test as skipped, not passed, and steps as cases", () => {
+  const xml = `<testsuites name="deno test" tests="4" failures="0" errors="0" time="0.008">
+    <testsuite name="./s_test.ts" tests="4" disabled="1" errors="0" failures="0">
+        <testcase name="skipped one" classname="./s_test.ts" time="0.000" line="1" col="6">
+            <skipped/>
+        </testcase>
+        <testcase name="steps" classname="./s_test.ts" time="0.001" line="3" col="6">
+        </testcase>
+        <testcase name="steps &gt; a" classname="./s_test.ts" time="0.000" line="3" col="43">
+        </testcase>
+    </testsuite>
+</testsuites>`;
+  assertEquals(countJunit(xml), { passed: 2, failed: [], skipped: ["./s_test.ts › skipped one"] });
 });
