@@ -291,6 +291,8 @@ export async function runReplay(
     });
     await Promise.race([readDone, aborted]);
     await Promise.race([pipeline.idle(), aborted]);
+    // So that what was replayed is searchable when the command returns.
+    await engine.refresh(`${config.indexPrefix}-*`).catch(() => {});
   } finally {
     clearInterval(timer);
     pipeline.close();
