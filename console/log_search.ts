@@ -1,0 +1,154 @@
+/**
+ * Runs log searches against the date-sharded indices (`<prefix>-*`) with plain `fetch` to the
+ * search engine: the request bodies come from search_query.ts, and the answer is cut down to
+ * what the logs page draws (rows, histogram buckets, sources found).
+ * @module
+ */
+import { InvalidInputError, SluiceError, UnreachableError } from "../core/errors.ts";
+import { type LogQuery, searchBody, tailBody } from "./search_query.ts";
+
+/** One log line as the results table shows it. */
+export interface LogRow {
+  id: string;
+  index: string;
+  "@timestamp": string;
+  host?: string;
+  source?: string;
+  path?: string;
+  offset?: number;
+  message: string;
+  fields?: Record<string, unknown>;
+}
+
+/** What `GET /api/logs/search` returns. */
+export interface SearchResult {
+  total: number;
+  rows: LogRow[];
+  histogram: { interval: string; buckets: { t: number; count: number }[] };
+  sources: { id: string; count: number }[];
+  took_ms: number;
+}
+
+/** Where the engine is and which indices are searched. */
+export interface LogSearchOptions {
+  /** Base URL; `user:password@` in it is sent as basic auth. */
+  url: string;
+  /** Index prefix: `<prefix>-*` is searched (default "sluice"). */
+  indexPrefix?: string;
+}
+
+interface Hit {
+  _index: string;
+  _id: string;
+  _source: Record<string, unknown>;
+}
+
+/** Searches the log indices. */
+export class LogSearch {
+  readonly #base: string;
+  readonly #headers: Record<string, string>;
+  readonly pattern: string;
+
+  constructor(options: LogSearchOptions) {
+    const url = new URL(options.url);
+    this.#headers = { "content-type": "application/json" };
+    if (url.username) {
+      const user = decodeURIComponent(url.username);
+      const pass = decodeURIComponent(url.password);
+      this.#headers.authorization = `Basic ${btoa(`${user}:${pass}`)}`;
+      url.username = "";
+      url.password = "";
+    }
+    this.#base = url.toString().replace(/\/$/, "");
+    this.pattern = `${options.indexPrefix ?? "sluice"}-*`;
+  }
+
+  async #search(body: unknown): Promise<Record<string, unknown>> {
+    const at =
+      `${this.#base}/${this.pattern}/_search?allow_no_indices=true&ignore_unavailable=true`;
+    let response: Response;
+    try {
+      response = await fetch(at, {
+        method: "POST",
+        headers: this.#headers,
+        body: JSON.stringify(body),
+        signal: AbortSignal.timeout(15_000),
+      });
+    } catch (error) {
+      throw new UnreachableError(
+        `the search engine at ${this.#base} does not answer (${(error as Error).message}); ` +
+          "start it (deno task stack:up) or set SLUICE_SEARCH_URL",
+        { cause: error },
+      );
+    }
+    const json = await response.json().catch(() => ({})) as Record<string, unknown>;
+    if (response.status === 400) {
+      // A query-string syntax error comes back as a 400: the user's to fix, so say what it is.
+      const error = json.error as
+        | { root_cause?: { reason?: string }[]; reason?: string }
+        | undefined;
+      const reason = error?.root_cause?.[0]?.reason ?? error?.reason ?? "bad request";
+      throw new InvalidInputError(`the search engine refused the query: ${reason}`);
+    }
+    if (!response.ok) {
+      throw new SluiceError(`the search engine answered HTTP ${response.status} to a search`);
+    }
+    return json;
+  }
+
+  /**
+   * Matches in the range, newest first, with the histogram and the sources found.
+   *
+   * @example
+   * ```ts ignore
+   * import { LogSearch } from "./log_search.ts";
+   * const search = new LogSearch({ url: "http://127.0.0.1:9200" });
+   * const now = Date.now();
+   * const r = await search.search({ q: "error", from: now - 900_000, to: now, sources: [], size: 50 });
+   * console.log(r.total, r.histogram.interval);
+   * ```
+   */
+  async search(query: LogQuery): Promise<SearchResult> {
+    const body = searchBody(query);
+    const json = await this.#search(body);
+    const hits = json.hits as { total?: number | { value: number }; hits: Hit[] } | undefined;
+    const aggs = json.aggregations as {
+      histogram?: { buckets: { key: number; doc_count: number }[] };
+      sources?: { buckets: { key: string; doc_count: number }[] };
+    } | undefined;
+    const total = typeof hits?.total === "number" ? hits.total : hits?.total?.value ?? 0;
+    return {
+      total,
+      rows: (hits?.hits ?? []).map(toRow),
+      histogram: {
+        interval: body.aggs.histogram.date_histogram.fixed_interval,
+        buckets: (aggs?.histogram?.buckets ?? []).map((b) => ({ t: b.key, count: b.doc_count })),
+      },
+      sources: (aggs?.sources?.buckets ?? []).map((b) => ({ id: b.key, count: b.doc_count })),
+      took_ms: Number(json.took ?? 0),
+    };
+  }
+
+  /** Matches at or after `since` (epoch ms), oldest first: one live-tail poll. */
+  async tail(query: LogQuery, since: number): Promise<LogRow[]> {
+    const json = await this.#search(tailBody(query, since));
+    const hits = json.hits as { hits: Hit[] } | undefined;
+    return (hits?.hits ?? []).map(toRow);
+  }
+}
+
+function toRow(hit: Hit): LogRow {
+  const s = hit._source;
+  const row: LogRow = {
+    id: hit._id,
+    index: hit._index,
+    "@timestamp": String(s["@timestamp"] ?? ""),
+    message: typeof s.message === "string" ? s.message : JSON.stringify(s.message ?? ""),
+  };
+  if (typeof s.host === "string") row.host = s.host;
+  if (typeof s.source === "string") row.source = s.source;
+  if (typeof s.path === "string") row.path = s.path;
+  if (typeof s.offset === "number") row.offset = s.offset;
+  if (s.fields && typeof s.fields === "object") row.fields = s.fields as Record<string, unknown>;
+  return row;
+}

@@ -1,0 +1,189 @@
+// The config page: revision timeline, a revision's state, diffs, plan → apply, and rollback,
+// all through /api/config/* (the same checks and conflict handling as `deno task config:*`).
+import { api, esc, planHtml, showMessage, utc } from "./common.js";
+
+const $ = (selector) => document.querySelector(selector);
+const message = $("#config-message");
+let planned = null; // { base, text, filename } of the plan on screen
+
+async function loadTimeline() {
+  const { head, revisions } = await api("/api/config/history?limit=100");
+  $("#head-label").textContent = head ? `head: revision ${head}` : "no revisions yet";
+  const rows = revisions.map((r) => `
+    <tr data-seq="${r.seq}">
+      <td class="num">${r.seq}${r.seq === head ? ' <span class="badge ok">head</span>' : ""}</td>
+      <td>${utc(r.at)}</td>
+      <td>${esc(r.author)}</td>
+      <td>${esc(r.change)}</td>
+      <td>${esc(r.message)}</td>
+      <td class="actions">
+        <button type="button" data-view="${r.seq}">View</button>
+        ${
+    r.seq === head ? "" : `<button type="button" data-rollback="${r.seq}">Roll back to</button>`
+  }
+      </td>
+    </tr>`);
+  $("#timeline tbody").innerHTML = rows.join("") ||
+    '<tr><td colspan="6" class="muted">No revisions yet: apply a desired state below.</td></tr>';
+  const form = $("#diff-form");
+  if (!form.from.value && head > 1) {
+    form.from.value = head - 1;
+    form.to.value = head;
+  }
+  return head;
+}
+
+async function viewRevision(seq) {
+  const r = await api(`/api/config/revisions/${seq}`);
+  $("#revision-panel").hidden = false;
+  $("#revision-title").textContent = `Revision ${seq}`;
+  $("#revision-meta").innerHTML = r.event
+    ? `${utc(r.event.at)} by <b>${esc(r.event.author)}</b>: ${esc(r.event.message)}`
+    : "the empty state before the first revision";
+  $("#revision-body").textContent = r.yaml;
+  $("#load-revision").hidden = false;
+  $("#revision-panel").dataset.yaml = r.yaml;
+}
+
+async function showDiff(from, to) {
+  const d = await api(`/api/config/diff?from=${from}&to=${to}`);
+  $("#revision-panel").hidden = false;
+  $("#revision-title").textContent = `Diff ${from} → ${to}`;
+  $("#revision-meta").textContent = "what changes from the first revision to the second";
+  $("#revision-body").innerHTML = planHtml(d.text);
+  $("#load-revision").hidden = true;
+}
+
+async function startRollback(seq) {
+  // The plan comes from the diff head → target, exactly what the rollback will append.
+  const head = await loadTimeline();
+  const d = await api(`/api/config/diff?from=${head}&to=${seq}`);
+  $("#rollback-panel").hidden = false;
+  $("#rollback-rev").textContent = seq;
+  $("#rollback-plan").innerHTML = planHtml(d.text);
+  const form = $("#rollback-form");
+  form.revision.value = seq;
+  form.dataset.base = head;
+  form.message.focus();
+}
+
+function failed(error) {
+  if (error.status === 409) {
+    showMessage(
+      message,
+      "error",
+      `${error.message}\n\nPlan again to review the change against revision ${error.body.head}.`,
+    );
+    loadTimeline().catch(() => {});
+  } else {
+    showMessage(message, "error", error.message, error.body?.errors ?? []);
+  }
+}
+
+$("#timeline").addEventListener("click", (event) => {
+  const button = event.target.closest("button");
+  if (!button) return;
+  if (button.dataset.view) viewRevision(button.dataset.view).catch(failed);
+  if (button.dataset.rollback) startRollback(Number(button.dataset.rollback)).catch(failed);
+});
+
+$("#diff-form").addEventListener("submit", (event) => {
+  event.preventDefault();
+  const form = event.target;
+  showDiff(form.from.value, form.to.value).catch(failed);
+});
+
+$("#load-revision").addEventListener("click", () => {
+  $("#plan-form").text.value = $("#revision-panel").dataset.yaml ?? "";
+  $("#plan-form").text.focus();
+});
+
+$("#plan-form").file.addEventListener("change", async (event) => {
+  const file = event.target.files[0];
+  if (!file) return;
+  $("#plan-form").text.value = await file.text();
+  $("#plan-form").dataset.filename = file.name;
+});
+
+$("#plan-form").addEventListener("submit", async (event) => {
+  event.preventDefault();
+  const form = event.target;
+  const filename = form.dataset.filename || "pasted.yaml";
+  showMessage(message, "info", "");
+  try {
+    const plan = await api("/api/config/plan", { text: form.text.value, filename });
+    planned = { base: plan.base, text: form.text.value, filename };
+    $("#plan-result").hidden = false;
+    $("#plan-base").textContent = plan.base;
+    $("#plan-text").innerHTML = planHtml(plan.text);
+    $("#apply-form").querySelector("button").disabled = plan.plan.empty;
+    if (plan.plan.empty) {
+      showMessage(message, "info", "Nothing to change: the head already is this state.");
+    }
+  } catch (error) {
+    $("#plan-result").hidden = true;
+    failed(error);
+  }
+});
+
+$("#plan-form").text.addEventListener("input", () => {
+  // An edited text needs a new plan before it can be applied.
+  if (planned) $("#apply-form").querySelector("button").disabled = true;
+});
+
+$("#apply-form").addEventListener("submit", async (event) => {
+  event.preventDefault();
+  if (!planned) return;
+  const form = event.target;
+  try {
+    const r = await api("/api/config/apply", {
+      ...planned,
+      message: form.message.value,
+      author: form.author.value || undefined,
+    });
+    showMessage(
+      message,
+      "ok",
+      r.appended
+        ? `${
+          r.created ? "Applied" : "Already applied"
+        } as revision ${r.appended.seq} by ${r.appended.author}.`
+        : "Nothing to change.",
+    );
+    $("#plan-result").hidden = true;
+    form.message.value = "";
+    planned = null;
+    await loadTimeline();
+  } catch (error) {
+    failed(error);
+  }
+});
+
+$("#rollback-form").addEventListener("submit", async (event) => {
+  event.preventDefault();
+  const form = event.target;
+  try {
+    const r = await api("/api/config/rollback", {
+      revision: Number(form.revision.value),
+      base: Number(form.dataset.base),
+      message: form.message.value,
+      author: $("#apply-form").author.value || undefined,
+    });
+    showMessage(
+      message,
+      "ok",
+      r.appended
+        ? `Rolled back to revision ${form.revision.value}: appended revision ${r.appended.seq} by ${r.appended.author}.`
+        : `Nothing to change: the head already is the state of revision ${form.revision.value}.`,
+    );
+    $("#rollback-panel").hidden = true;
+    form.message.value = "";
+    await loadTimeline();
+  } catch (error) {
+    failed(error);
+  }
+});
+
+$("#rollback-cancel").addEventListener("click", () => ($("#rollback-panel").hidden = true));
+
+loadTimeline().catch(failed);
