@@ -41,7 +41,7 @@ interface Running {
  */
 export class Agent {
   readonly settings: AgentSettings;
-  readonly metrics = new AgentMetrics();
+  readonly metrics: AgentMetrics = new AgentMetrics();
   readonly #tasks = new Map<string, Running>();
   readonly #abort = new AbortController();
   readonly #runner: CoalescingRunner;

@@ -9,71 +9,71 @@ import { getLogger } from "../core/log.ts";
 
 /** The agent's metrics on their own registry (tests and several agents in one process stay apart). */
 export class AgentMetrics {
-  readonly registry = new Registry();
-  readonly linesRead = new Counter({
+  readonly registry: Registry = new Registry();
+  readonly linesRead: Counter<"source"> = new Counter({
     name: "sluice_agent_lines_read_total",
     help: "Lines (or parts, or multiline events) read, per source.",
     labelNames: ["source"] as const,
     registers: [this.registry],
   });
-  readonly bytesRead = new Counter({
+  readonly bytesRead: Counter<"source"> = new Counter({
     name: "sluice_agent_bytes_read_total",
     help: "File bytes read, per source.",
     labelNames: ["source"] as const,
     registers: [this.registry],
   });
-  readonly linesAcked = new Counter({
+  readonly linesAcked: Counter<"source"> = new Counter({
     name: "sluice_agent_lines_acked_total",
     help: "Lines acknowledged by Kafka, per source.",
     labelNames: ["source"] as const,
     registers: [this.registry],
   });
-  readonly bytesAcked = new Counter({
+  readonly bytesAcked: Counter<"source"> = new Counter({
     name: "sluice_agent_bytes_acked_total",
     help: "File bytes whose lines Kafka acknowledged, per source.",
     labelNames: ["source"] as const,
     registers: [this.registry],
   });
-  readonly lagBytes = new Gauge({
+  readonly lagBytes: Gauge<"source" | "path"> = new Gauge({
     name: "sluice_agent_lag_bytes",
     help: "Bytes in a file not yet acknowledged by Kafka (file size - acknowledged offset).",
     labelNames: ["source", "path"] as const,
     registers: [this.registry],
   });
-  readonly filesTailed = new Gauge({
+  readonly filesTailed: Gauge<"source"> = new Gauge({
     name: "sluice_agent_files",
     help: "Files open, per source.",
     labelNames: ["source"] as const,
     registers: [this.registry],
   });
-  readonly kafkaErrors = new Counter({
+  readonly kafkaErrors: Counter<string> = new Counter({
     name: "sluice_agent_kafka_errors_total",
     help: "Failed Kafka send attempts (each is retried).",
     registers: [this.registry],
   });
-  readonly checkpointErrors = new Counter({
+  readonly checkpointErrors: Counter<"source"> = new Counter({
     name: "sluice_agent_checkpoint_errors_total",
     help: "Failed checkpoint saves (reading is held until a save succeeds).",
     labelNames: ["source"] as const,
     registers: [this.registry],
   });
-  readonly skippedFiles = new Counter({
+  readonly skippedFiles: Counter<"source" | "reason"> = new Counter({
     name: "sluice_agent_skipped_files_total",
     help: "Files skipped, e.g. binary files.",
     labelNames: ["source", "reason"] as const,
     registers: [this.registry],
   });
-  readonly reconciles = new Counter({
+  readonly reconciles: Counter<string> = new Counter({
     name: "sluice_agent_reconciles_total",
     help: "Reconciles run (one per coalesced burst of config changes).",
     registers: [this.registry],
   });
-  readonly appliedSeq = new Gauge({
+  readonly appliedSeq: Gauge<string> = new Gauge({
     name: "sluice_agent_applied_seq",
     help: "Config plane seq whose state the agent runs.",
     registers: [this.registry],
   });
-  readonly rejectedSeq = new Gauge({
+  readonly rejectedSeq: Gauge<string> = new Gauge({
     name: "sluice_agent_rejected_seq",
     help: "Latest config seq refused as invalid (0 = none).",
     registers: [this.registry],
