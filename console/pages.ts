@@ -109,6 +109,7 @@ const BODIES: Record<PageName, string> = {
   </form>
   <p class="muted" id="search-summary"></p>
   <div id="histogram" class="histogram" aria-label="matches over time"></div>
+  <div class="histogram-axis"><span id="histogram-from"></span><span id="histogram-to"></span></div>
   <table class="grid" id="results">
     <thead><tr><th>time (UTC)</th><th>host</th><th>source</th><th>message</th></tr></thead>
     <tbody></tbody>

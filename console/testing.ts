@@ -4,7 +4,7 @@
  * prefix of the real search engine.
  * @module
  */
-import { type Browser, chromium } from "playwright-core";
+import { type BrowserContext, chromium } from "playwright-core";
 import { eventId } from "../core/envelope.ts";
 import { indexTemplate, templateName } from "../transfer/index_template.ts";
 
@@ -62,22 +62,26 @@ export async function ensureChromium(): Promise<string> {
 }
 
 /**
- * Launches the system Chromium headless with a new empty profile; `close()` also removes it.
+ * Launches the system Chromium headless with a new empty profile (playwright takes the
+ * `--user-data-dir` as a persistent context); `close()` also removes the profile.
  *
  * @example
  * ```ts ignore
  * import { launchChromium } from "./testing.ts";
- * const { browser, close } = await launchChromium();
- * const page = await browser.newPage();
+ * const { context, close } = await launchChromium();
+ * const page = await context.newPage();
  * await close();
  * ```
  */
-export async function launchChromium(): Promise<{ browser: Browser; close(): Promise<void> }> {
+export async function launchChromium(
+  viewport = { width: 1280, height: 900 },
+): Promise<{ context: BrowserContext; close(): Promise<void> }> {
   const executablePath = await ensureChromium();
   const profile = await Deno.makeTempDir({ prefix: "sluice-console-chromium-" });
-  const browser = await chromium.launch({
+  const context = await chromium.launchPersistentContext(profile, {
     executablePath,
     headless: true,
+    viewport,
     args: [
       "--headless",
       "--no-sandbox",
@@ -87,13 +91,12 @@ export async function launchChromium(): Promise<{ browser: Browser; close(): Pro
       "--disable-background-networking",
       "--disable-component-update",
       "--disable-sync",
-      `--user-data-dir=${profile}`,
     ],
   });
   return {
-    browser,
+    context,
     async close() {
-      await browser.close().catch(() => {});
+      await context.close().catch(() => {});
       await Deno.remove(profile, { recursive: true }).catch(() => {});
     },
   };

@@ -8,6 +8,7 @@ const message = $("#logs-message");
 const MAX_ROWS = 500;
 let tail = null; // { timer, since, seen: Set of ids at the `since` millisecond }
 let shown = 0;
+let searches = 0; // only the latest search may draw: an older, slower answer is dropped
 
 function params() {
   const p = new URLSearchParams();
@@ -44,6 +45,11 @@ function drawHistogram(histogram) {
     div.style.height = `${Math.round((histogram.buckets[i].count / max) * 100)}%`;
   });
   box.dataset.interval = histogram.interval;
+  const label = (t) => new Date(t).toISOString().replace("T", " ").slice(0, 16) + " UTC";
+  const first = histogram.buckets[0];
+  const last = histogram.buckets[histogram.buckets.length - 1];
+  $("#histogram-from").textContent = first ? label(first.t) : "";
+  $("#histogram-to").textContent = last ? label(last.t) : "";
 }
 
 function fillSources(sources) {
@@ -59,8 +65,10 @@ async function search() {
   const p = params();
   history.replaceState(null, "", `/logs?${p}`);
   showMessage(message, "info", "");
+  const mine = ++searches;
   try {
     const r = await api(`/api/logs/search?${p}&size=200`);
+    if (mine !== searches) return [];
     $("#search-summary").textContent = `${r.total} match${
       r.total === 1 ? "" : "es"
     }, histogram per ${r.histogram.interval}, ${r.took_ms} ms`;
