@@ -161,11 +161,18 @@ export function testIndices(searchUrl: string) {
       const result = await call("POST", "/_bulk?refresh=true", body, "application/x-ndjson");
       if (result.errors) throw new Error(`bulk failed: ${JSON.stringify(result.items[0])}`);
     },
+    /** Best effort: a cleanup failure must not hide the test's own error. */
     async drop(): Promise<void> {
-      await fetch(`${base}/${prefix}-*?expand_wildcards=all`, { method: "DELETE" })
-        .then((r) => r.body?.cancel());
-      await fetch(`${base}/_index_template/${templateName(prefix)}`, { method: "DELETE" })
-        .then((r) => r.body?.cancel());
+      for (
+        const path of [
+          `/${prefix}-*?expand_wildcards=all`,
+          `/_index_template/${templateName(prefix)}`,
+        ]
+      ) {
+        await fetch(`${base}${path}`, { method: "DELETE" }).then((r) => r.body?.cancel()).catch(
+          () => {},
+        );
+      }
     },
   };
 }
