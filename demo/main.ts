@@ -2,13 +2,15 @@
  * `deno task demo`: the whole pipeline on this machine. Brings the local stack up, applies a
  * sample config (a web-server access log and a JSON application log), starts an agent and a
  * transfer as processes, writes lines, waits until every one is searchable, reports how long it
- * took, and keeps the pipeline running until Ctrl-C, which stops everything it started.
+ * took, serves the web console, and keeps the pipeline running until Ctrl-C, which stops
+ * everything it started.
  * @module
  */
 import { intOption, parseCommand, runMain } from "../core/cli.ts";
 import { endpointsFromEnv } from "../core/endpoints.ts";
 import { SluiceError } from "../core/errors.ts";
 import { ensureStack, formatStatusTable, STACK_DIR, stopStack } from "../stack/mod.ts";
+import { startConsole } from "../console/server.ts";
 import { accessLogLine, appLogLine, seededRandom } from "./generate.ts";
 
 const spec = {
@@ -25,6 +27,12 @@ const spec = {
     exit: {
       type: "boolean",
       description: "Stop everything once the lines are searchable (default: keep running).",
+    },
+    "console-port": {
+      type: "string",
+      arg: "PORT",
+      description: "Port of the web console on 127.0.0.1 (0 = none).",
+      default: "8080",
     },
     "timeout-s": {
       type: "string",
@@ -157,11 +165,13 @@ async function main(): Promise<number> {
   await Deno.writeTextFile(configFile, demoConfig(logDir));
 
   const children: Child[] = [];
+  let webConsole: { url: string; stop(): Promise<void> } | undefined;
   let stopping = false;
   const stopAll = async () => {
     if (stopping) return;
     stopping = true;
     say("\n== stopping what the demo started");
+    await webConsole?.stop().catch(() => {});
     await Promise.all(children.map(stopChild));
     if (stack.started.length > 0) {
       say(`stopping services: ${stack.started.join(", ")}`);
@@ -260,8 +270,14 @@ async function main(): Promise<number> {
       );
     }
 
+    const consolePort = intOption(values["console-port"], "console-port", 8080);
+    if (consolePort > 0) {
+      webConsole = await startConsole({ port: consolePort, searchUrl: endpoints.search });
+    }
+
     say(`\n${total} of ${total} lines written on this host are searchable.`);
     say(`time from write to searchable (all lines): ${tookS.toFixed(2)} s`);
+    if (webConsole) say(`web console (config, fleet, log search): ${webConsole.url}`);
     say("\nTry:");
     say(
       `  curl -s '${endpoints.search}/${INDEX_PREFIX}-demo-*/_search?q=message:${run}&size=3&pretty'`,
