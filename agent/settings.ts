@@ -79,7 +79,7 @@ export const AGENT_OPTIONS: Record<string, OptionSpec> = {
   compression: {
     type: "string",
     arg: "CODEC",
-    description: "none or gzip [SLUICE_KAFKA_COMPRESSION] (default: gzip)",
+    description: "none, gzip or snappy [SLUICE_KAFKA_COMPRESSION] (default: gzip)",
   },
   "linger-ms": {
     type: "string",

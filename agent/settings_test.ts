@@ -45,7 +45,10 @@ Deno.test("flags beat env beat file", () => {
 Deno.test("bad values are InvalidInputError naming the fix", () => {
   throws(() => resolveSettings({ label: ["novalue"] }, {}, {}, "h"), InvalidInputError);
   throws(() => resolveSettings({ "poll-ms": "-1" }, {}, {}, "h"), /poll-ms/);
-  throws(() => resolveSettings({ compression: "zstd" }, {}, {}, "h"), /supported: none, gzip/);
+  throws(
+    () => resolveSettings({ compression: "zstd" }, {}, {}, "h"),
+    /supported: none, gzip, snappy/,
+  );
 });
 
 Deno.test("settings file: YAML or JSON, must be a mapping", async () => {

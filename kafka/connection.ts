@@ -8,6 +8,7 @@
 import process from "node:process";
 import { Kafka, logLevel, type SASLOptions } from "kafkajs";
 import { getLogger } from "../core/log.ts";
+import { registerCodecs } from "./codecs.ts";
 
 // kafkajs schedules its request-queue check with a negative delay when no broker throttles it;
 // the runtime clamps that to 1 ms (what kafkajs expects) and prints a TimeoutNegativeWarning per
@@ -39,6 +40,8 @@ const log = getLogger("kafka");
 
 /** Builds a kafkajs client whose own log lines go through the sluice logger. */
 export function createKafka(options: KafkaConnectionOptions): Kafka {
+  // Producers compress with, and consumers read batches compressed by, snappy and lz4 too.
+  registerCodecs();
   // kafkajs warns about its v2 partitioner change on every producer; sluice sets keys itself.
   Deno.env.set("KAFKAJS_NO_PARTITIONER_WARNING", "1");
   return new Kafka({

@@ -5,10 +5,16 @@
  * is retried (with a fresh idempotent producer) until it succeeds or the producer is closed.
  * @module
  */
-import { CompressionTypes, type Producer } from "kafkajs";
+import type { CompressionTypes, Producer } from "kafkajs";
 import { backoffDelay, sleep } from "../core/backoff.ts";
 import { InvalidInputError, SluiceError } from "../core/errors.ts";
 import { getLogger } from "../core/log.ts";
+import {
+  type Compression,
+  COMPRESSION_TYPES,
+  SUPPORTED_COMPRESSION,
+  UNAVAILABLE_COMPRESSION,
+} from "./codecs.ts";
 import { createKafka, type KafkaConnectionOptions } from "./connection.ts";
 
 /** One Kafka record: key and value as text. */
@@ -29,9 +35,7 @@ export interface LogProducer {
   close(options?: { timeoutMs?: number }): Promise<void>;
 }
 
-/** Compression codecs that work here: kafkajs ships gzip; the others need native codec packages. */
-export const SUPPORTED_COMPRESSION = ["none", "gzip"] as const;
-export type Compression = typeof SUPPORTED_COMPRESSION[number];
+export { type Compression, SUPPORTED_COMPRESSION } from "./codecs.ts";
 
 /**
  * Checks a compression name from the settings.
@@ -45,13 +49,10 @@ export type Compression = typeof SUPPORTED_COMPRESSION[number];
 export function parseCompression(name: string): Compression {
   const lower = name.toLowerCase();
   if ((SUPPORTED_COMPRESSION as readonly string[]).includes(lower)) return lower as Compression;
-  const known = ["snappy", "lz4", "zstd"].includes(lower);
   throw new InvalidInputError(
-    `compression '${name}' is ${
-      known
-        ? "not available in this build (no codec package that works under Deno is bundled)"
-        : "unknown"
-    }; supported: ${SUPPORTED_COMPRESSION.join(", ")}`,
+    `compression '${name}' is ${UNAVAILABLE_COMPRESSION[lower] ?? "unknown"}; supported: ${
+      SUPPORTED_COMPRESSION.join(", ")
+    }`,
   );
 }
 
@@ -114,9 +115,7 @@ class KafkajsLogProducer implements LogProducer {
 
   constructor(options: LogProducerOptions) {
     this.#options = options;
-    this.#compression = (options.compression ?? "gzip") === "gzip"
-      ? CompressionTypes.GZIP
-      : CompressionTypes.None;
+    this.#compression = COMPRESSION_TYPES[options.compression ?? "gzip"];
     this.#maxBatchBytes = options.maxBatchBytes ?? 1_000_000;
     this.#lingerMs = options.lingerMs ?? 10;
     this.#loop = this.#run();
