@@ -197,6 +197,25 @@ export async function readDeadLetters(
   }
 }
 
+/**
+ * Tears down what a test made with `testConfig`: its topics and dead-letter topic, its group, its
+ * date shards and index template (all named in the config itself), then closes `engine`.
+ */
+export async function cleanUpTest(config: TransferConfig, engine: SearchEngine): Promise<void> {
+  try {
+    await cleanUp({
+      brokers: config.brokers,
+      engine,
+      topics: [...config.topics, config.deadLetterTopic],
+      groups: [config.groupId],
+      indexPrefix: config.indexPrefix,
+      searchUrl: config.searchUrl,
+    });
+  } finally {
+    await engine.close();
+  }
+}
+
 /** Deletes test topics, groups and the indices of a prefix; errors are ignored. */
 export async function cleanUp(options: {
   brokers: string[];

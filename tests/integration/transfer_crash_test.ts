@@ -8,7 +8,7 @@ import { endpointsFromEnv } from "../../core/endpoints.ts";
 import { committedOffsets } from "../../kafka/consumer.ts";
 import { createEngine } from "../../transfer/engine.ts";
 import {
-  cleanUp,
+  cleanUpTest,
   envelopeRecords,
   eventually,
   makeEnvelopes,
@@ -128,15 +128,7 @@ Deno.test({
         await running.child.status;
         await running.output.catch(() => {});
       }
-      await cleanUp({
-        brokers,
-        engine,
-        topics: [name, `${name}-dlq`],
-        groups: [name],
-        indexPrefix: name,
-        searchUrl: config.searchUrl,
-      });
-      await engine.close();
+      await cleanUpTest(config, engine);
     }
   },
 });

@@ -9,7 +9,7 @@ import { endpointsFromEnv } from "../../core/endpoints.ts";
 import { committedOffsets, partitionBounds } from "../../kafka/consumer.ts";
 import { createEngine } from "../../transfer/engine.ts";
 import {
-  cleanUp,
+  cleanUpTest,
   envelopeRecords,
   eventually,
   makeEnvelopes,
@@ -93,15 +93,7 @@ Deno.test({
       const binary = letters.find((l) => l.reason === "record value is not valid UTF-8")!;
       assertEquals([binary.value, binary.value_encoding], ["wyj/", "base64"]);
     } finally {
-      await cleanUp({
-        brokers,
-        engine,
-        topics: [name, `${name}-dlq`],
-        groups: [name],
-        indexPrefix: name,
-        searchUrl: config.searchUrl,
-      });
-      await engine.close();
+      await cleanUpTest(config, engine);
     }
   },
 });

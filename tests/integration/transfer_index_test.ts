@@ -10,7 +10,7 @@ import { createEngine } from "../../transfer/engine.ts";
 import { runReplay } from "../../transfer/replay.ts";
 import { indexFor } from "../../transfer/routing.ts";
 import {
-  cleanUp,
+  cleanUpTest,
   envelopeRecords,
   eventually,
   makeEnvelopes,
@@ -100,15 +100,7 @@ Deno.test({
       // Replay reads through its own throwaway group: the transfer's offsets did not move.
       assertEquals(await committedOffsets({ brokers }, name, name), groupOffsets);
     } finally {
-      await cleanUp({
-        brokers,
-        engine,
-        topics: [name, `${name}-dlq`],
-        groups: [name],
-        indexPrefix: name,
-        searchUrl: config.searchUrl,
-      });
-      await engine.close();
+      await cleanUpTest(config, engine);
     }
   },
 });

@@ -10,7 +10,7 @@ import { serviceStatus, startService, stopService } from "../../stack/mod.ts";
 import { createEngine } from "../../transfer/engine.ts";
 import { decideBulk } from "../../transfer/retry.ts";
 import {
-  cleanUp,
+  cleanUpTest,
   envelopeRecords,
   eventually,
   makeEnvelopes,
@@ -103,15 +103,7 @@ Deno.test({
       assertEquals(await engine.count(`${name}-*`), envelopes.length);
     } finally {
       if (stopped) await startService("opensearch");
-      await cleanUp({
-        brokers,
-        engine,
-        topics: [name, `${name}-dlq`],
-        groups: [name],
-        indexPrefix: name,
-        searchUrl: config.searchUrl,
-      });
-      await engine.close();
+      await cleanUpTest(config, engine);
     }
   },
 });
