@@ -6,6 +6,9 @@
  */
 
 /** A composable index template body, as `PUT _index_template/<name>` takes it on both engines. */
+import type { TransferConfig } from "./config.ts";
+import type { SearchEngine } from "./engine.ts";
+
 export interface IndexTemplate {
   index_patterns: string[];
   priority: number;
@@ -81,4 +84,23 @@ export function indexTemplate(options: TemplateOptions): IndexTemplate {
     },
     _meta: { managed_by: "sluice transfer" },
   };
+}
+
+/**
+ * Installs the template of `config`'s index prefix on `engine` (idempotent: a put replaces it).
+ * The transfer does this at start-up and replay before re-indexing, so a rebuilt index gets the
+ * same mappings.
+ */
+export async function installIndexTemplate(
+  engine: Pick<SearchEngine, "putIndexTemplate">,
+  config: Pick<TransferConfig, "indexPrefix" | "indexReplicas" | "refreshInterval">,
+): Promise<void> {
+  await engine.putIndexTemplate(
+    templateName(config.indexPrefix),
+    indexTemplate({
+      prefix: config.indexPrefix,
+      replicas: config.indexReplicas,
+      refreshInterval: config.refreshInterval,
+    }),
+  );
 }

@@ -18,7 +18,7 @@ import {
 import type { TransferConfig } from "./config.ts";
 import { openDeadLetterQueue } from "./dead_letter.ts";
 import { createEngine } from "./engine.ts";
-import { indexTemplate, templateName } from "./index_template.ts";
+import { installIndexTemplate } from "./index_template.ts";
 import { TransferMetrics } from "./metrics.ts";
 import { IndexPipeline } from "./pipeline.ts";
 
@@ -229,14 +229,7 @@ export async function runReplay(
 
   const engine = await createEngine({ url: config.searchUrl, kind: config.engine });
   // A rebuilt index needs its mappings just as the transfer's do.
-  await engine.putIndexTemplate(
-    templateName(config.indexPrefix),
-    indexTemplate({
-      prefix: config.indexPrefix,
-      replicas: config.indexReplicas,
-      refreshInterval: config.refreshInterval,
-    }),
-  );
+  await installIndexTemplate(engine, config);
   const deadLetters = await openDeadLetterQueue({
     brokers: config.brokers,
     topic: config.deadLetterTopic,

@@ -18,7 +18,7 @@ import { createKafka, ensureTopic } from "../kafka/connection.ts";
 import type { TransferConfig } from "./config.ts";
 import { type DeadLetterSink, openDeadLetterQueue } from "./dead_letter.ts";
 import { createEngine, type EngineInfo, type SearchEngine } from "./engine.ts";
-import { indexTemplate, templateName } from "./index_template.ts";
+import { installIndexTemplate, templateName } from "./index_template.ts";
 import { type MetricsServer, serveMetrics, TransferMetrics } from "./metrics.ts";
 import { IndexPipeline, type PipelineCounts } from "./pipeline.ts";
 import { applyRetention } from "./retention.ts";
@@ -77,14 +77,7 @@ export async function startTransfer(
   let deadLetters: DeadLetterSink | undefined;
   try {
     info = await engine.info();
-    await engine.putIndexTemplate(
-      templateName(config.indexPrefix),
-      indexTemplate({
-        prefix: config.indexPrefix,
-        replicas: config.indexReplicas,
-        refreshInterval: config.refreshInterval,
-      }),
-    );
+    await installIndexTemplate(engine, config);
     deadLetters = await openDeadLetterQueue({
       brokers: config.brokers,
       topic: config.deadLetterTopic,
