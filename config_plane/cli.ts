@@ -13,16 +13,13 @@ import {
   parseCommand,
   runMain,
 } from "../core/cli.ts";
+import { sleep } from "../core/backoff.ts";
 import { InvalidInputError } from "../core/errors.ts";
 import { setupLogging } from "../core/log.ts";
 import { fleetStatus } from "./fleet.ts";
 import { foldOps } from "./fold.ts";
-import {
-  hostFromLogagentKey,
-  importLogagent,
-  LOGAGENT_FORMATS,
-  type LogagentFormat,
-} from "./import_logagent.ts";
+import { LOGAGENT_FORMATS, type LogagentFormat } from "./import_logagent.ts";
+import { logagentOpsFromText, readLogagentOps } from "./logagent_values.ts";
 import { formatPlan, opsForPlan, type Plan, planChanges } from "./plan.ts";
 import { type ConfigPlane, openConfigPlane } from "./plane.ts";
 import { canonicalJson } from "./source.ts";
@@ -141,9 +138,23 @@ ${EXIT_CODES}`,
     name: "deno task config:status",
     summary:
       "every live agent (host, labels, revision it runs, per-source state, last error) and whether the fleet converged on the head",
-    usage: "[--json]",
-    options: { json: JSON_OPTION, ...CONNECTION },
-    epilog: EXIT_CODES,
+    usage: "[--wait SECONDS] [--json]",
+    options: {
+      wait: {
+        type: "string",
+        arg: "SECONDS",
+        description: "Wait up to SECONDS for every live agent to converge on the head",
+      },
+      json: JSON_OPTION,
+      ...CONNECTION,
+    },
+    epilog:
+      `Example (after an apply, in a deploy script):\n  deno task config:status --wait 60\n\n` +
+      `Exit codes:
+  0  every live agent runs the head revision with no source in error (or no agent is live)
+  1  the fleet has not converged (after --wait: not within SECONDS)
+  2  invalid input
+  4  etcd unreachable: start it ('deno task stack:up') or set SLUICE_ETCD_ENDPOINTS / --endpoints`,
   },
   validate: {
     name: "deno task config:validate",
@@ -477,12 +488,23 @@ async function diff(args: string[]): Promise<number> {
 
 async function status(args: string[]): Promise<number> {
   const { values } = parseCommand(COMMANDS.status, args);
+  const waitMs = intOption(values.wait, "--wait", 0) * 1000;
   const plane = open(values);
   try {
-    const head = await plane.head();
-    const [state, agents] = await Promise.all([plane.stateAt(head, head), plane.listAgents()]);
-    const fleet = fleetStatus(head, state, agents);
-    if (values.json) return print(true, fleet, ""), 0;
+    const deadline = Date.now() + waitMs;
+    let head: number;
+    let agents: Awaited<ReturnType<ConfigPlane["listAgents"]>>;
+    let fleet: ReturnType<typeof fleetStatus>;
+    for (;;) {
+      head = await plane.head();
+      const [state, live] = await Promise.all([plane.stateAt(head, head), plane.listAgents()]);
+      agents = live;
+      fleet = fleetStatus(head, state, agents);
+      if (fleet.converged || Date.now() >= deadline) break;
+      await sleep(Math.min(500, Math.max(0, deadline - Date.now())));
+    }
+    const code = fleet.converged ? 0 : 1;
+    if (values.json) return print(true, fleet, ""), code;
     console.log(`Config head: revision ${head}`);
     if (agents.length === 0) {
       console.log("No live agents. Start one with: deno task agent");
@@ -514,9 +536,10 @@ async function status(args: string[]): Promise<number> {
         ? `\nFleet converged on revision ${head} (${agents.length} agent${
           agents.length === 1 ? "" : "s"
         }).`
-        : `\nFleet NOT converged on revision ${head}: ${behind} of ${agents.length} agents differ.`,
+        : `\nFleet NOT converged on revision ${head}: ${behind} of ${agents.length} agents differ` +
+          (waitMs > 0 ? ` after waiting ${waitMs / 1000} s.` : "."),
     );
-    return 0;
+    return code;
   } finally {
     plane.close();
   }
@@ -596,37 +619,10 @@ async function importOps(
   from: string,
   host?: string,
 ): Promise<Op[]> {
-  const parse = (text: string, origin: string) => {
-    try {
-      return JSON.parse(text);
-    } catch (error) {
-      throw new InvalidInputError(`${origin}: is not valid JSON: ${(error as Error).message}`);
-    }
-  };
   const isFile = await Deno.stat(from).then((s) => s.isFile, () => false);
-  if (isFile) {
-    const value = parse(await readInputFile(from), from);
-    return importLogagent(format, value, { host: host ?? hostFromLogagentKey(from), origin: from });
-  }
-  const value = await plane.call(`read ${from}`, () => plane.client.get(from).string());
-  if (value !== null) {
-    return importLogagent(format, parse(value, from), {
-      host: host ?? hostFromLogagentKey(from),
-      origin: from,
-    });
-  }
-  if (format === "logagent-host-key") {
-    const below = await plane.call(
-      `read keys below ${from}`,
-      () => plane.client.getAll().prefix(`${from.replace(/\/+$/, "")}/`).strings(),
-    );
-    const keys = Object.keys(below).filter((k) => hostFromLogagentKey(k)).sort();
-    if (keys.length > 0) {
-      return keys.flatMap((k) =>
-        importLogagent(format, parse(below[k], k), { host: hostFromLogagentKey(k), origin: k })
-      );
-    }
-  }
+  if (isFile) return logagentOpsFromText(format, await readInputFile(from), { origin: from, host });
+  const ops = await readLogagentOps(plane, format, from, host);
+  if (ops) return ops;
   throw new InvalidInputError(
     `${from}: neither a file nor an etcd key with a value${
       format === "logagent-host-key" ? " (nor a prefix with /<ip>/logconfig keys)" : ""

@@ -289,13 +289,19 @@ Deno.test(
       }, { ttlSeconds: 10 });
       try {
         const text = await run(prefix, "status");
-        assertEquals(text.code, 0, text.stderr);
+        assertEquals(text.code, 1, "a fleet that has not converged exits 1");
         assertMatch(
           text.stdout,
           /web-1 {2}host web-1 {2}labels role=web {2}runs revision 1 {2}NOT converged: sources in error: nginx-error/,
         );
         assertMatch(text.stdout, /nginx-error: error \(0 files\) {2}error: EACCES/);
         assertMatch(text.stdout, /Fleet NOT converged on revision 1: 1 of 1 agents differ\./);
+        const gaveUp = await run(prefix, "status", "--wait", "1");
+        assertEquals(gaveUp.code, 1);
+        assertMatch(gaveUp.stdout, /1 of 1 agents differ after waiting 1 s\./);
+        // --wait returns as soon as the agent reports the source healthy again.
+        const waiting = run(prefix, "status", "--wait", "20");
+        await new Promise((resolve) => setTimeout(resolve, 1500));
         await agent.update({
           agent_id: "web-1",
           host: "web-1",
@@ -310,7 +316,12 @@ Deno.test(
             "nginx-error": { state: "waiting", files: 0 },
           },
         });
-        const json = JSON.parse((await run(prefix, "status", "--json")).stdout);
+        const waited = await waiting;
+        assertEquals(waited.code, 0, waited.stdout + waited.stderr);
+        assertMatch(waited.stdout, /Fleet converged on revision 1 \(1 agent\)\./);
+        const timedOut = await run(prefix, "status", "--wait", "1", "--json");
+        assertEquals(timedOut.code, 0, "converged fleet: no wait needed");
+        const json = JSON.parse(timedOut.stdout);
         assertEquals([json.head, json.converged, json.agents[0].agent.agent_id], [
           1,
           true,
