@@ -26,7 +26,9 @@ export interface LaunchSpec {
  */
 export async function launchDetached(spec: LaunchSpec): Promise<number> {
   await Deno.remove(spec.pidFile).catch(() => {});
-  const script =
+  // Descriptors 3-9 are closed first: a caller run under `flock LOCK …` passes its lock down as
+  // fd 3, and a service holding it would keep the shared stack lock for as long as it runs.
+  const script = "exec 3>&- 4>&- 5>&- 6>&- 7>&- 8>&- 9>&-; " +
     'pidfile=$1; log=$2; shift 2; echo $$ > "$pidfile.tmp" && mv "$pidfile.tmp" "$pidfile"; ' +
     'exec "$@" >> "$log" 2>&1 < /dev/null';
   const child = new Deno.Command("setsid", {

@@ -101,3 +101,29 @@ Deno.test("terminate kills a process that ignores SIGTERM after the grace period
     await Deno.remove(dir, { recursive: true });
   }
 });
+
+Deno.test("a service launched under `flock` does not keep the lock", async () => {
+  // `flock LOCK deno task stack:up` hands its lock to deno as fd 3; a service that inherited it
+  // would hold the lock for as long as it runs, and every later `flock LOCK …` would wait forever.
+  const dir = await Deno.makeTempDir({ prefix: "sluice-process-test-" });
+  let pid: number | undefined;
+  try {
+    const lock = `${dir}/stack.lock`;
+    const module = new URL("./process.ts", import.meta.url).href;
+    const code = `import { launchDetached } from "${module}";
+      console.log(await launchDetached({ command: ["sleep", "60"], cwd: "${dir}",
+        logFile: "${dir}/sleeper.log", pidFile: "${dir}/sleeper.pid" }));`;
+    const launched = await new Deno.Command("flock", {
+      args: [lock, Deno.execPath(), "eval", code],
+      stderr: "inherit",
+    }).output();
+    assertEquals(launched.code, 0);
+    pid = Number(new TextDecoder().decode(launched.stdout).trim());
+    assert(await isAlive(pid));
+    const free = await new Deno.Command("flock", { args: ["-n", lock, "true"] }).output();
+    assertEquals(free.code, 0, "the lock is still held after the launcher exited");
+  } finally {
+    if (pid) await terminate(pid, 2000);
+    await Deno.remove(dir, { recursive: true });
+  }
+});
