@@ -1,0 +1,660 @@
+/**
+ * The fault suite's rig: a pipeline of real processes (`agent/main.ts`, `transfer/main.ts`) on
+ * the real stack, each scenario under its own etcd prefix, topic, group and index prefix; writers
+ * of numbered lines (with rename rotation); the count of what reached the index per source; what
+ * the operator sees (log lines, /metrics, /healthz, the status keys); and `scenario()`, which runs
+ * one scenario as a test and records its row for docs/RELIABILITY.md even when it fails.
+ * @module
+ */
+import { deepStrictEqual as assertEquals } from "node:assert/strict";
+import { sleep } from "../../core/backoff.ts";
+import { endpointsFromEnv } from "../../core/endpoints.ts";
+import {
+  type AgentStatus,
+  type ConfigPlane,
+  type Op,
+  openConfigPlane,
+  type Source,
+} from "../../config_plane/mod.ts";
+import { createKafka } from "../../kafka/connection.ts";
+import { partitionBounds } from "../../kafka/consumer.ts";
+import { type ServiceName, serviceStatus, startService, stopService } from "../../stack/mod.ts";
+import { cleanUp, uniqueName } from "../../transfer/testing.ts";
+import { seqLines } from "../integration/agent_support.ts";
+import { metricSum, parseMetrics, type Sample } from "./metrics_text.ts";
+import { saveRow, type ScenarioRow } from "./report.ts";
+import type { Point } from "./series.ts";
+import { describeTally, type Tally, tallySeqs } from "./tally.ts";
+
+export const endpoints = endpointsFromEnv();
+const ROOT = new URL("../../", import.meta.url).pathname;
+const decoder = new TextDecoder();
+
+// ---- processes ---------------------------------------------------------------------------
+
+/** A free TCP port on loopback (closed again at once; the child binds it a moment later). */
+export function freePort(): number {
+  const listener = Deno.listen({ hostname: "127.0.0.1", port: 0 });
+  const port = (listener.addr as Deno.NetAddr).port;
+  listener.close();
+  return port;
+}
+
+/** An agent or transfer process: its stderr lines, its /metrics and /healthz. */
+export class Proc {
+  /** Every stderr line (the newest 20,000). */
+  readonly lines: string[] = [];
+  readonly exited: Promise<Deno.CommandStatus>;
+  #pump: Promise<void>;
+
+  constructor(
+    readonly name: string,
+    readonly child: Deno.ChildProcess,
+    readonly metricsAddr: string,
+  ) {
+    this.#pump = (async () => {
+      let rest = "";
+      for await (const chunk of child.stderr) {
+        const parts = (rest + decoder.decode(chunk, { stream: true })).split("\n");
+        rest = parts.pop() ?? "";
+        this.lines.push(...parts);
+        if (this.lines.length > 20_000) this.lines.splice(0, this.lines.length - 20_000);
+      }
+      if (rest) this.lines.push(rest);
+    })().catch(() => {});
+    this.exited = child.status;
+  }
+
+  get pid(): number {
+    return this.child.pid;
+  }
+
+  /** Log lines matching `pattern`. */
+  grep(pattern: RegExp): string[] {
+    return this.lines.filter((l) => pattern.test(l));
+  }
+
+  /** Log lines at warning level or above. */
+  problems(): string[] {
+    return this.grep(/\[(WRN|ERR|FTL)\]/);
+  }
+
+  /** The /metrics samples, or [] when the endpoint does not answer. */
+  async metrics(): Promise<Sample[]> {
+    try {
+      const response = await fetch(`http://${this.metricsAddr}/metrics`);
+      return parseMetrics(await response.text());
+    } catch {
+      return [];
+    }
+  }
+
+  /** One metric summed over its samples whose labels include `where`; throws when not answering. */
+  async metric(name: string, where: Record<string, string> = {}): Promise<number> {
+    const samples = await this.metrics();
+    if (samples.length === 0) throw new Error(`${this.name}: /metrics is not answering`);
+    return metricSum(samples, name, where);
+  }
+
+  /** /healthz status and body; status 0 when it does not answer. */
+  async health(): Promise<{ status: number; body: string }> {
+    try {
+      const response = await fetch(`http://${this.metricsAddr}/healthz`);
+      return { status: response.status, body: (await response.text()).trim() };
+    } catch {
+      return { status: 0, body: "not answering" };
+    }
+  }
+
+  /** `kill -9` and wait for the exit. */
+  async kill9(): Promise<void> {
+    try {
+      this.child.kill("SIGKILL");
+    } catch { /* already gone */ }
+    await this.exited;
+    await this.#pump;
+  }
+
+  /** SIGTERM, wait (SIGKILL after `graceMs`); the exit code. */
+  async stop(graceMs = 20_000): Promise<number> {
+    try {
+      this.child.kill("SIGTERM");
+    } catch { /* already gone */ }
+    const timer = setTimeout(() => {
+      try {
+        this.child.kill("SIGKILL");
+      } catch { /* gone */ }
+    }, graceMs);
+    const status = await this.exited;
+    clearTimeout(timer);
+    await this.#pump;
+    return status.code;
+  }
+
+  /** The last `n` lines, for failure messages. */
+  tail(n = 15): string {
+    return `${this.name} log ends with:\n${this.lines.slice(-n).join("\n")}`;
+  }
+}
+
+function spawn(
+  name: string,
+  args: string[],
+  metricsAddr: string,
+  env: Record<string, string>,
+  wrapper: string[] = [],
+): Proc {
+  const command = [...wrapper, Deno.execPath(), "run", "-A", ...args];
+  const child = new Deno.Command(command[0], {
+    args: command.slice(1),
+    cwd: ROOT,
+    env: { SLUICE_LOG_LEVEL: "info", NO_COLOR: "1", ...env },
+    stdin: "null",
+    stdout: "null",
+    stderr: "piped",
+  }).spawn();
+  return new Proc(name, child, metricsAddr);
+}
+
+// ---- numbered lines ----------------------------------------------------------------------
+
+export interface WriterOptions {
+  /** Lines per second. */
+  rate: number;
+  /** Stop by itself after this many lines (default: until `stop()`). */
+  total?: number;
+  /** Rename the file to `<path>.<n>` after every this many lines (a new file takes its place). */
+  rotateEvery?: number;
+  /** Padding of each line (default 40 bytes). */
+  pad?: number;
+}
+
+/** Appends `tag seq=NNNNNN xxx…` lines to a file at a steady rate, rotating by rename. */
+export class SeqWriter {
+  count = 0;
+  rotations = 0;
+  readonly done: Promise<number>;
+  #running = true;
+
+  constructor(readonly path: string, readonly tag: string, readonly options: WriterOptions) {
+    this.done = this.#run();
+  }
+
+  async #run(): Promise<number> {
+    const { rate, total = Infinity, rotateEvery = Infinity, pad = 40 } = this.options;
+    const started = Date.now();
+    while (this.#running && this.count < total) {
+      const due = Math.min(total, Math.floor(((Date.now() - started) / 1000) * rate) + 1);
+      while (this.count < due) {
+        const boundary = (Math.floor(this.count / rotateEvery) + 1) * rotateEvery;
+        const to = Math.min(due, boundary);
+        await Deno.writeTextFile(this.path, seqLines(this.tag, this.count, to, pad), {
+          append: true,
+        });
+        this.count = to;
+        if (to === boundary) {
+          await Deno.rename(this.path, `${this.path}.${++this.rotations}`);
+        }
+      }
+      await sleep(10);
+    }
+    return this.count;
+  }
+
+  /** Stops writing; resolves to the number of lines written. */
+  stop(): Promise<number> {
+    this.#running = false;
+    return this.done;
+  }
+}
+
+// ---- the pipeline ------------------------------------------------------------------------
+
+export interface AgentOptions {
+  /** Agent id (default `a1`), also the status key and envelope host. */
+  id?: string;
+  /** Checkpoint directory (default `<dir>/checkpoints-<id>`). */
+  checkpointDir?: string;
+  extraArgs?: string[];
+  /** Run the command through this prefix (e.g. `setpriv` to drop root). */
+  wrapper?: string[];
+}
+
+/**
+ * One scenario's pipeline: its own etcd prefix, topic, consumer group, index prefix and dead
+ * letter topic (all named after `name`), a temp directory for its logs, and the processes it
+ * started. `close()` stops them and deletes all of it.
+ */
+export class Pipeline {
+  readonly procs: Proc[] = [];
+  readonly topic: string;
+  readonly dlq: string;
+  readonly prefix: string;
+  readonly plane: ConfigPlane;
+
+  private constructor(readonly name: string, readonly dir: string) {
+    this.topic = name;
+    this.dlq = `${name}-dlq`;
+    this.prefix = `/${name}`;
+    this.plane = openConfigPlane({ endpoints: endpoints.etcd, prefix: this.prefix });
+  }
+
+  /** A fresh pipeline; its topic has 3 partitions and `topicConfig` (e.g. max.message.bytes). */
+  static async open(label: string, topicConfig: Record<string, string> = {}): Promise<Pipeline> {
+    const name = uniqueName(label);
+    const dir = await Deno.makeTempDir({ prefix: `sluice-fault-${label}-` });
+    await Deno.chmod(dir, 0o755);
+    const p = new Pipeline(name, dir);
+    const admin = createKafka({ brokers: endpoints.kafka, clientId: "sluice-faults" }).admin();
+    await admin.connect();
+    try {
+      await admin.createTopics({
+        waitForLeaders: true,
+        topics: [{
+          topic: name,
+          numPartitions: 3,
+          replicationFactor: 1,
+          configEntries: Object.entries(topicConfig).map(([name, value]) => ({ name, value })),
+        }],
+      });
+    } finally {
+      await admin.disconnect();
+    }
+    return p;
+  }
+
+  /** Index pattern of one source's documents (the stream is the source id). */
+  indices(source = "*"): string {
+    return `${this.name}-${source}-*`;
+  }
+
+  /** A source reading `<dir>/<id>/*.log` (or `glob` there) into the pipeline's topic. */
+  source(id: string, extra: Partial<Source> & { glob?: string } = {}): Source {
+    const { glob = "*.log", ...rest } = extra;
+    return {
+      id,
+      paths: [`${this.dir}/${id}/${glob}`],
+      topic: this.topic,
+      start_at: "beginning",
+      ...rest,
+    };
+  }
+
+  /** Creates the directory of a source's files; returns its path. */
+  async sourceDir(id: string): Promise<string> {
+    const path = `${this.dir}/${id}`;
+    await Deno.mkdir(path, { recursive: true });
+    await Deno.chmod(path, 0o777);
+    return path;
+  }
+
+  /** Appends one event on the current head; returns its seq. */
+  async apply(ops: Op[], message: string): Promise<number> {
+    const base = await this.plane.head();
+    const { event } = await this.plane.append({ base, ops, author: "fault-suite", message });
+    return event.seq;
+  }
+
+  /** Puts sources (one event). */
+  put(...sources: Source[]): Promise<number> {
+    return this.apply(sources.map((source) => ({ op: "put_source", source })), "fault suite");
+  }
+
+  /** Starts an agent process following this pipeline's prefix. */
+  agent(options: AgentOptions = {}): Proc {
+    const id = options.id ?? "a1";
+    const addr = `127.0.0.1:${freePort()}`;
+    const proc = spawn(
+      `agent ${id}`,
+      [
+        "agent/main.ts",
+        ...["--agent-id", `${this.name}-${id}`, "--label", "role=fault"],
+        ...["--prefix", this.prefix, "--etcd", endpoints.etcd.join(",")],
+        ...["--kafka", endpoints.kafka.join(",")],
+        ...["--checkpoint-dir", options.checkpointDir ?? `${this.dir}/checkpoints-${id}`],
+        ...["--metrics-addr", addr],
+        ...["--poll-ms", "50", "--scan-ms", "200", "--linger-ms", "5"],
+        ...["--rotate-wait-ms", "500", "--line-flush-ms", "500", "--shutdown-timeout-ms", "5000"],
+        ...(options.extraArgs ?? []),
+      ],
+      addr,
+      {},
+      options.wrapper,
+    );
+    this.procs.push(proc);
+    return proc;
+  }
+
+  /** Starts a transfer process for this pipeline's topic, group and index prefix. */
+  transfer(extraArgs: string[] = []): Proc {
+    const addr = `127.0.0.1:${freePort()}`;
+    const proc = spawn(
+      "transfer",
+      [
+        "transfer/main.ts",
+        ...["--topic", this.topic, "--group", this.name, "--index-prefix", this.name],
+        ...["--dead-letter-topic", this.dlq, "--metrics-addr", addr, "--index-replicas", "0"],
+        ...["--brokers", endpoints.kafka.join(","), "--search-url", endpoints.search],
+        // A killed member's partitions move on after 6 s; a returning engine is retried within 2 s.
+        ...["--session-timeout-ms", "6000", "--retry-max-ms", "2000", "--bulk-linger-ms", "200"],
+        ...extraArgs,
+      ],
+      addr,
+      {},
+    );
+    this.procs.push(proc);
+    return proc;
+  }
+
+  /** `deno task config:status [args]` for this prefix, as an operator runs it. */
+  async configStatus(...args: string[]): Promise<{ code: number; stdout: string }> {
+    const out = await new Deno.Command(Deno.execPath(), {
+      args: ["run", "-A", "config_plane/cli.ts", "status", "--prefix", this.prefix, ...args],
+      cwd: ROOT,
+      env: { SLUICE_ETCD_ENDPOINTS: endpoints.etcd.join(","), NO_COLOR: "1" },
+      stdin: "null",
+    }).output();
+    return { code: out.code, stdout: decoder.decode(out.stdout) + decoder.decode(out.stderr) };
+  }
+
+  /** The agent ids' status keys as the agents wrote them. */
+  async agents(): Promise<AgentStatus[]> {
+    return await this.plane.listAgents();
+  }
+
+  /** Documents of `source` in the index now (after a refresh); -1 when the engine is down. */
+  async count(source: string): Promise<number> {
+    try {
+      await search(`/${this.indices(source)}/_refresh`, undefined, "POST");
+      const body = await search(`/${this.indices(source)}/_count`, { query: bySource(source) });
+      return body.count as number;
+    } catch {
+      return -1;
+    }
+  }
+
+  /**
+   * Waits until `source` has at least `want` documents, giving up when the count has not moved
+   * for `stallMs` (or after `timeoutMs`); returns the last count.
+   */
+  async waitIndexed(
+    source: string,
+    want: number,
+    { stallMs = 20_000, timeoutMs = 180_000 } = {},
+  ): Promise<number> {
+    const deadline = Date.now() + timeoutMs;
+    let last = -2, movedAt = Date.now();
+    while (true) {
+      const n = await this.count(source);
+      if (n >= want) return n;
+      if (n !== last) [last, movedAt] = [n, Date.now()];
+      if (Date.now() - movedAt > stallMs || Date.now() > deadline) return n;
+      await sleep(500);
+    }
+  }
+
+  /** Reads every document of `source` back and counts lost and duplicated line numbers. */
+  async tally(source: string, written: number): Promise<Tally> {
+    const seqs: number[] = [];
+    for await (const doc of scroll(this.indices(source), bySource(source), ["message"])) {
+      const m = / seq=(\d+) /.exec(String(doc.message));
+      seqs.push(m ? Number(m[1]) : -1);
+    }
+    return tallySeqs(written, seqs);
+  }
+
+  /** Records on the topic (sum of the partitions' end offsets): re-sent lines show up here. */
+  async topicRecords(topic = this.topic): Promise<number> {
+    const bounds = await partitionBounds({ brokers: endpoints.kafka }, topic);
+    return bounds.reduce((sum, b) => sum + Number(b.high) - Number(b.low), 0);
+  }
+
+  /** Stops every process (SIGKILL), deletes topics, group, indices, template, keys, files. */
+  async close(): Promise<void> {
+    await Promise.all(this.procs.map((p) => p.kill9()));
+    await cleanUp({
+      brokers: endpoints.kafka,
+      topics: [this.topic, this.dlq],
+      groups: [this.name],
+      indexPrefix: this.name,
+      searchUrl: endpoints.search,
+    });
+    await fetch(`${endpoints.search}/${this.name}-*`, { method: "DELETE" }).then(
+      (r) => r.body?.cancel(),
+      () => {},
+    );
+    await this.plane.kv.delete().all().catch(() => {});
+    this.plane.close();
+    await Deno.remove(this.dir, { recursive: true }).catch(() => {});
+  }
+}
+
+function bySource(source: string): Record<string, unknown> {
+  return { term: { source } };
+}
+
+// deno-lint-ignore no-explicit-any -- search responses are read field by field, as JSON
+type Json = Record<string, any>;
+
+async function search(path: string, body?: unknown, method = "POST"): Promise<Json> {
+  const response = await fetch(`${endpoints.search}${path}`, {
+    method,
+    headers: body === undefined ? {} : { "content-type": "application/json" },
+    body: body === undefined ? undefined : JSON.stringify(body),
+  });
+  const json = await response.json();
+  if (!response.ok) {
+    throw new Error(`${method} ${path}: HTTP ${response.status} ${JSON.stringify(json)}`);
+  }
+  return json;
+}
+
+/** Every matching document's `_source` fields, through the scroll API. */
+export async function* scroll(
+  pattern: string,
+  query: Record<string, unknown>,
+  fields: string[],
+): AsyncGenerator<Record<string, unknown>> {
+  await search(`/${pattern}/_refresh`);
+  let page = await search(
+    `/${pattern}/_search?scroll=1m&filter_path=_scroll_id,hits.hits._source`,
+    {
+      size: 5000,
+      query,
+      _source: fields,
+      sort: ["_doc"],
+    },
+  );
+  const id = page._scroll_id as string;
+  try {
+    while (page.hits?.hits?.length) {
+      for (const hit of page.hits.hits) yield hit._source;
+      page = await search("/_search/scroll?filter_path=_scroll_id,hits.hits._source", {
+        scroll: "1m",
+        scroll_id: id,
+      });
+    }
+  } finally {
+    await fetch(`${endpoints.search}/_search/scroll`, {
+      method: "DELETE",
+      headers: { "content-type": "application/json" },
+      body: JSON.stringify({ scroll_id: id }),
+    }).then((r) => r.body?.cancel(), () => {});
+  }
+}
+
+/** Samples `read()` every `everyMs` until `stop()`; failed reads are skipped. */
+export function sampler(read: () => Promise<number>, everyMs = 250) {
+  const points: Point[] = [];
+  let running = true;
+  const done = (async () => {
+    while (running) {
+      const t = Date.now();
+      try {
+        points.push({ t, v: await read() });
+      } catch { /* not answering: no sample */ }
+      await sleep(Math.max(0, t + everyMs - Date.now()));
+    }
+  })();
+  return {
+    points,
+    async stop(): Promise<Point[]> {
+      running = false;
+      await done;
+      return points;
+    },
+  };
+}
+
+// ---- services ----------------------------------------------------------------------------
+
+/** Why `name` cannot be stopped here (not run by stack/), or undefined when it can. */
+export async function cannotStop(name: ServiceName): Promise<string | undefined> {
+  const status = await serviceStatus(name).catch(() => undefined);
+  return status?.pid === undefined
+    ? `${name} is not run by \`deno task stack:up\` here, so the suite cannot stop it`
+    : undefined;
+}
+
+/**
+ * Stops a service of the local stack for `downMs`, running `meanwhile` during the outage, and
+ * starts it again — also when `meanwhile` throws. Returns how long the restart took.
+ */
+export async function outage(
+  name: ServiceName,
+  downMs: number,
+  meanwhile: () => Promise<void> = () => Promise.resolve(),
+): Promise<{ restartMs: number }> {
+  if (!(await stopService(name))) throw new Error(`stopService(${name}) stopped nothing`);
+  const downSince = Date.now();
+  let restartMs = 0;
+  try {
+    await meanwhile();
+    await sleep(Math.max(0, downSince + downMs - Date.now()));
+  } finally {
+    const t = Date.now();
+    await startService(name);
+    restartMs = Date.now() - t;
+  }
+  return { restartMs };
+}
+
+// ---- scenarios ---------------------------------------------------------------------------
+
+/** What a scenario fills in while it runs. */
+export interface Recorder {
+  /** Sets (or adds to) lines written, documents indexed, lost, duplicated. */
+  count(t: Tally): void;
+  /** Something the operator saw (a log line, a metric, health, status). */
+  saw(...items: string[]): void;
+  /** A measured detail. */
+  measured(...items: string[]): void;
+}
+
+export interface ScenarioSpec {
+  id: string;
+  order: number;
+  title: string;
+  /** What the scenario does. */
+  done: string;
+  /** What is expected, and why a non-zero count is acceptable where it is. */
+  expected: string;
+  /** Set when the scenario cannot run here: the test is ignored and its row says why. */
+  skip?: string;
+  /** The scenario checks its own counts (lost/duplicated are not required to be 0). */
+  ownCounts?: boolean;
+}
+
+/**
+ * Registers a scenario as a test. Its row is saved whatever happens (failed with the error,
+ * skipped with the reason); unless `ownCounts`, lost and duplicated must both be 0.
+ */
+export async function scenario(spec: ScenarioSpec, fn: (r: Recorder) => Promise<void>) {
+  const row: ScenarioRow = {
+    id: spec.id,
+    order: spec.order,
+    title: spec.title,
+    outcome: "skipped",
+    written: null,
+    indexed: null,
+    lost: null,
+    duplicated: null,
+    saw: [],
+    done: spec.done,
+    expected: spec.expected,
+    measured: [],
+    finishedAt: new Date().toISOString(),
+    seconds: 0,
+  };
+  if (spec.skip) {
+    console.error(`fault scenario '${spec.title}' ignored: ${spec.skip}`);
+    row.error = spec.skip;
+    await saveRow(row);
+  }
+  Deno.test({
+    name: `fault: ${spec.title}`,
+    ignore: spec.skip !== undefined,
+    sanitizeOps: false,
+    sanitizeResources: false,
+    async fn() {
+      const started = Date.now();
+      const recorder: Recorder = {
+        count(t) {
+          row.written = (row.written ?? 0) + t.written;
+          row.indexed = (row.indexed ?? 0) + t.indexed;
+          row.lost = (row.lost ?? 0) + t.lost;
+          row.duplicated = (row.duplicated ?? 0) + t.duplicated + t.unexpected;
+          if (t.lost || t.duplicated || t.unexpected) row.measured.push(describeTally(t));
+        },
+        saw: (...items) => void row.saw.push(...items),
+        measured: (...items) => void row.measured.push(...items),
+      };
+      try {
+        await fn(recorder);
+        if (!spec.ownCounts) {
+          assertEquals(
+            { lost: row.lost, duplicated: row.duplicated },
+            { lost: 0, duplicated: 0 },
+            row.measured.join("\n"),
+          );
+        }
+        row.outcome = "passed";
+      } catch (error) {
+        row.outcome = "failed";
+        row.error = (error as Error).message.split("\n").slice(0, 6).join(" ");
+        throw error;
+      } finally {
+        row.seconds = (Date.now() - started) / 1000;
+        row.finishedAt = new Date().toISOString();
+        await saveRow(row);
+      }
+    },
+  });
+}
+
+/** Polls `condition` every 250 ms until true; throws naming `what` after `timeoutMs`. */
+export async function until(
+  what: string,
+  condition: () => boolean | Promise<boolean>,
+  timeoutMs = 30_000,
+): Promise<void> {
+  const deadline = Date.now() + timeoutMs;
+  while (!(await condition())) {
+    if (Date.now() > deadline) {
+      throw new Error(`timed out after ${timeoutMs} ms waiting for ${what}`);
+    }
+    await sleep(250);
+  }
+}
+
+/** The first `count` of `lines` (log lines) without their timestamp, as report items. */
+export function quote(lines: string[], count: number, who: string): string[] {
+  return lines.slice(0, count).map((l) =>
+    `${who} log: \`${l.replace(/^\S+ \S+ \S+ /, "").slice(0, 200)}\``
+  );
+}
+
+/** "12,345" */
+export function n(value: number): string {
+  return value.toLocaleString("en-US");
+}
