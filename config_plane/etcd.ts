@@ -4,12 +4,16 @@
  * UnreachableError (exit code 4) with a message that says what to do.
  * @module
  */
+import { Buffer } from "node:buffer";
 import { Etcd3, type IOptions } from "etcd3";
-import { UnreachableError } from "../core/errors.ts";
+import { InvalidInputError, UnreachableError } from "../core/errors.ts";
 import { backoffDelay } from "../core/backoff.ts";
+import { classifySecurityFailure, type EtcdSecurity, securityFromEnv } from "../core/security.ts";
 
 export interface EtcdClientOptions {
   endpoints: string[];
+  /** TLS and user/password (default: from the SLUICE_ETCD_* variables, core/security.ts). */
+  security?: EtcdSecurity;
   /** Deadline of each unary call, in ms (default 5000). */
   callTimeoutMs?: number;
 }
@@ -47,8 +51,10 @@ function watchBackoff(attempt = 0): { duration: number; next(): ReturnType<typeo
  */
 export function createEtcdClient(options: EtcdClientOptions): Etcd3 {
   const timeout = options.callTimeoutMs ?? 5_000;
+  const security = options.security ?? securityFromEnv().etcd;
   const config: IOptions = {
     hosts: options.endpoints,
+    ...etcdTlsAndAuth(options.endpoints, security),
     dialTimeout: timeout,
     defaultCallOptions: (context) => (context.isStream ? {} : { deadline: Date.now() + timeout }),
     faultHandling: {
@@ -61,6 +67,50 @@ export function createEtcdClient(options: EtcdClientOptions): Etcd3 {
     },
   };
   return new Etcd3(config);
+}
+
+/**
+ * etcd3's `credentials` (TLS) and `auth` options for `security`. TLS follows the endpoints'
+ * scheme: https:// endpoints use TLS (with the given CA, or the system's), http:// ones do not,
+ * and TLS material given for http:// endpoints is an error rather than silently unused.
+ *
+ * @example
+ * ```ts
+ * import { etcdTlsAndAuth } from "./etcd.ts";
+ * etcdTlsAndAuth(["http://127.0.0.1:2379"], {}); // {}
+ * ```
+ */
+export function etcdTlsAndAuth(
+  endpoints: string[],
+  security: EtcdSecurity,
+): Pick<IOptions, "credentials" | "auth"> {
+  const secure = endpoints.filter((e) => /^https:\/\//i.test(e));
+  if (secure.length > 0 && secure.length < endpoints.length) {
+    throw new InvalidInputError(
+      `the etcd endpoints mix https:// and plain ones (${
+        endpoints.join(", ")
+      }): use https:// for ` +
+        "all of them or for none.",
+    );
+  }
+  if (secure.length === 0 && security.tls) {
+    throw new InvalidInputError(
+      `TLS settings for etcd are given (SLUICE_ETCD_TLS_*) but the endpoints are not https:// ` +
+        `(${endpoints.join(", ")}): write them as https://host:port.`,
+    );
+  }
+  const out: Pick<IOptions, "credentials" | "auth"> = {};
+  if (secure.length > 0 && security.tls) {
+    const { ca, cert, key } = security.tls;
+    out.credentials = {
+      rootCertificate: ca ? Buffer.from(ca) : undefined as unknown as Buffer,
+      ...(cert ? { certChain: Buffer.from(cert), privateKey: Buffer.from(key!.reveal()) } : {}),
+    };
+  }
+  if (security.auth) {
+    out.auth = { username: security.auth.username, password: security.auth.password.reveal() };
+  }
+  return out;
 }
 
 /**
@@ -103,6 +153,8 @@ export async function etcdCall<T>(
   try {
     return await fn();
   } catch (error) {
+    const security = explainEtcdSecurityError(error, endpoints, what);
+    if (security) throw security;
     if (isUnreachableError(error)) {
       throw new UnreachableError(
         `cannot ${what}: etcd at ${endpoints.join(", ")} is unreachable (${
@@ -114,4 +166,48 @@ export async function etcdCall<T>(
     }
     throw error;
   }
+}
+
+/**
+ * An etcd error about TLS (unknown CA, a plain endpoint that speaks TLS) or credentials (wrong
+ * password, no user, no permission) as an operator-facing UnreachableError (exit code 4: etcd
+ * cannot be used) naming the variables to check; undefined for any other error.
+ *
+ * @example
+ * ```ts
+ * import { explainEtcdSecurityError } from "./etcd.ts";
+ * const e = explainEtcdSecurityError(
+ *   new Error("3 INVALID_ARGUMENT: etcdserver: authentication failed, invalid user ID or password"),
+ *   ["https://127.0.0.1:2479"],
+ *   "read the config head",
+ * );
+ * // e.message: "cannot read the config head: etcd at https://127.0.0.1:2479 rejected ..."
+ * ```
+ */
+export function explainEtcdSecurityError(
+  error: unknown,
+  endpoints: string[],
+  what: string,
+): UnreachableError | undefined {
+  if (!(error instanceof Error)) return undefined;
+  const text = `${error.name} ${error.message}`;
+  const failure = classifySecurityFailure(text);
+  const where = `etcd at ${endpoints.join(", ")}`;
+  if (failure === "tls") {
+    return new UnreachableError(
+      `cannot ${what}: TLS with ${where} failed (${briefly(error)}). Check that ` +
+        "SLUICE_ETCD_TLS_CA(_FILE) holds the CA that signed etcd's certificate and that the " +
+        "endpoints' scheme (https:// or http://) matches the server.",
+      { cause: error },
+    );
+  }
+  if (failure === "auth" || /PermissionDenied|permission denied|user name/i.test(text)) {
+    return new UnreachableError(
+      `cannot ${what}: ${where} rejected the credentials (${briefly(error)}). Check ` +
+        "SLUICE_ETCD_USERNAME and SLUICE_ETCD_PASSWORD(_FILE), and that the user's role may read " +
+        "and write the prefix.",
+      { cause: error },
+    );
+  }
+  return undefined;
 }

@@ -7,6 +7,7 @@
 import type { Etcd3, Namespace } from "etcd3";
 import { ConflictError, InvalidInputError } from "../core/errors.ts";
 import { endpointsFromEnv } from "../core/endpoints.ts";
+import type { EtcdSecurity } from "../core/security.ts";
 import { getLogger } from "../core/log.ts";
 import { formatIssues, validateEvent, validateState } from "../schemas/validate.ts";
 import { createEtcdClient, etcdCall } from "./etcd.ts";
@@ -37,6 +38,8 @@ export interface ConfigPlaneOptions {
   maxRequestBytes?: number;
   /** Deadline of each etcd call in ms (default 5000); keeps a dead etcd from hanging a CLI. */
   callTimeoutMs?: number;
+  /** TLS and user/password (default: from the SLUICE_ETCD_* variables, core/security.ts). */
+  security?: EtcdSecurity;
 }
 
 export interface AppendInput {
@@ -95,6 +98,7 @@ export class ConfigPlane {
     this.client = createEtcdClient({
       endpoints: this.endpoints,
       callTimeoutMs: options.callTimeoutMs,
+      security: options.security,
     });
     this.kv = this.client.namespace(`${this.prefix}/`);
   }

@@ -5,6 +5,8 @@
  * @module
  */
 import { InvalidInputError, SluiceError, UnreachableError } from "../core/errors.ts";
+import { type SearchHttp, searchHttp } from "../core/search_http.ts";
+import { type SearchSecurity, securityFromEnv } from "../core/security.ts";
 import { type LogQuery, searchBody, tailBody } from "./search_query.ts";
 
 /** One log line as the results table shows it. */
@@ -33,6 +35,8 @@ export interface SearchResult {
 export interface LogSearchOptions {
   /** Base URL; `user:password@` in it is sent as basic auth. */
   url: string;
+  /** TLS and credentials (default: from the SLUICE_SEARCH_* variables, core/security.ts). */
+  security?: SearchSecurity;
   /** Index prefix: `<prefix>-*` is searched (default "sluice"). */
   indexPrefix?: string;
 }
@@ -46,21 +50,18 @@ interface Hit {
 /** Searches the log indices. */
 export class LogSearch {
   readonly #base: string;
-  readonly #headers: Record<string, string>;
+  readonly #http: SearchHttp;
   readonly pattern: string;
 
   constructor(options: LogSearchOptions) {
-    const url = new URL(options.url);
-    this.#headers = { "content-type": "application/json" };
-    if (url.username) {
-      const user = decodeURIComponent(url.username);
-      const pass = decodeURIComponent(url.password);
-      this.#headers.authorization = `Basic ${btoa(`${user}:${pass}`)}`;
-      url.username = "";
-      url.password = "";
-    }
-    this.#base = url.toString().replace(/\/$/, "");
+    this.#http = searchHttp(options.url, options.security ?? securityFromEnv().search);
+    this.#base = this.#http.base;
     this.pattern = `${options.indexPrefix ?? "sluice"}-*`;
+  }
+
+  /** Releases the HTTP client (held only for a private CA). */
+  close(): void {
+    this.#http.close();
   }
 
   async #search(body: unknown): Promise<Record<string, unknown>> {
@@ -69,8 +70,9 @@ export class LogSearch {
     let response: Response;
     try {
       response = await fetch(at, {
+        ...this.#http.init,
         method: "POST",
-        headers: this.#headers,
+        headers: { ...this.#http.headers, "content-type": "application/json" },
         body: JSON.stringify(body),
         signal: AbortSignal.timeout(15_000),
       });

@@ -10,13 +10,16 @@ import { ConflictError, InvalidInputError, SluiceError, UnreachableError } from 
 import { getLogger } from "../core/log.ts";
 import { type AuthOptions, authorize, bindRefusal } from "./auth.ts";
 import {
+  applyImport,
   applyText,
   FieldErrors,
+  planImport,
   planText,
   readDiff,
   readHistory,
   readRevision,
   rollbackTo,
+  validateText,
 } from "./config_api.ts";
 import { readFleet } from "./fleet_view.ts";
 import { LogSearch } from "./log_search.ts";
@@ -25,6 +28,8 @@ import {
   authorOf,
   checkApplyRequest,
   type Checked,
+  checkImportApplyRequest,
+  checkImportRequest,
   checkPlanRequest,
   checkRevisionParam,
   checkRollbackRequest,
@@ -64,7 +69,14 @@ const STATIC_TYPES: Record<string, string> = {
   js: "text/javascript; charset=utf-8",
   css: "text/css; charset=utf-8",
 };
-const STATIC_FILES = ["console.css", "common.js", "config.js", "fleet.js", "logs.js"];
+const STATIC_FILES = [
+  "console.css",
+  "common.js",
+  "config.js",
+  "config_import.js",
+  "fleet.js",
+  "logs.js",
+];
 const MAX_BODY_BYTES = 2 * 1_048_576;
 
 const SECURITY_HEADERS = {
@@ -202,6 +214,28 @@ export async function startConsole(options: ConsoleOptions = {}): Promise<Runnin
       if (!checked.ok) return badRequest(checked);
       return json(200, await planText(plane, checked.value));
     }
+    if (method === "POST" && path === "/api/config/validate") {
+      const body = await readJson(request);
+      if (body instanceof Response) return body;
+      const checked = checkPlanRequest(body);
+      if (!checked.ok) return badRequest(checked);
+      return json(200, validateText(checked.value));
+    }
+    if (method === "POST" && path === "/api/config/import/plan") {
+      const body = await readJson(request);
+      if (body instanceof Response) return body;
+      const checked = checkImportRequest(body);
+      if (!checked.ok) return badRequest(checked);
+      return json(200, await planImport(plane, checked.value));
+    }
+    if (method === "POST" && path === "/api/config/import") {
+      const body = await readJson(request);
+      if (body instanceof Response) return body;
+      const checked = checkImportApplyRequest(body);
+      if (!checked.ok) return badRequest(checked);
+      const result = await applyImport(plane, checked.value, authorOf(user, checked.value.author));
+      return json(result.appended && result.created ? 201 : 200, result);
+    }
     if (method === "POST" && path === "/api/config/apply") {
       const body = await readJson(request);
       if (body instanceof Response) return body;
@@ -305,6 +339,7 @@ export async function startConsole(options: ConsoleOptions = {}): Promise<Runnin
       stopped = true;
       await server.shutdown();
       plane.close();
+      search.close();
     },
   };
 }

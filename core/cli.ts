@@ -5,6 +5,7 @@
  */
 import { parseArgs } from "node:util";
 import { ExitCode, InvalidInputError, SluiceError } from "./errors.ts";
+import { scrubSecrets } from "./secret.ts";
 
 export interface OptionSpec {
   type: "string" | "boolean";
@@ -129,11 +130,12 @@ export async function runMain(main: () => Promise<number | void>): Promise<never
     const code = await main();
     Deno.exit(code ?? ExitCode.Ok);
   } catch (error) {
+    // A library's error may quote a password it was given: scrub before printing.
     if (error instanceof SluiceError) {
-      console.error(`error: ${error.message}`);
+      console.error(scrubSecrets(`error: ${error.message}`));
       Deno.exit(error.exitCode);
     }
-    console.error(error);
+    console.error(scrubSecrets(Deno.inspect(error)));
     Deno.exit(ExitCode.Failure);
   }
 }

@@ -1,8 +1,10 @@
 /**
  * Where the services are. One place reads the environment so that the stack scripts, the CLI,
- * the agent, the transfer and the tests agree; each can still be overridden by a flag.
+ * the agent, the transfer and the tests agree; each can still be overridden by a flag. How to
+ * connect to them (TLS, SASL, users and passwords) is read by the sibling core/security.ts.
  * @module
  */
+import { redactUrl } from "./secret.ts";
 
 export interface Endpoints {
   /** etcd client URLs (SLUICE_ETCD_ENDPOINTS, comma separated). */
@@ -11,7 +13,10 @@ export interface Endpoints {
   etcdPrefix: string;
   /** Kafka bootstrap brokers host:port (SLUICE_KAFKA_BROKERS, comma separated). */
   kafka: string[];
-  /** Search engine base URL (SLUICE_SEARCH_URL). */
+  /**
+   * Search engine base URL (SLUICE_SEARCH_URL), without the user and password it may carry:
+   * those are credentials, read by core/security.ts, and must not be printed with the address.
+   */
   search: string;
 }
 
@@ -43,6 +48,6 @@ export function endpointsFromEnv(
     etcd: list(env.SLUICE_ETCD_ENDPOINTS) ?? DEFAULT_ENDPOINTS.etcd,
     etcdPrefix: env.SLUICE_ETCD_PREFIX || DEFAULT_ENDPOINTS.etcdPrefix,
     kafka: list(env.SLUICE_KAFKA_BROKERS) ?? DEFAULT_ENDPOINTS.kafka,
-    search: env.SLUICE_SEARCH_URL || DEFAULT_ENDPOINTS.search,
+    search: env.SLUICE_SEARCH_URL ? redactUrl(env.SLUICE_SEARCH_URL) : DEFAULT_ENDPOINTS.search,
   };
 }

@@ -19,3 +19,8 @@ Deno.test("endpointsFromEnv splits lists and ignores empty entries", () => {
     search: "https://search:9200",
   });
 });
+
+Deno.test("endpointsFromEnv keeps credentials out of the search address", () => {
+  const e = endpointsFromEnv({ SLUICE_SEARCH_URL: "https://elastic:secret-pw@es:9200" });
+  deepEqual(e.search, "https://es:9200");
+});

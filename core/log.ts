@@ -16,6 +16,7 @@ import {
   type Sink,
   type TextFormatter,
 } from "@logtape/logtape";
+import { scrubSecrets } from "./secret.ts";
 
 export type { Logger };
 
@@ -48,11 +49,12 @@ export function setupLogging(options: LoggingOptions = {}): void {
 /**
  * A synchronous stderr sink: a line is written before the call returns, so nothing is lost when
  * a command exits right after logging (logtape's stream sink buffers and needs async disposal).
+ * Any password or key that a client library quotes back is replaced by `[redacted]` here.
  */
 function stderrSink(formatter: TextFormatter): Sink {
   const encoder = new TextEncoder();
   return (record: LogRecord) => {
-    const bytes = encoder.encode(formatter(record));
+    const bytes = encoder.encode(scrubSecrets(formatter(record)));
     let written = 0;
     while (written < bytes.length) written += Deno.stderr.writeSync(bytes.subarray(written));
   };

@@ -6,8 +6,9 @@
  * @module
  */
 import process from "node:process";
-import { Kafka, logLevel, type SASLOptions } from "kafkajs";
+import { Kafka, type KafkaConfig, logLevel, type SASLOptions } from "kafkajs";
 import { getLogger } from "../core/log.ts";
+import { classifySecurityFailure, type KafkaSecurity, securityFromEnv } from "../core/security.ts";
 import { registerCodecs } from "./codecs.ts";
 
 // kafkajs schedules its request-queue check with a negative delay when no broker throttles it;
@@ -23,13 +24,8 @@ process.emitWarning = function (warning: string | Error, ...rest: unknown[]) {
 export interface KafkaConnectionOptions {
   brokers: string[];
   clientId: string;
-  /** TLS: true for system CAs, or PEM strings. */
-  ssl?: boolean | { ca?: string[]; cert?: string; key?: string; rejectUnauthorized?: boolean };
-  sasl?: {
-    mechanism: "plain" | "scram-sha-256" | "scram-sha-512";
-    username: string;
-    password: string;
-  };
+  /** TLS and SASL (default: from the SLUICE_KAFKA_* variables, core/security.ts). */
+  security?: KafkaSecurity;
   /** Connection timeout in ms (default 3000). */
   connectionTimeoutMs?: number;
   /** Request timeout in ms (default 30000). */
@@ -38,8 +34,78 @@ export interface KafkaConnectionOptions {
 
 const log = getLogger("kafka");
 
+/**
+ * kafkajs' `ssl` and `sasl` options for `security`. The password is revealed here, at the one
+ * place it is handed to the client, and nowhere else.
+ *
+ * @example
+ * ```ts
+ * import { kafkaTlsAndSasl } from "./connection.ts";
+ * kafkaTlsAndSasl({}); // {} (plaintext, no SASL)
+ * kafkaTlsAndSasl({ tls: {} }).ssl; // true (TLS with the system's CAs)
+ * ```
+ */
+export function kafkaTlsAndSasl(security: KafkaSecurity): Pick<KafkaConfig, "ssl" | "sasl"> {
+  const out: Pick<KafkaConfig, "ssl" | "sasl"> = {};
+  if (security.tls) {
+    const { ca, cert, key } = security.tls;
+    out.ssl = ca || cert
+      ? {
+        ...(ca ? { ca: [ca] } : {}),
+        ...(cert ? { cert, key: key?.reveal() } : {}),
+        rejectUnauthorized: true,
+      }
+      : true;
+  }
+  if (security.sasl) {
+    const { mechanism, username, password } = security.sasl;
+    out.sasl = { mechanism, username, password: password.reveal() } as SASLOptions;
+  }
+  return out;
+}
+
+/**
+ * A Kafka error as an operator-facing sentence when it is about TLS or SASL (a wrong CA, a
+ * rejected password), naming the variables to check; undefined for any other error.
+ *
+ * @example
+ * ```ts
+ * import { explainKafkaSecurityError } from "./connection.ts";
+ * explainKafkaSecurityError(new Error("SASL SCRAM SHA512 authentication failed"), ["k:9093"]);
+ * // "Kafka at k:9093 rejected the SASL credentials (...): check SLUICE_KAFKA_USERNAME ..."
+ * ```
+ */
+export function explainKafkaSecurityError(error: unknown, brokers: string[]): string | undefined {
+  const message = errorChainText(error);
+  const failure = classifySecurityFailure(message);
+  if (failure === "tls") {
+    return `TLS with Kafka at ${brokers.join(",")} failed (${message}): check that ` +
+      "SLUICE_KAFKA_TLS_CA(_FILE) holds the CA that signed the broker's certificate and that " +
+      "the broker address is a TLS listener";
+  }
+  if (failure === "auth") {
+    return `Kafka at ${brokers.join(",")} rejected the SASL credentials (${message}): check ` +
+      "SLUICE_KAFKA_USERNAME, SLUICE_KAFKA_PASSWORD(_FILE) and SLUICE_KAFKA_SASL_MECHANISM";
+  }
+  return undefined;
+}
+
+/** The messages of an error and its causes, joined (kafkajs wraps the TLS error it got). */
+function errorChainText(error: unknown): string {
+  const parts: string[] = [];
+  let e: unknown = error;
+  for (let depth = 0; e && depth < 5; depth++) {
+    const message = (e as { message?: unknown }).message;
+    if (typeof message === "string" && !parts.includes(message)) parts.push(message);
+    e = (e as { cause?: unknown; originalError?: unknown }).cause ??
+      (e as { originalError?: unknown }).originalError;
+  }
+  return parts.join(": ") || String(error);
+}
+
 /** Builds a kafkajs client whose own log lines go through the sluice logger. */
 export function createKafka(options: KafkaConnectionOptions): Kafka {
+  const security = options.security ?? securityFromEnv().kafka;
   // Producers compress with, and consumers read batches compressed by, snappy and lz4 too.
   registerCodecs();
   // kafkajs warns about its v2 partitioner change on every producer; sluice sets keys itself.
@@ -47,8 +113,7 @@ export function createKafka(options: KafkaConnectionOptions): Kafka {
   return new Kafka({
     clientId: options.clientId,
     brokers: options.brokers,
-    ssl: options.ssl,
-    sasl: options.sasl as SASLOptions | undefined,
+    ...kafkaTlsAndSasl(security),
     connectionTimeout: options.connectionTimeoutMs ?? 3000,
     requestTimeout: options.requestTimeoutMs ?? 30000,
     logLevel: logLevel.WARN,

@@ -158,8 +158,7 @@ class KafkajsLogProducer implements LogProducer {
     const kafka = createKafka({
       clientId: this.#options.clientId ?? "sluice-agent",
       brokers: this.#options.brokers,
-      ssl: this.#options.ssl,
-      sasl: this.#options.sasl,
+      security: this.#options.security,
       connectionTimeoutMs: this.#options.connectionTimeoutMs,
       requestTimeoutMs: this.#options.requestTimeoutMs,
     });

@@ -8,6 +8,9 @@
 import { Client as ElasticClient } from "@elastic/elasticsearch";
 import { Client as OpenSearchClient } from "@opensearch-project/opensearch";
 import { UnreachableError } from "../core/errors.ts";
+import { searchAuth, searchHttp } from "../core/search_http.ts";
+import { redactUrl } from "../core/secret.ts";
+import { classifySecurityFailure, type SearchSecurity, securityFromEnv } from "../core/security.ts";
 import type { BulkOutcome } from "./retry.ts";
 import type { IndexTemplate } from "./index_template.ts";
 
@@ -56,6 +59,8 @@ export interface EngineOptions {
   kind?: EngineKind | "auto";
   /** Timeout of one request in ms (default 60 s: a large bulk on a busy node takes a while). */
   requestTimeoutMs?: number;
+  /** TLS and credentials (default: from the SLUICE_SEARCH_* variables, core/security.ts). */
+  security?: SearchSecurity;
 }
 
 /** Keeps the bulk response small: per item only its status and, when it failed, the error. */
@@ -73,17 +78,56 @@ function errorOutcome(error: unknown): BulkOutcome {
   return { kind: "error", name: e?.name ?? "Error", message: e?.message ?? String(error) };
 }
 
-function splitCredentials(url: string): { url: string; authorization?: string } {
-  const parsed = new URL(url);
-  if (!parsed.username) return { url: parsed.toString().replace(/\/$/, "") };
-  const user = decodeURIComponent(parsed.username);
-  const pass = decodeURIComponent(parsed.password);
-  parsed.username = "";
-  parsed.password = "";
+/** The connection options both clients share: node URL without credentials, TLS, auth. */
+interface ClientConnection {
+  node: string;
+  ca?: string;
+  cert?: string;
+  key?: string;
+  basic?: { username: string; password: string };
+  apiKey?: string;
+}
+
+/**
+ * How to reach the engine: the URL without credentials, the CA, and the credentials revealed
+ * for the client library (the one place they leave their Secret).
+ */
+function clientConnection(url: string, security: SearchSecurity): ClientConnection {
+  const auth = searchAuth(url, security);
+  const { ca, cert, key } = security.tls ?? {};
   return {
-    url: parsed.toString().replace(/\/$/, ""),
-    authorization: `Basic ${btoa(`${user}:${pass}`)}`,
+    node: redactUrl(url).replace(/\/+$/, ""),
+    ca,
+    cert,
+    key: key?.reveal(),
+    basic: auth?.kind === "basic"
+      ? { username: auth.username, password: auth.password.reveal() }
+      : undefined,
+    apiKey: auth?.kind === "apiKey" ? auth.apiKey.reveal() : undefined,
   };
+}
+
+/** A fetch or client failure about TLS or credentials as a sentence naming what to check. */
+function explainSearchFailure(base: string, text: string, status?: number): string | undefined {
+  const failure = status === 401
+    ? "auth"
+    : status === 403
+    ? "forbidden"
+    : classifySecurityFailure(text);
+  if (failure === "tls") {
+    return `TLS with the search engine at ${base} failed (${text}): check that ` +
+      "SLUICE_SEARCH_TLS_CA(_FILE) holds the CA that signed its certificate";
+  }
+  if (failure === "auth") {
+    return `the search engine at ${base} rejected the credentials (HTTP 401): check ` +
+      "SLUICE_SEARCH_USERNAME and SLUICE_SEARCH_PASSWORD(_FILE), or SLUICE_SEARCH_API_KEY(_FILE)";
+  }
+  if (failure === "forbidden") {
+    return `the search engine at ${base} accepted the credentials but denied the request ` +
+      "(HTTP 403): give the user the cluster monitor permission and write access to the " +
+      "sluice-* indices (docs/security.md)";
+  }
+  return undefined;
 }
 
 /**
@@ -96,24 +140,36 @@ function splitCredentials(url: string): { url: string; authorization?: string } 
  * await detectEngine("http://127.0.0.1:9200"); // { kind: "opensearch", version: "2.19.1", ... }
  * ```
  */
-export async function detectEngine(url: string, timeoutMs = 5_000): Promise<EngineInfo> {
-  const { url: base, authorization } = splitCredentials(url);
+export async function detectEngine(
+  url: string,
+  timeoutMs = 5_000,
+  security: SearchSecurity = securityFromEnv().search,
+): Promise<EngineInfo> {
+  const http = searchHttp(url, security);
+  const base = http.base;
   let response: Response;
-  try {
-    response = await fetch(`${base}/`, {
-      headers: authorization ? { authorization } : {},
-      signal: AbortSignal.timeout(timeoutMs),
-    });
-  } catch (error) {
-    throw new UnreachableError(
-      `no search engine answers at ${base} (${(error as Error).message}); start it ` +
-        `(deno task stack:up) or set SLUICE_SEARCH_URL / --search-url`,
-      { cause: error },
-    );
-  }
-  const body = await response.json().catch(() => undefined) as
+  let body:
     | { cluster_name?: string; version?: { number?: string; distribution?: string } }
     | undefined;
+  try {
+    response = await fetch(`${base}/`, {
+      ...http.init,
+      signal: AbortSignal.timeout(timeoutMs),
+    });
+    body = await response.json().catch(() => undefined);
+  } catch (error) {
+    const text = errorText(error);
+    throw new UnreachableError(
+      explainSearchFailure(base, text) ??
+        `no search engine answers at ${base} (${text}); start it ` +
+          `(deno task stack:up) or set SLUICE_SEARCH_URL / --search-url`,
+      { cause: error },
+    );
+  } finally {
+    http.close();
+  }
+  const refused = explainSearchFailure(base, "", response.status);
+  if (refused) throw new UnreachableError(refused);
   if (!response.ok || !body?.version?.number) {
     throw new UnreachableError(
       `GET ${base}/ answered HTTP ${response.status}, not a search engine`,
@@ -138,13 +194,23 @@ export async function detectEngine(url: string, timeoutMs = 5_000): Promise<Engi
  * ```
  */
 export async function createEngine(options: EngineOptions): Promise<SearchEngine> {
+  const security = options.security ?? securityFromEnv().search;
   const kind = !options.kind || options.kind === "auto"
-    ? (await detectEngine(options.url)).kind
+    ? (await detectEngine(options.url, undefined, security)).kind
     : options.kind;
   const timeout = options.requestTimeoutMs ?? 60_000;
+  const connection = clientConnection(options.url, security);
   return kind === "opensearch"
-    ? new OpenSearchEngine(options.url, timeout)
-    : new ElasticsearchEngine(options.url, timeout);
+    ? new OpenSearchEngine(connection, timeout)
+    : new ElasticsearchEngine(connection, timeout);
+}
+
+/** The message of an error and of its cause (fetch puts the TLS reason in the cause). */
+function errorText(error: unknown): string {
+  const e = error as { message?: string; cause?: { message?: string } };
+  const parts = [e?.message ?? String(error)];
+  if (e?.cause?.message && !parts[0].includes(e.cause.message)) parts.push(e.cause.message);
+  return parts.join(": ");
 }
 
 /** OpenSearch 2 through `@opensearch-project/opensearch` (responses are `{ body, statusCode }`). */
@@ -152,11 +218,16 @@ export class OpenSearchEngine implements SearchEngine {
   readonly kind = "opensearch" as const;
   readonly #client: OpenSearchClient;
 
-  constructor(url: string, requestTimeoutMs = 60_000) {
+  constructor(connection: string | ClientConnection, requestTimeoutMs = 60_000) {
+    const c = typeof connection === "string" ? clientConnection(connection, {}) : connection;
     this.#client = new OpenSearchClient({
-      node: url,
+      node: c.node,
       maxRetries: 0,
       requestTimeout: requestTimeoutMs,
+      ...(c.ca || c.cert ? { ssl: { ca: c.ca, cert: c.cert, key: c.key } } : {}),
+      ...(c.basic ? { auth: c.basic } : {}),
+      // OpenSearch has no API keys of its own; a gateway in front of it may take this header.
+      ...(c.apiKey ? { headers: { authorization: `ApiKey ${c.apiKey}` } } : {}),
     });
   }
 
@@ -235,11 +306,14 @@ export class ElasticsearchEngine implements SearchEngine {
   readonly kind = "elasticsearch" as const;
   readonly #client: ElasticClient;
 
-  constructor(url: string, requestTimeoutMs = 60_000) {
+  constructor(connection: string | ClientConnection, requestTimeoutMs = 60_000) {
+    const c = typeof connection === "string" ? clientConnection(connection, {}) : connection;
     this.#client = new ElasticClient({
-      node: url,
+      node: c.node,
       maxRetries: 0,
       requestTimeout: requestTimeoutMs,
+      ...(c.ca || c.cert ? { tls: { ca: c.ca, cert: c.cert, key: c.key } } : {}),
+      ...(c.basic ? { auth: c.basic } : c.apiKey ? { auth: { apiKey: c.apiKey } } : {}),
     });
   }
 

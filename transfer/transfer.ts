@@ -14,7 +14,8 @@ import {
   type RecordBatch,
   type TopicPartition,
 } from "../kafka/consumer.ts";
-import { createKafka, ensureTopic } from "../kafka/connection.ts";
+import { createKafka, ensureTopic, explainKafkaSecurityError } from "../kafka/connection.ts";
+import { redactUrl } from "../core/secret.ts";
 import type { TransferConfig } from "./config.ts";
 import { type DeadLetterSink, openDeadLetterQueue } from "./dead_letter.ts";
 import { createEngine, type EngineInfo, type SearchEngine } from "./engine.ts";
@@ -93,7 +94,7 @@ export async function startTransfer(
   log.info("{kind} {version} at {url}; template {template} installed", {
     kind: info.kind,
     version: info.version,
-    url: config.searchUrl,
+    url: redactUrl(config.searchUrl),
     template: templateName(config.indexPrefix),
   });
   const transfer = new RunningTransfer(config, engine, info, deadLetters);
@@ -109,6 +110,8 @@ export async function startTransfer(
 
 /** A Kafka connection failure at start-up as an operator-facing error (exit code 4). */
 function kafkaUnreachable(error: unknown, brokers: string[]): unknown {
+  const security = explainKafkaSecurityError(error, brokers);
+  if (security) return new UnreachableError(security, { cause: error });
   const e = error as { name?: string; message?: string; cause?: { name?: string } };
   const connection = [e?.name, e?.cause?.name].some((n) => n?.includes("Connection")) ||
     e?.name === "KafkaJSNumberOfRetriesExceeded";
