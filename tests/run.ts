@@ -10,12 +10,16 @@ import { ensureStack, formatStatusTable, type StackHandle, stopStack } from "../
 const spec = {
   name: "deno task test",
   summary: "Run every check and test of sluice: fmt, lint, type check, unit, integration.",
-  usage: "[--unit | --integration] [--filter TEXT]",
+  usage: "[--unit | --integration | --faults] [--filter TEXT]",
   options: {
     unit: { type: "boolean", description: "Only the checks and the unit tests (no services)." },
     integration: {
       type: "boolean",
       description: "Only the integration tests (starts the local stack when needed).",
+    },
+    faults: {
+      type: "boolean",
+      description: "Only the fault suite (tests/faults/; writes docs/RELIABILITY.md).",
     },
     filter: { type: "string", arg: "TEXT", description: "Only tests whose name contains TEXT." },
     "keep-stack": {
@@ -128,7 +132,7 @@ async function tests(
 
 async function main(): Promise<number> {
   const { values } = parseCommand(spec, Deno.args);
-  const all = !values.unit && !values.integration;
+  const all = !values.unit && !values.integration && !values.faults;
   const filter = values.filter as string | undefined;
   const tally: Tally = { passed: 0, failed: 0, skipped: [], failures: [] };
   const started = Date.now();
@@ -137,10 +141,15 @@ async function main(): Promise<number> {
     await check(tally, "deno fmt --check", ["fmt", "--check"]);
     await check(tally, "deno lint", ["lint"]);
     await check(tally, "deno check", ["check", "."]);
-    await tests(tally, "unit tests", ["--ignore=tests/integration/"], filter);
+    await tests(
+      tally,
+      "unit tests",
+      ["--ignore=tests/integration/,tests/faults/scenarios/"],
+      filter,
+    );
   }
 
-  if (all || values.integration) {
+  if (all || values.integration || values.faults) {
     section("local stack");
     let stack: StackHandle | undefined;
     try {
@@ -156,7 +165,14 @@ async function main(): Promise<number> {
     }
     if (stack) {
       try {
-        await tests(tally, "integration tests", ["tests/integration/"], filter);
+        if (all || values.integration) {
+          await tests(tally, "integration tests", ["tests/integration/"], filter);
+        }
+        if (all || values.faults) {
+          // Its own phase: the scenarios stop and restart services (tests/faults/main.ts).
+          await tests(tally, "fault tests", ["tests/faults/scenarios/"], filter);
+          await run(["run", "-A", "tests/faults/main.ts", "--render"]);
+        }
       } finally {
         if (stack.started.length > 0 && !values["keep-stack"]) {
           section("local stack");
