@@ -6,7 +6,7 @@
  */
 import { Buffer } from "node:buffer";
 import { Etcd3, type IOptions } from "etcd3";
-import { InvalidInputError, UnreachableError } from "../core/errors.ts";
+import { InvalidInputError, SecurityError, UnreachableError } from "../core/errors.ts";
 import { backoffDelay } from "../core/backoff.ts";
 import { classifySecurityFailure, type EtcdSecurity, securityFromEnv } from "../core/security.ts";
 
@@ -170,7 +170,7 @@ export async function etcdCall<T>(
 
 /**
  * An etcd error about TLS (unknown CA, a plain endpoint that speaks TLS) or credentials (wrong
- * password, no user, no permission) as an operator-facing UnreachableError (exit code 4: etcd
+ * password, no user, no permission) as an operator-facing SecurityError (exit code 4: etcd
  * cannot be used) naming the variables to check; undefined for any other error.
  *
  * @example
@@ -188,13 +188,13 @@ export function explainEtcdSecurityError(
   error: unknown,
   endpoints: string[],
   what: string,
-): UnreachableError | undefined {
+): SecurityError | undefined {
   if (!(error instanceof Error)) return undefined;
   const text = `${error.name} ${error.message}`;
   const failure = classifySecurityFailure(text);
   const where = `etcd at ${endpoints.join(", ")}`;
   if (failure === "tls") {
-    return new UnreachableError(
+    return new SecurityError(
       `cannot ${what}: TLS with ${where} failed (${briefly(error)}). Check that ` +
         "SLUICE_ETCD_TLS_CA(_FILE) holds the CA that signed etcd's certificate and that the " +
         "endpoints' scheme (https:// or http://) matches the server.",
@@ -202,7 +202,7 @@ export function explainEtcdSecurityError(
     );
   }
   if (failure === "auth" || /PermissionDenied|permission denied|user name/i.test(text)) {
-    return new UnreachableError(
+    return new SecurityError(
       `cannot ${what}: ${where} rejected the credentials (${briefly(error)}). Check ` +
         "SLUICE_ETCD_USERNAME and SLUICE_ETCD_PASSWORD(_FILE), and that the user's role may read " +
         "and write the prefix.",

@@ -44,3 +44,10 @@ export class UnreachableError extends SluiceError {
     super(message, ExitCode.Unreachable, options);
   }
 }
+
+/**
+ * A service answered but refused the connection: its TLS certificate is not trusted, or it
+ * rejected the credentials. Exit code 4 like UnreachableError, but retrying cannot help: the
+ * message names the settings to fix.
+ */
+export class SecurityError extends UnreachableError {}

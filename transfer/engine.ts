@@ -7,7 +7,7 @@
  */
 import { Client as ElasticClient } from "@elastic/elasticsearch";
 import { Client as OpenSearchClient } from "@opensearch-project/opensearch";
-import { UnreachableError } from "../core/errors.ts";
+import { SecurityError, UnreachableError } from "../core/errors.ts";
 import { searchAuth, searchHttp } from "../core/search_http.ts";
 import { redactUrl } from "../core/secret.ts";
 import { classifySecurityFailure, type SearchSecurity, securityFromEnv } from "../core/security.ts";
@@ -159,17 +159,18 @@ export async function detectEngine(
     body = await response.json().catch(() => undefined);
   } catch (error) {
     const text = errorText(error);
+    const refused = explainSearchFailure(base, text);
+    if (refused) throw new SecurityError(refused, { cause: error });
     throw new UnreachableError(
-      explainSearchFailure(base, text) ??
-        `no search engine answers at ${base} (${text}); start it ` +
-          `(deno task stack:up) or set SLUICE_SEARCH_URL / --search-url`,
+      `no search engine answers at ${base} (${text}); start it ` +
+        `(deno task stack:up) or set SLUICE_SEARCH_URL / --search-url`,
       { cause: error },
     );
   } finally {
     http.close();
   }
   const refused = explainSearchFailure(base, "", response.status);
-  if (refused) throw new UnreachableError(refused);
+  if (refused) throw new SecurityError(refused);
   if (!response.ok || !body?.version?.number) {
     throw new UnreachableError(
       `GET ${base}/ answered HTTP ${response.status}, not a search engine`,

@@ -7,7 +7,7 @@
  */
 import { getLogger } from "../core/log.ts";
 import { sleep } from "../core/backoff.ts";
-import { UnreachableError } from "../core/errors.ts";
+import { SecurityError, UnreachableError } from "../core/errors.ts";
 import {
   createGroupConsumer,
   type GroupConsumer,
@@ -111,7 +111,7 @@ export async function startTransfer(
 /** A Kafka connection failure at start-up as an operator-facing error (exit code 4). */
 function kafkaUnreachable(error: unknown, brokers: string[]): unknown {
   const security = explainKafkaSecurityError(error, brokers);
-  if (security) return new UnreachableError(security, { cause: error });
+  if (security) return new SecurityError(security, { cause: error });
   const e = error as { name?: string; message?: string; cause?: { name?: string } };
   const connection = [e?.name, e?.cause?.name].some((n) => n?.includes("Connection")) ||
     e?.name === "KafkaJSNumberOfRetriesExceeded";
@@ -134,7 +134,9 @@ async function connectEngine(
     try {
       return await createEngine({ url: config.searchUrl, kind: config.engine });
     } catch (error) {
-      if (!(error instanceof UnreachableError) || Date.now() >= deadline) throw error;
+      // A refused certificate or password will not fix itself: fail at once.
+      if (!(error instanceof UnreachableError) || error instanceof SecurityError) throw error;
+      if (Date.now() >= deadline) throw error;
       if (attempt === 0) {
         log.warn("waiting for the search engine: {error}", { error: error.message });
       }
