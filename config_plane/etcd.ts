@@ -8,7 +8,11 @@ import { Buffer } from "node:buffer";
 import { Etcd3, type IOptions } from "etcd3";
 import { InvalidInputError, SecurityError, UnreachableError } from "../core/errors.ts";
 import { backoffDelay } from "../core/backoff.ts";
-import { classifySecurityFailure, type EtcdSecurity, securityFromEnv } from "../core/security.ts";
+import {
+  classifySecurityFailure,
+  type EtcdSecurity,
+  etcdSecurityFromEnv,
+} from "../core/security.ts";
 
 export interface EtcdClientOptions {
   endpoints: string[];
@@ -51,7 +55,7 @@ function watchBackoff(attempt = 0): { duration: number; next(): ReturnType<typeo
  */
 export function createEtcdClient(options: EtcdClientOptions): Etcd3 {
   const timeout = options.callTimeoutMs ?? 5_000;
-  const security = options.security ?? securityFromEnv().etcd;
+  const security = options.security ?? etcdSecurityFromEnv();
   const config: IOptions = {
     hosts: options.endpoints,
     ...etcdTlsAndAuth(options.endpoints, security),

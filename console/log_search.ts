@@ -6,7 +6,7 @@
  */
 import { InvalidInputError, SluiceError, UnreachableError } from "../core/errors.ts";
 import { type SearchHttp, searchHttp } from "../core/search_http.ts";
-import { type SearchSecurity, securityFromEnv } from "../core/security.ts";
+import { type SearchSecurity, searchSecurityFromEnv } from "../core/security.ts";
 import { type LogQuery, searchBody, tailBody } from "./search_query.ts";
 
 /** One log line as the results table shows it. */
@@ -54,7 +54,7 @@ export class LogSearch {
   readonly pattern: string;
 
   constructor(options: LogSearchOptions) {
-    this.#http = searchHttp(options.url, options.security ?? securityFromEnv().search);
+    this.#http = searchHttp(options.url, options.security ?? searchSecurityFromEnv());
     this.#base = this.#http.base;
     this.pattern = `${options.indexPrefix ?? "sluice"}-*`;
   }

@@ -171,7 +171,10 @@ function flag(env: Env, name: string): boolean | undefined {
 }
 
 /** Kafka: TLS when SLUICE_KAFKA_TLS=true or a CA / client certificate is given; SASL on top. */
-export function kafkaSecurityFromEnv(env: Env, readFile: ReadFile): KafkaSecurity {
+export function kafkaSecurityFromEnv(
+  env: Env = Deno.env.toObject(),
+  readFile: ReadFile = Deno.readTextFileSync,
+): KafkaSecurity {
   const tls = tlsSettings(env, "SLUICE_KAFKA", readFile);
   const tlsFlag = flag(env, "SLUICE_KAFKA_TLS");
   if (tlsFlag === false && tls) {
@@ -208,7 +211,10 @@ export function kafkaSecurityFromEnv(env: Env, readFile: ReadFile): KafkaSecurit
 }
 
 /** etcd: TLS material for https:// endpoints, and a user with its password. */
-export function etcdSecurityFromEnv(env: Env, readFile: ReadFile): EtcdSecurity {
+export function etcdSecurityFromEnv(
+  env: Env = Deno.env.toObject(),
+  readFile: ReadFile = Deno.readTextFileSync,
+): EtcdSecurity {
   const security: EtcdSecurity = {};
   const tls = tlsSettings(env, "SLUICE_ETCD", readFile);
   if (tls) security.tls = tls;
@@ -221,7 +227,10 @@ export function etcdSecurityFromEnv(env: Env, readFile: ReadFile): EtcdSecurity 
  * The search engine: a CA for an https:// URL, and basic auth or an API key. A user and password
  * written into SLUICE_SEARCH_URL (`https://user:pass@host`) count as basic auth too.
  */
-export function searchSecurityFromEnv(env: Env, readFile: ReadFile): SearchSecurity {
+export function searchSecurityFromEnv(
+  env: Env = Deno.env.toObject(),
+  readFile: ReadFile = Deno.readTextFileSync,
+): SearchSecurity {
   const security: SearchSecurity = {};
   const tls = tlsSettings(env, "SLUICE_SEARCH", readFile);
   if (tls) security.tls = tls;

@@ -8,7 +8,11 @@
 import process from "node:process";
 import { Kafka, type KafkaConfig, logLevel, type SASLOptions } from "kafkajs";
 import { getLogger } from "../core/log.ts";
-import { classifySecurityFailure, type KafkaSecurity, securityFromEnv } from "../core/security.ts";
+import {
+  classifySecurityFailure,
+  type KafkaSecurity,
+  kafkaSecurityFromEnv,
+} from "../core/security.ts";
 import { registerCodecs } from "./codecs.ts";
 
 // kafkajs schedules its request-queue check with a negative delay when no broker throttles it;
@@ -105,7 +109,7 @@ function errorChainText(error: unknown): string {
 
 /** Builds a kafkajs client whose own log lines go through the sluice logger. */
 export function createKafka(options: KafkaConnectionOptions): Kafka {
-  const security = options.security ?? securityFromEnv().kafka;
+  const security = options.security ?? kafkaSecurityFromEnv();
   // Producers compress with, and consumers read batches compressed by, snappy and lz4 too.
   registerCodecs();
   // kafkajs warns about its v2 partitioner change on every producer; sluice sets keys itself.

@@ -10,7 +10,11 @@ import { Client as OpenSearchClient } from "@opensearch-project/opensearch";
 import { SecurityError, UnreachableError } from "../core/errors.ts";
 import { searchAuth, searchHttp } from "../core/search_http.ts";
 import { redactUrl } from "../core/secret.ts";
-import { classifySecurityFailure, type SearchSecurity, securityFromEnv } from "../core/security.ts";
+import {
+  classifySecurityFailure,
+  type SearchSecurity,
+  searchSecurityFromEnv,
+} from "../core/security.ts";
 import type { BulkOutcome } from "./retry.ts";
 import type { IndexTemplate } from "./index_template.ts";
 
@@ -143,7 +147,7 @@ function explainSearchFailure(base: string, text: string, status?: number): stri
 export async function detectEngine(
   url: string,
   timeoutMs = 5_000,
-  security: SearchSecurity = securityFromEnv().search,
+  security: SearchSecurity = searchSecurityFromEnv(),
 ): Promise<EngineInfo> {
   const http = searchHttp(url, security);
   const base = http.base;
@@ -195,7 +199,7 @@ export async function detectEngine(
  * ```
  */
 export async function createEngine(options: EngineOptions): Promise<SearchEngine> {
-  const security = options.security ?? securityFromEnv().search;
+  const security = options.security ?? searchSecurityFromEnv();
   const kind = !options.kind || options.kind === "auto"
     ? (await detectEngine(options.url, undefined, security)).kind
     : options.kind;
