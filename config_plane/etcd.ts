@@ -6,7 +6,7 @@
  */
 import { Buffer } from "node:buffer";
 import { Etcd3, type IOptions } from "etcd3";
-import { InvalidInputError, SecurityError, UnreachableError } from "../core/errors.ts";
+import { InvalidInputError, SecurityError, SluiceError, UnreachableError } from "../core/errors.ts";
 import { backoffDelay } from "../core/backoff.ts";
 import {
   classifySecurityFailure,
@@ -103,6 +103,14 @@ export function etcdTlsAndAuth(
         `(${endpoints.join(", ")}): write them as https://host:port.`,
     );
   }
+  const ip = secure.find((e) => /^https:\/\/(\d+\.\d+\.\d+\.\d+|\[[0-9a-f:.]+\])(:|\/|$)/i.test(e));
+  if (ip) {
+    // grpc-js sends the host as the TLS server name, and Deno's TLS refuses an IP address there.
+    throw new InvalidInputError(
+      `etcd endpoint ${ip}: over TLS, sluice needs a host name (one that etcd's certificate ` +
+        "names, e.g. https://localhost:2379 or https://etcd.internal:2379), not an IP address.",
+    );
+  }
   const out: Pick<IOptions, "credentials" | "auth"> = {};
   if (secure.length > 0 && security.tls) {
     const { ca, cert, key } = security.tls;
@@ -193,7 +201,7 @@ export function explainEtcdSecurityError(
   endpoints: string[],
   what: string,
 ): SecurityError | undefined {
-  if (!(error instanceof Error)) return undefined;
+  if (!(error instanceof Error) || error instanceof SluiceError) return undefined;
   const text = `${error.name} ${error.message}`;
   const failure = classifySecurityFailure(text);
   const where = `etcd at ${endpoints.join(", ")}`;

@@ -7,6 +7,7 @@
  */
 import process from "node:process";
 import { Kafka, type KafkaConfig, logLevel, type SASLOptions } from "kafkajs";
+import { SluiceError } from "../core/errors.ts";
 import { getLogger } from "../core/log.ts";
 import {
   classifySecurityFailure,
@@ -80,6 +81,8 @@ export function kafkaTlsAndSasl(security: KafkaSecurity): Pick<KafkaConfig, "ssl
  * ```
  */
 export function explainKafkaSecurityError(error: unknown, brokers: string[]): string | undefined {
+  // Our own errors (a settings file that cannot be read) already say what to do.
+  if (error instanceof SluiceError) return undefined;
   const message = errorChainText(error);
   const failure = classifySecurityFailure(message);
   if (failure === "tls") {

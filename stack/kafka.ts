@@ -24,15 +24,23 @@ export const KAFKA_CONTROLLER_PORT = 9093;
 /** Heap of the broker: enough for tests and the benchmark, small beside OpenSearch. */
 const KAFKA_HEAP = "768m";
 
-const POM = `${REPO_ROOT}/stack/kafka/pom.xml`;
-const LOG4J2_CONFIG = `${REPO_ROOT}/stack/kafka/log4j2.properties`;
+/** The pom that resolves the broker's jars (the secure broker of stack/secure/ uses it too). */
+export const KAFKA_POM = `${REPO_ROOT}/stack/kafka/pom.xml`;
+export const KAFKA_LOG4J2_CONFIG = `${REPO_ROOT}/stack/kafka/log4j2.properties`;
+const POM = KAFKA_POM;
+const LOG4J2_CONFIG = KAFKA_LOG4J2_CONFIG;
 
 /**
  * server.properties of a single KRaft node. Replication factors and min ISR are 1 because
  * there is one broker; `group.initial.rebalance.delay.ms=0` so a test's consumer group starts at
- * once instead of waiting 3 s for more members.
+ * once instead of waiting 3 s for more members. `overrides` replace or add settings (the secure
+ * broker of stack/secure/ changes the listeners and adds TLS and SASL).
  */
-export function renderServerProperties(dataDir: string): string {
+export function renderServerProperties(
+  dataDir: string,
+  overrides: Record<string, string | number | boolean> = {},
+  source = "stack/kafka.ts",
+): string {
   const settings: Record<string, string | number | boolean> = {
     "process.roles": "broker,controller",
     "node.id": 1,
@@ -59,11 +67,10 @@ export function renderServerProperties(dataDir: string): string {
     // Local disks are small; a week of test topics is plenty.
     "log.retention.hours": 168,
     "log.segment.bytes": 268_435_456,
+    ...overrides,
   };
   const lines = Object.entries(settings).map(([key, value]) => `${key}=${value}`);
-  return `# Written by stack/kafka.ts on every start; edit renderServerProperties, not this file.\n${
-    lines.join("\n")
-  }\n`;
+  return `# Written by ${source} on every start; edit it, not this file.\n${lines.join("\n")}\n`;
 }
 
 /**

@@ -7,12 +7,29 @@ import { type CommandSpec, parseCommand, runMain } from "../core/cli.ts";
 import { ExitCode, InvalidInputError } from "../core/errors.ts";
 import { REPO_ROOT, SERVICE_NAMES, type ServiceName } from "./service.ts";
 import { ensureStack, OVERRIDE_VARIABLE, stackStatus, stopStack } from "./stack.ts";
+import {
+  ensureSecureStack,
+  SECURE_STACK_DIR,
+  secureClientEnv,
+  secureStackStatus,
+  stopSecureStack,
+} from "./secure/stack.ts";
 import { formatProblems, formatStatusTable } from "./table.ts";
 
 const SERVICES_EPILOG = `Services: etcd (127.0.0.1:2379), kafka (127.0.0.1:9092, controller 9093),
 opensearch (127.0.0.1:9200). Data, logs and pid files are under .stack/.
 A service whose address is moved elsewhere with ${OVERRIDE_VARIABLE.etcd},
 ${OVERRIDE_VARIABLE.kafka} or ${OVERRIDE_VARIABLE.opensearch} is "external": only checked.`;
+
+const SECURE_EPILOG = `With --secure: the secure variant instead, beside the plaintext stack and on
+its own ports: etcd https://127.0.0.1:2479 (TLS, user/password auth), Kafka 127.0.0.1:9192
+(SASL_SSL, SCRAM-SHA-512), OpenSearch https://127.0.0.1:9201 (TLS, basic auth). Its CA, generated
+passwords, data and logs are under .stack/secure/; see docs/security.md.`;
+
+const secureOption = {
+  type: "boolean",
+  description: "Act on the secure variant (TLS, SASL/SCRAM, auth; other ports).",
+} as const;
 
 const onlyOption = {
   type: "string",
@@ -26,31 +43,33 @@ const SPECS: Record<string, CommandSpec> = {
     name: "deno task stack:up",
     summary:
       "Start the local stack (what is not running yet) and wait until every service answers.",
-    usage: "[--only SERVICE]...",
-    options: { only: onlyOption },
+    usage: "[--secure] [--only SERVICE]...",
+    options: { only: onlyOption, secure: secureOption },
     epilog:
-      `${SERVICES_EPILOG}\n\nExit codes: 0 all answer, 1 a service did not come up, 2 bad flag,\n4 an external service does not answer.`,
+      `${SERVICES_EPILOG}\n\n${SECURE_EPILOG}\nstack:up --secure prints the variables that point sluice at it.\n\nExit codes: 0 all answer, 1 a service did not come up, 2 bad flag,\n4 an external service does not answer.`,
   },
   down: {
     name: "deno task stack:down",
     summary:
       "Stop the services that stack:up started (SIGTERM, then SIGKILL after a grace period).",
-    usage: "[--only SERVICE]...",
-    options: { only: onlyOption },
-    epilog: `${SERVICES_EPILOG}\nExternal services are never stopped.`,
+    usage: "[--secure] [--only SERVICE]...",
+    options: { only: onlyOption, secure: secureOption },
+    epilog: `${SERVICES_EPILOG}\nExternal services are never stopped.\n\n${SECURE_EPILOG}`,
   },
   status: {
     name: "deno task stack:status",
     summary: "Show each service's state, version, address, pid and log file.",
-    usage: "[--json] [--only SERVICE]...",
+    usage: "[--secure] [--json] [--only SERVICE]...",
     options: {
       json: {
         type: "boolean",
         description: "Print JSON (one array of services) instead of a table.",
       },
       only: onlyOption,
+      secure: secureOption,
     },
-    epilog: `${SERVICES_EPILOG}\n\nExit codes: 0 every service answers, 4 at least one does not.`,
+    epilog:
+      `${SERVICES_EPILOG}\n\n${SECURE_EPILOG}\n\nExit codes: 0 every service answers, 4 at least one does not.`,
   },
 };
 
@@ -70,6 +89,20 @@ function selectedServices(value: unknown): ServiceName[] {
 async function up(args: string[]): Promise<number> {
   const { values } = parseCommand(SPECS.up, args);
   const services = selectedServices(values.only);
+  if (values.secure) {
+    const secure = await ensureSecureStack({ services });
+    console.error(
+      secure.started.length > 0
+        ? `started: ${secure.started.join(", ")} (secure)`
+        : "nothing to start: every secure service already answers",
+    );
+    console.log(formatStatusTable(secure.statuses, REPO_ROOT));
+    console.log("\n# Point sluice at the secure stack (passwords are read from the files):");
+    for (const [name, value] of Object.entries(secureClientEnv(SECURE_STACK_DIR))) {
+      console.log(`export ${name}=${value}`);
+    }
+    return ExitCode.Ok;
+  }
   const handle = await ensureStack({ services });
   console.error(
     handle.started.length > 0
@@ -83,6 +116,14 @@ async function up(args: string[]): Promise<number> {
 async function down(args: string[]): Promise<number> {
   const { values } = parseCommand(SPECS.down, args);
   const services = selectedServices(values.only);
+  if (values.secure) {
+    const stopped = await stopSecureStack(services);
+    console.error(
+      stopped.length > 0 ? `stopped: ${stopped.join(", ")} (secure)` : "nothing to stop",
+    );
+    console.log(formatStatusTable(await secureStackStatus({ services }), REPO_ROOT));
+    return ExitCode.Ok;
+  }
   const stopped = await stopStack(services);
   const statuses = await stackStatus({ services });
   const external = statuses.filter((s) => s.state === "external").map((s) => s.name);
@@ -96,7 +137,10 @@ async function down(args: string[]): Promise<number> {
 
 async function status(args: string[]): Promise<number> {
   const { values } = parseCommand(SPECS.status, args);
-  const statuses = await stackStatus({ services: selectedServices(values.only) });
+  const services = selectedServices(values.only);
+  const statuses = values.secure
+    ? await secureStackStatus({ services })
+    : await stackStatus({ services });
   if (values.json) {
     console.log(JSON.stringify(statuses, null, 2));
   } else {

@@ -33,3 +33,11 @@ export {
 export { type Progress, SERVICE_NAMES, type ServiceName, STACK_DIR } from "./service.ts";
 export { formatStatusTable } from "./table.ts";
 export { MissingPrerequisiteError } from "./prerequisites.ts";
+export {
+  ensureSecureStack,
+  SECURE_STACK_DIR,
+  secureClientEnv,
+  type SecureStackHandle,
+  secureStackStatus,
+  stopSecureStack,
+} from "./secure/stack.ts";

@@ -75,40 +75,60 @@ export async function requireMaven(): Promise<void> {
 }
 
 /**
- * Makes sure an `etcd` binary is on PATH, installing Debian's `etcd-server` package with
- * apt-get when it is not (running `apt-get update` first if the install fails for lack of
- * package lists).
+ * Makes sure `program` is on PATH, installing the Debian package `debianPackage` with apt-get
+ * when it is not (running `apt-get update` first if the install fails for lack of package
+ * lists). `elsewhere` finishes the error message: what the user can do instead.
  */
-export async function ensureEtcdBinary(progress: Progress): Promise<void> {
-  if (await onPath("etcd")) return;
+export async function ensureProgram(
+  program: string,
+  debianPackage: string,
+  progress: Progress,
+  elsewhere: string,
+): Promise<void> {
+  if (await onPath(program)) return;
   if (!await onPath("apt-get")) {
     throw new MissingPrerequisiteError(
-      "etcd not found and apt-get is not available to install it. Install etcd 3.4+ and put it " +
-        "on PATH, or point SLUICE_ETCD_ENDPOINTS at an etcd you run yourself.",
+      `${program} not found and apt-get is not available to install it. Install ` +
+        `${debianPackage} and put ${program} on PATH, ${elsewhere}.`,
     );
   }
   const asRoot = Deno.uid() === 0;
   if (!asRoot && !await onPath("sudo")) {
     throw new MissingPrerequisiteError(
-      "etcd not found, and installing it needs root: run `sudo apt-get install -y etcd-server`.",
+      `${program} not found, and installing it needs root: run \`sudo apt-get install -y ` +
+        `${debianPackage}\`.`,
     );
   }
-  const [program, ...prefix] = asRoot ? ["apt-get"] : ["sudo", "-n", "apt-get"];
+  const [command, ...prefix] = asRoot ? ["apt-get"] : ["sudo", "-n", "apt-get"];
   const apt = (args: string[]) =>
-    run(program, [...prefix, ...args], { DEBIAN_FRONTEND: "noninteractive" });
-  progress("etcd: not found, installing the Debian package etcd-server (apt-get)");
-  let result = await apt(["install", "-y", "-q", "etcd-server"]);
+    run(command, [...prefix, ...args], { DEBIAN_FRONTEND: "noninteractive" });
+  progress(`${program}: not found, installing the Debian package ${debianPackage} (apt-get)`);
+  let result = await apt(["install", "-y", "-q", debianPackage]);
   if (!result.ok) {
-    progress("etcd: install failed, running apt-get update and trying again");
+    progress(`${program}: install failed, running apt-get update and trying again`);
     await apt(["update", "-q"]);
-    result = await apt(["install", "-y", "-q", "etcd-server"]);
+    result = await apt(["install", "-y", "-q", debianPackage]);
   }
-  if (!result.ok || !await onPath("etcd")) {
+  if (!result.ok || !await onPath(program)) {
     const tail = result.output.trim().split("\n").slice(-8).join("\n");
     throw new MissingPrerequisiteError(
-      `installing etcd-server with apt-get failed:\n${tail}\n` +
-        "Fix: run `apt-get update && apt-get install -y etcd-server` yourself, or point " +
-        "SLUICE_ETCD_ENDPOINTS at an etcd you run yourself.",
+      `installing ${debianPackage} with apt-get failed:\n${tail}\n` +
+        `Fix: run \`apt-get update && apt-get install -y ${debianPackage}\` yourself, ${elsewhere}.`,
     );
   }
+}
+
+/** Makes sure an `etcd` binary is on PATH (Debian's `etcd-server`). */
+export async function ensureEtcdBinary(progress: Progress): Promise<void> {
+  await ensureProgram(
+    "etcd",
+    "etcd-server",
+    progress,
+    "or point SLUICE_ETCD_ENDPOINTS at an etcd you run yourself",
+  );
+}
+
+/** Makes sure `openssl` is on PATH: the secure stack makes its CA and certificates with it. */
+export async function ensureOpenssl(progress: Progress): Promise<void> {
+  await ensureProgram("openssl", "openssl", progress, "or run the plaintext stack only");
 }

@@ -7,7 +7,7 @@
  */
 import { getLogger } from "../core/log.ts";
 import { sleep } from "../core/backoff.ts";
-import { SecurityError, UnreachableError } from "../core/errors.ts";
+import { SecurityError, SluiceError, UnreachableError } from "../core/errors.ts";
 import {
   createGroupConsumer,
   type GroupConsumer,
@@ -110,6 +110,7 @@ export async function startTransfer(
 
 /** A Kafka connection failure at start-up as an operator-facing error (exit code 4). */
 function kafkaUnreachable(error: unknown, brokers: string[]): unknown {
+  if (error instanceof SluiceError) return error;
   const security = explainKafkaSecurityError(error, brokers);
   if (security) return new SecurityError(security, { cause: error });
   const e = error as { name?: string; message?: string; cause?: { name?: string } };

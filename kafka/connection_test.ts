@@ -1,0 +1,41 @@
+import { deepEqual, equal, ok } from "node:assert/strict";
+import { InvalidInputError } from "../core/errors.ts";
+import { Secret } from "../core/secret.ts";
+import { explainKafkaSecurityError, kafkaTlsAndSasl } from "./connection.ts";
+
+const CA = "-----BEGIN CERTIFICATE-----\nMIIB\n-----END CERTIFICATE-----";
+
+Deno.test("kafkaTlsAndSasl: plaintext, TLS with system CAs, TLS with a CA, SCRAM", () => {
+  deepEqual(kafkaTlsAndSasl({}), {});
+  deepEqual(kafkaTlsAndSasl({ tls: {} }), { ssl: true });
+  deepEqual(kafkaTlsAndSasl({ tls: { ca: CA } }), { ssl: { ca: [CA], rejectUnauthorized: true } });
+  const out = kafkaTlsAndSasl({
+    tls: { ca: CA },
+    sasl: { mechanism: "scram-sha-512", username: "sluice", password: new Secret("pw-1234", "X") },
+  });
+  deepEqual(out.sasl, { mechanism: "scram-sha-512", username: "sluice", password: "pw-1234" });
+});
+
+Deno.test("explainKafkaSecurityError: TLS and SASL failures as kafkajs reports them", () => {
+  const brokers = ["127.0.0.1:9192"];
+  const tls = explainKafkaSecurityError(
+    new Error("Connection error: unable to verify the first certificate"),
+    brokers,
+  );
+  ok(tls?.startsWith("TLS with Kafka at 127.0.0.1:9192 failed"), tls);
+  ok(tls?.includes("SLUICE_KAFKA_TLS_CA"));
+  const sasl = explainKafkaSecurityError(
+    new Error(
+      "SASL SCRAM SHA512 authentication failed: Authentication failed during authentication " +
+        "due to invalid credentials with SASL mechanism SCRAM-SHA-512",
+    ),
+    brokers,
+  );
+  ok(sasl?.startsWith("Kafka at 127.0.0.1:9192 rejected the SASL credentials"), sasl);
+  equal(explainKafkaSecurityError(new Error("Connection timeout"), brokers), undefined);
+  // A settings error of our own already says what to do, even if it mentions TLS.
+  equal(
+    explainKafkaSecurityError(new InvalidInputError("SLUICE_KAFKA_TLS_CA_FILE=/x: …"), brokers),
+    undefined,
+  );
+});

@@ -1,0 +1,237 @@
+/**
+ * The whole pipeline against the secure stack (TLS everywhere, SASL/SCRAM on Kafka, users and
+ * passwords on etcd and OpenSearch, passwords read from files): `config:apply` writes to etcd
+ * over TLS as the sluice user, the agent reads its config there and ships lines to Kafka over
+ * SASL_SSL, the transfer consumes over SASL_SSL and indexes into OpenSearch over TLS with basic
+ * auth. Every process logs at debug level; no password may appear in their output, in the
+ * agent's or the transfer's /metrics, or in any etcd value.
+ */
+import { equal, ok } from "node:assert/strict";
+import { openConfigPlane } from "../../config_plane/mod.ts";
+import { searchHttp } from "../../core/search_http.ts";
+import { securityFromEnv } from "../../core/security.ts";
+import { createKafka } from "../../kafka/connection.ts";
+import { createEngine } from "../../transfer/engine.ts";
+import { templateName } from "../../transfer/index_template.ts";
+import {
+  allPasswords,
+  freePort,
+  leakedPasswords,
+  runSluice,
+  SluiceProcess,
+  uniqueName,
+  withSecureStack,
+} from "./security_support.ts";
+
+const LINES = 300;
+
+async function eventually<T>(
+  what: string,
+  check: () => Promise<T | undefined>,
+  timeoutMs = 60_000,
+): Promise<T> {
+  const deadline = Date.now() + timeoutMs;
+  let last: unknown;
+  while (Date.now() < deadline) {
+    try {
+      const value = await check();
+      if (value !== undefined) return value;
+    } catch (error) {
+      last = error;
+    }
+    await new Promise((r) => setTimeout(r, 250));
+  }
+  throw new Error(`timed out waiting for ${what}${last ? ` (last error: ${last})` : ""}`);
+}
+
+Deno.test({
+  name:
+    "secure stack: config:apply, agent and transfer over TLS + SASL/SCRAM + auth, no secret leaks",
+  sanitizeOps: false,
+  sanitizeResources: false,
+  fn: () =>
+    withSecureStack(async (stack) => {
+      const passwords = await allPasswords();
+      const env: Record<string, string> = { ...stack.env, SLUICE_LOG_LEVEL: "debug" };
+      const security = securityFromEnv(env);
+      // The password files are what the processes get: none of the values is in their env.
+      ok(leakedPasswords(JSON.stringify(env), passwords).length === 0);
+
+      const name = uniqueName("pipe");
+      const prefix = `/${name}`;
+      const dir = await Deno.makeTempDir({ prefix: "sluice-security-" });
+      const logFile = `${dir}/app.log`;
+      const stateFile = `${dir}/desired.yaml`;
+      await Deno.writeTextFile(
+        stateFile,
+        `sources:\n  - id: secure-app\n    paths: ["${dir}/*.log"]\n    topic: ${name}\n` +
+          "    start_at: beginning\n",
+      );
+      const outputs: Record<string, string> = {};
+      let agent: SluiceProcess | undefined;
+      let transfer: SluiceProcess | undefined;
+      const engine = await createEngine({
+        url: env.SLUICE_SEARCH_URL,
+        security: security.search,
+      });
+      try {
+        // 1. config:apply against etcd over TLS with the sluice user's password.
+        const apply = await runSluice(
+          "config_plane/cli.ts",
+          ["apply", stateFile, "-m", "secure pipeline test", "--prefix", prefix],
+          env,
+        );
+        outputs["config:apply"] = apply.stdout + apply.stderr;
+        equal(apply.code, 0, `config:apply failed:\n${apply.stdout}\n${apply.stderr}`);
+
+        // 2. The agent and the transfer, each with its /metrics on a port of its own.
+        const agentMetrics = freePort();
+        const transferMetrics = freePort();
+        agent = new SluiceProcess("agent/main.ts", [
+          "--agent-id",
+          `${name}-agent`,
+          "--prefix",
+          prefix,
+          "--checkpoint-dir",
+          `${dir}/checkpoints`,
+          "--metrics-addr",
+          `127.0.0.1:${agentMetrics}`,
+          "--poll-ms",
+          "50",
+          "--scan-ms",
+          "200",
+          "--linger-ms",
+          "5",
+          "--shutdown-timeout-ms",
+          "5000",
+        ], env);
+        transfer = new SluiceProcess("transfer/main.ts", [
+          "--topic",
+          name,
+          "--group",
+          name,
+          "--index-prefix",
+          name,
+          "--dead-letter-topic",
+          `${name}-dlq`,
+          "--metrics-addr",
+          `127.0.0.1:${transferMetrics}`,
+          "--index-replicas",
+          "0",
+          "--bulk-linger-ms",
+          "200",
+        ], env);
+
+        // 3. Lines in, documents out.
+        let text = "";
+        for (let i = 0; i < LINES; i++) {
+          text += `secure line ${String(i).padStart(4, "0")} ${"x".repeat(30)}\n`;
+        }
+        const started = Date.now();
+        await Deno.writeTextFile(logFile, text);
+        const count = await eventually(`${LINES} documents in ${name}-*`, async () => {
+          await engine.refresh(`${name}-*`);
+          const n = await engine.count(`${name}-*`);
+          return n >= LINES ? n : undefined;
+        }, 90_000);
+        equal(count, LINES, "every line indexed exactly once");
+        console.error(`${count} documents in ${name}-* after ${Date.now() - started} ms`);
+        const sample = await engine.search(`${name}-*`, {
+          query: { match_phrase: { message: "secure line 0042" } },
+        });
+        equal(sample.total, 1);
+
+        // 4. The agent registered itself in etcd (over TLS, with its password).
+        const plane = openConfigPlane({
+          endpoints: [env.SLUICE_ETCD_ENDPOINTS],
+          prefix,
+          security: security.etcd,
+        });
+        let values: string[] = [];
+        try {
+          await eventually("the agent's status key", async () => {
+            const status = await plane.kv.get(`agents/${name}-agent`).string();
+            return status ?? undefined;
+          }, 20_000);
+          values = Object.values(await plane.kv.getAll().prefix("").strings());
+        } finally {
+          plane.close();
+        }
+        ok(values.length >= 3, `expected events, head and the agent status, got ${values.length}`);
+        equal(leakedPasswords(values.join("\n"), passwords).join(","), "", "a password in etcd");
+
+        // 5. /metrics of both: served, about this run, and without any secret.
+        for (
+          const [who, port] of [["agent", agentMetrics], ["transfer", transferMetrics]] as const
+        ) {
+          const body = await (await fetch(`http://127.0.0.1:${port}/metrics`)).text();
+          ok(
+            body.includes("# TYPE"),
+            `${who} /metrics is not Prometheus text:\n${body.slice(0, 200)}`,
+          );
+          equal(leakedPasswords(body, passwords).join(","), "", `a password in ${who} /metrics`);
+          outputs[`${who} /metrics`] = body;
+        }
+      } finally {
+        const [a, t] = await Promise.all([agent?.stop(), transfer?.stop()]);
+        if (a) outputs.agent = a.stdout + a.stderr;
+        if (t) outputs.transfer = t.stdout + t.stderr;
+        await cleanUp(name, prefix, env, security).catch((e) => console.error(`cleanup: ${e}`));
+        await engine.close();
+        await Deno.remove(dir, { recursive: true }).catch(() => {});
+      }
+
+      console.error(
+        Object.entries(outputs).map(([who, text]) => `${who}: ${text.length} bytes`).join(", "),
+      );
+      // 6. Debug-level output of every process: no password in any of it.
+      ok(/DBG|debug/i.test(outputs.agent ?? ""), "the agent did not log at debug level");
+      for (const [who, output] of Object.entries(outputs)) {
+        equal(leakedPasswords(output, passwords).join(","), "", `a password in ${who} output`);
+      }
+    }),
+});
+
+/** Deletes the test's topics, group, indices, template and etcd keys (best effort). */
+async function cleanUp(
+  name: string,
+  prefix: string,
+  env: Record<string, string>,
+  security: ReturnType<typeof securityFromEnv>,
+): Promise<void> {
+  const admin = createKafka({
+    brokers: [env.SLUICE_KAFKA_BROKERS],
+    clientId: "sluice-security-cleanup",
+    security: security.kafka,
+  }).admin();
+  try {
+    await admin.connect();
+    await admin.deleteGroups([name]).catch(() => {});
+    await admin.deleteTopics({ topics: [name, `${name}-dlq`] }).catch(() => {});
+  } finally {
+    await admin.disconnect().catch(() => {});
+  }
+  const engine = await createEngine({ url: env.SLUICE_SEARCH_URL, security: security.search });
+  try {
+    await engine.deleteIndices(await engine.listIndices(`${name}-*`));
+  } finally {
+    await engine.close();
+  }
+  const http = searchHttp(env.SLUICE_SEARCH_URL, security.search);
+  try {
+    const url = `${http.base}/_index_template/${templateName(name)}`;
+    await (await fetch(url, { ...http.init, method: "DELETE" })).body?.cancel();
+  } finally {
+    http.close();
+  }
+  const plane = openConfigPlane({
+    endpoints: [env.SLUICE_ETCD_ENDPOINTS],
+    prefix,
+    security: security.etcd,
+  });
+  try {
+    await plane.kv.delete().all();
+  } finally {
+    plane.close();
+  }
+}

@@ -1,0 +1,154 @@
+/**
+ * Shared pieces of the security integration tests: the secure stack (started when it is not
+ * running, stopped afterwards only if this test started it), the environment that points a
+ * sluice process at it, its passwords (to look for them where they must not be), and running
+ * sluice commands as child processes with their output kept.
+ * @module
+ */
+import { readPassword } from "../../stack/secure/credentials.ts";
+import {
+  ensureSecureStack,
+  SECURE_STACK_DIR,
+  type SecureStackHandle,
+  stopSecureStack,
+} from "../../stack/secure/stack.ts";
+
+export const ROOT = new URL("../..", import.meta.url).pathname.replace(/\/$/, "");
+
+/** Runs `fn` with the secure stack up; stops what this call started, also when `fn` throws. */
+export async function withSecureStack(
+  fn: (stack: SecureStackHandle) => Promise<void>,
+): Promise<void> {
+  const stack = await ensureSecureStack({ progress: (line) => console.error(line) });
+  try {
+    await fn(stack);
+  } finally {
+    if (stack.started.length > 0) {
+      await stopSecureStack(stack, { progress: (line) => console.error(line) });
+    }
+  }
+}
+
+/** Every password of the secure stack: none of them may show up in output, metrics or etcd. */
+export async function allPasswords(): Promise<Record<string, string>> {
+  const dir = `${SECURE_STACK_DIR}/secrets`;
+  const out: Record<string, string> = {};
+  for await (const entry of Deno.readDir(dir)) {
+    if (entry.name.endsWith(".password")) {
+      out[entry.name] = await readPassword(`${dir}/${entry.name}`);
+    }
+  }
+  if (Object.keys(out).length < 6) throw new Error(`expected 6 password files in ${dir}`);
+  return out;
+}
+
+/** The names of the passwords that occur in `text`. */
+export function leakedPasswords(text: string, passwords: Record<string, string>): string[] {
+  return Object.entries(passwords).filter(([, value]) => text.includes(value)).map(([name]) =>
+    name
+  );
+}
+
+/** The environment of a child: this process's, without any SLUICE_* of its own, plus `env`. */
+export function childEnv(env: Record<string, string>): Record<string, string> {
+  const base = Object.fromEntries(
+    Object.entries(Deno.env.toObject()).filter(([k]) => !k.startsWith("SLUICE_")),
+  );
+  return { ...base, ...env };
+}
+
+export interface Finished {
+  code: number;
+  stdout: string;
+  stderr: string;
+}
+
+/** Runs `deno run -A SCRIPT ARGS` to the end (killed after `timeoutMs`). */
+export async function runSluice(
+  script: string,
+  args: string[],
+  env: Record<string, string>,
+  timeoutMs = 60_000,
+): Promise<Finished> {
+  const child = new Deno.Command(Deno.execPath(), {
+    args: ["run", "-A", `${ROOT}/${script}`, ...args],
+    env: childEnv(env),
+    clearEnv: true,
+    cwd: ROOT,
+    stdin: "null",
+    stdout: "piped",
+    stderr: "piped",
+  }).spawn();
+  const timer = setTimeout(() => child.kill("SIGKILL"), timeoutMs);
+  try {
+    const out = await child.output();
+    const decoder = new TextDecoder();
+    return {
+      code: out.code,
+      stdout: decoder.decode(out.stdout),
+      stderr: decoder.decode(out.stderr),
+    };
+  } finally {
+    clearTimeout(timer);
+  }
+}
+
+/** A long-running sluice process whose output is collected until it is stopped. */
+export class SluiceProcess {
+  readonly #child: Deno.ChildProcess;
+  readonly #output: Promise<Finished>;
+
+  constructor(script: string, args: string[], env: Record<string, string>) {
+    this.#child = new Deno.Command(Deno.execPath(), {
+      args: ["run", "-A", `${ROOT}/${script}`, ...args],
+      env: childEnv(env),
+      clearEnv: true,
+      cwd: ROOT,
+      stdin: "null",
+      stdout: "piped",
+      stderr: "piped",
+    }).spawn();
+    this.#output = this.#child.output().then((out) => {
+      const decoder = new TextDecoder();
+      return {
+        code: out.code,
+        stdout: decoder.decode(out.stdout),
+        stderr: decoder.decode(out.stderr),
+      };
+    });
+  }
+
+  /** SIGTERM, then SIGKILL after `graceMs`; resolves with everything it printed. */
+  async stop(graceMs = 15_000): Promise<Finished> {
+    try {
+      this.#child.kill("SIGTERM");
+    } catch {
+      // already exited
+    }
+    const timer = setTimeout(() => {
+      try {
+        this.#child.kill("SIGKILL");
+      } catch {
+        // exited meanwhile
+      }
+    }, graceMs);
+    try {
+      return await this.#output;
+    } finally {
+      clearTimeout(timer);
+    }
+  }
+}
+
+/** A free TCP port on 127.0.0.1 (for a child's metrics endpoint). */
+export function freePort(): number {
+  const listener = Deno.listen({ hostname: "127.0.0.1", port: 0 });
+  const port = (listener.addr as Deno.NetAddr).port;
+  listener.close();
+  return port;
+}
+
+/** A unique lowercase name for topics, prefixes and indices (`sluice*`: the role's pattern). */
+export function uniqueName(label: string): string {
+  return `sluice-sec-${label}-${Date.now().toString(36)}-${crypto.randomUUID().slice(0, 6)}`;
+}
