@@ -8,6 +8,8 @@
  */
 import { intOption, parseCommand, runMain } from "../core/cli.ts";
 import { endpointsFromEnv } from "../core/endpoints.ts";
+import { searchHttp } from "../core/search_http.ts";
+import { searchSecurityFromEnv } from "../core/security.ts";
 import { SluiceError } from "../core/errors.ts";
 import { ensureStack, formatStatusTable, STACK_DIR, stopStack } from "../stack/mod.ts";
 import { startConsole } from "../console/server.ts";
@@ -128,11 +130,13 @@ async function tail(path: string, lines = 20): Promise<string> {
 }
 
 async function countMatching(searchUrl: string, run: string): Promise<number> {
-  const response = await fetch(`${searchUrl}/${INDEX_PREFIX}-demo-*/_count`, {
+  const http = searchHttp(searchUrl, searchSecurityFromEnv());
+  const response = await fetch(`${http.base}/${INDEX_PREFIX}-demo-*/_count`, {
+    ...http.init,
     method: "POST",
-    headers: { "content-type": "application/json" },
+    headers: { ...http.headers, "content-type": "application/json" },
     body: JSON.stringify({ query: { match: { message: run } } }),
-  }).catch(() => undefined);
+  }).catch(() => undefined).finally(() => http.close());
   if (!response?.ok) {
     await response?.body?.cancel();
     return 0;

@@ -5,6 +5,7 @@
  * @module
  */
 import type { Endpoints } from "../core/endpoints.ts";
+import { etcdSecurityFromEnv } from "../core/security.ts";
 import { isListening } from "./ports.ts";
 import { ensureEtcdBinary } from "./prerequisites.ts";
 import {
@@ -46,19 +47,31 @@ export function etcdArgs(dataDir: string): string[] {
 /** Asks etcd's HTTP gateway for its health and version. */
 export async function probeEtcd(address: ServiceAddress): Promise<ProbeResult> {
   // parseAddress keeps the brackets of an IPv6 host, so this is a valid URL either way.
-  const base = `http://${address.host}:${address.port}`;
+  const tls = /^https:/i.test(address.display);
+  const base = `${tls ? "https" : "http"}://${address.host}:${address.port}`;
   // fetch's own error for a closed port is a bare "fetch failed".
   if (!await isListening(address.host.replace(/^\[|\]$/g, ""), address.port)) {
     throw new Error(`nothing listens on ${address.display}`);
   }
-  const health = await fetch(`${base}/health`, { signal: AbortSignal.timeout(2000) });
-  const body = await health.json() as { health?: string; reason?: string };
-  if (body.health !== "true") {
-    throw new Error(`etcd at ${base} is not healthy${body.reason ? `: ${body.reason}` : ""}`);
+  // An etcd elsewhere may use TLS with a private CA (SLUICE_ETCD_TLS_CA). /version needs no user
+  // even with auth on, so it is the check; /health is asked only without TLS (as before).
+  const ca = tls ? etcdSecurityFromEnv().tls?.ca : undefined;
+  const client = ca ? Deno.createHttpClient({ caCerts: [ca] }) : undefined;
+  try {
+    const init = client ? { client } : {};
+    if (!tls) {
+      const health = await fetch(`${base}/health`, { signal: AbortSignal.timeout(2000) });
+      const body = await health.json() as { health?: string; reason?: string };
+      if (body.health !== "true") {
+        throw new Error(`etcd at ${base} is not healthy${body.reason ? `: ${body.reason}` : ""}`);
+      }
+    }
+    const version = await fetch(`${base}/version`, { ...init, signal: AbortSignal.timeout(2000) });
+    const info = await version.json() as { etcdserver?: string };
+    return { version: info.etcdserver ?? "unknown" };
+  } finally {
+    client?.close();
   }
-  const version = await fetch(`${base}/version`, { signal: AbortSignal.timeout(2000) });
-  const info = await version.json() as { etcdserver?: string };
-  return { version: info.etcdserver ?? "unknown" };
 }
 
 export const etcdService: ServiceDefinition = {

@@ -6,6 +6,8 @@
  * @module
  */
 import type { Endpoints } from "../core/endpoints.ts";
+import { searchHttp } from "../core/search_http.ts";
+import { searchSecurityFromEnv } from "../core/security.ts";
 import { resolveJars } from "./maven.ts";
 import { isListening } from "./ports.ts";
 import { requireJava } from "./prerequisites.ts";
@@ -59,12 +61,23 @@ export async function probeSearch(address: ServiceAddress): Promise<ProbeResult>
   if (!await isListening(address.host.replace(/^\[|\]$/g, ""), address.port)) {
     throw new Error(`nothing listens on ${address.display}`);
   }
-  const root = await fetch(`${base}/`, { signal: AbortSignal.timeout(3000) });
-  if (!root.ok) throw new Error(`GET ${base}/ answered ${root.status}`);
-  const info = await root.json() as { version?: { number?: string; distribution?: string } };
-  const health = await fetch(`${base}/_cluster/health`, { signal: AbortSignal.timeout(3000) });
-  if (!health.ok) throw new Error(`GET ${base}/_cluster/health answered ${health.status}`);
-  const status = (await health.json() as { status?: string }).status;
+  // An engine elsewhere may need TLS and credentials: the SLUICE_SEARCH_* settings apply.
+  const http = searchHttp(base, searchSecurityFromEnv());
+  let info: { version?: { number?: string; distribution?: string } };
+  let status: string | undefined;
+  try {
+    const root = await fetch(`${base}/`, { ...http.init, signal: AbortSignal.timeout(3000) });
+    if (!root.ok) throw new Error(`GET ${base}/ answered ${root.status}`);
+    info = await root.json();
+    const health = await fetch(`${base}/_cluster/health`, {
+      ...http.init,
+      signal: AbortSignal.timeout(3000),
+    });
+    if (!health.ok) throw new Error(`GET ${base}/_cluster/health answered ${health.status}`);
+    status = (await health.json() as { status?: string }).status;
+  } finally {
+    http.close();
+  }
   if (status !== "yellow" && status !== "green") {
     throw new Error(`cluster health is ${status ?? "unknown"}`);
   }

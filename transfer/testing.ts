@@ -7,6 +7,8 @@
 import { Buffer } from "node:buffer";
 import { type Envelope, eventId } from "../core/envelope.ts";
 import { sleep } from "../core/backoff.ts";
+import { searchHttp } from "../core/search_http.ts";
+import { searchSecurityFromEnv } from "../core/security.ts";
 import { createKafka, ensureTopic } from "../kafka/connection.ts";
 import { createGroupConsumer, deleteConsumerGroup } from "../kafka/consumer.ts";
 import { resolveConfig, type TransferConfig } from "./config.ts";
@@ -248,7 +250,9 @@ export async function cleanUp(options: {
     }
   }
   if (options.searchUrl && options.indexPrefix) {
-    const url = `${options.searchUrl}/_index_template/${templateName(options.indexPrefix)}`;
-    await fetch(url, { method: "DELETE" }).then((r) => r.body?.cancel(), () => {});
+    const http = searchHttp(options.searchUrl, searchSecurityFromEnv());
+    const url = `${http.base}/_index_template/${templateName(options.indexPrefix)}`;
+    await fetch(url, { ...http.init, method: "DELETE" }).then((r) => r.body?.cancel(), () => {});
+    http.close();
   }
 }
