@@ -29,6 +29,7 @@ export {
   LOGAGENT_FORMATS,
   type LogagentFormat,
 } from "./import_logagent.ts";
+export { logagentOpsFromText, readLogagentOps } from "./logagent_values.ts";
 export { type AgentConvergence, type FleetStatus, fleetStatus } from "./fleet.ts";
 export { isCompactionError } from "./compaction.ts";
 export {
