@@ -10,16 +10,27 @@ import {
   canonicalJson,
   type ConfigEvent,
   type ConfigPlane,
+  type DesiredState,
+  foldOps,
   formatPlan,
+  logagentOpsFromText,
   type Op,
   opsForPlan,
   type Plan,
   planChanges,
+  readLogagentOps,
+  validateState,
   type ValidationIssue,
 } from "../config_plane/mod.ts";
 import { checkStateText } from "../config_plane/state_file.ts";
 import { ConflictError, InvalidInputError } from "../core/errors.ts";
-import type { ApplyRequest, PlanRequest, RollbackRequest } from "./requests.ts";
+import type {
+  ApplyRequest,
+  ImportApplyRequest,
+  ImportRequest,
+  PlanRequest,
+  RollbackRequest,
+} from "./requests.ts";
 
 /** Invalid input with the field errors the API returns beside the message. */
 export class FieldErrors extends InvalidInputError {
@@ -49,6 +60,14 @@ export interface PlanView {
   head: number;
   plan: Plan;
   text: string;
+}
+
+/** An import's plan: what the logagent value adds or replaces, and where it came from. */
+export interface ImportPlanView extends PlanView {
+  /** Recorded in the event: `<format>:<etcd key or file name>`. */
+  import_of: string;
+  /** How many sources the value holds. */
+  sources: number;
 }
 
 /** The outcome of an apply or a rollback. */
@@ -144,6 +163,7 @@ function parseState(request: PlanRequest) {
   return result.state;
 }
 
+/** The head and the state at `base` (default: the head); a base past the head is invalid. */
 async function baseState(plane: ConfigPlane, base: number | undefined) {
   const head = await plane.head();
   const at = base ?? head;
@@ -152,16 +172,17 @@ async function baseState(plane: ConfigPlane, base: number | undefined) {
       { path: "base", message: `is past the head (${head})` },
     ]);
   }
-  if (at < head) {
-    // Checked here too, not only by append: a plan reviewed on an old head may look empty now.
-    const latest = await plane.event(head);
-    const by = latest ? ` by ${latest.author} at ${latest.at} ("${latest.message}")` : "";
-    throw new ConflictError(
-      `the config head moved: the change was planned against revision ${at}, but the head is now ` +
-        `revision ${head}${by}. Nothing was appended; plan again against the new head and review it.`,
-    );
-  }
   return { head, base: at, current: await plane.stateAt(at, head) };
+}
+
+async function headMoved(plane: ConfigPlane, base: number): Promise<ConflictError> {
+  const head = await plane.head();
+  const latest = head > 0 ? await plane.event(head) : undefined;
+  const by = latest ? ` by ${latest.author} at ${latest.at} ("${latest.message}")` : "";
+  return new ConflictError(
+    `the config head moved: the change was planned against revision ${base}, but the head is now ` +
+      `revision ${head}${by}. Nothing was appended; plan again against the new head and review it.`,
+  );
 }
 
 /** The plan of making `request.text` the config, against the head. Invalid text → FieldErrors. */
@@ -175,18 +196,36 @@ export async function planText(plane: ConfigPlane, request: PlanRequest): Promis
 async function commit(
   plane: ConfigPlane,
   view: PlanView,
-  input: { ops: Op[]; author: string; message: string; idText: string; rollback_of?: number },
+  input: {
+    ops: Op[];
+    author: string;
+    message: string;
+    idText: string;
+    rollback_of?: number;
+    import_of?: string;
+  },
 ): Promise<WriteResult> {
-  if (view.plan.empty) return { ...view, appended: null, created: false };
-  const { event, created } = await plane.append({
-    base: view.base,
-    ops: input.ops,
-    author: input.author,
-    message: input.message,
-    id: writeId(view.base, input.ops, input.author, input.idText),
-    rollback_of: input.rollback_of,
-  });
-  return { ...view, appended: event, created };
+  // Planned on an old head: the append below still goes first, so that a retry of a write that
+  // went through answers "already applied" (same idempotency key) rather than a conflict.
+  if (view.plan.empty) {
+    if (view.base < view.head) throw await headMoved(plane, view.base);
+    return { ...view, appended: null, created: false };
+  }
+  try {
+    const { event, created } = await plane.append({
+      base: view.base,
+      ops: input.ops,
+      author: input.author,
+      message: input.message,
+      id: writeId(view.base, input.ops, input.author, input.idText),
+      rollback_of: input.rollback_of,
+      import_of: input.import_of,
+    });
+    return { ...view, appended: event, created };
+  } catch (error) {
+    if (error instanceof ConflictError) throw await headMoved(plane, view.base);
+    throw error;
+  }
 }
 
 /**
@@ -231,4 +270,103 @@ export async function rollbackTo(
     idText: `rollback ${request.revision}: ${request.message}`,
     rollback_of: request.revision,
   });
+}
+
+/**
+ * Checks desired-state text without touching etcd (`config:validate`): the source count when it
+ * is valid, FieldErrors listing every problem when not.
+ *
+ * @example
+ * ```ts
+ * import { validateText } from "./config_api.ts";
+ * validateText({ text: "sources: []", filename: "pasted.yaml" }); // { ok: true, sources: 0, defaults: false }
+ * ```
+ */
+export function validateText(
+  request: PlanRequest,
+): { ok: true; sources: number; defaults: boolean } {
+  const state = parseState(request);
+  return { ok: true, sources: state.sources.length, defaults: state.defaults !== undefined };
+}
+
+/** The ops of the logagent value of `request` and where it came from (`config:import`'s reading). */
+async function importOps(
+  plane: ConfigPlane,
+  request: ImportRequest,
+): Promise<{ ops: Op[]; origin: string }> {
+  if (request.key !== undefined) {
+    const ops = await readLogagentOps(plane, request.format, request.key, request.host);
+    if (!ops) {
+      const below = request.format === "logagent-host-key"
+        ? " (nor /<ip>/logconfig keys below it)"
+        : "";
+      throw new FieldErrors(
+        `${request.key}: no etcd key with a value there${below}. ` +
+          "Check the key with 'etcdctl get --prefix /logagent'.",
+        [{ path: "key", message: `has no value in etcd${below}` }],
+      );
+    }
+    return { ops, origin: request.key };
+  }
+  const origin = request.filename ?? "pasted";
+  return {
+    ops: logagentOpsFromText(request.format, request.text ?? "", { origin, host: request.host }),
+    origin,
+  };
+}
+
+function checkedState(state: DesiredState): DesiredState {
+  const result = validateState(state);
+  if (!result.ok) {
+    throw new FieldErrors(
+      "the imported sources would leave the config invalid; fix the logagent value",
+      result.errors,
+    );
+  }
+  return state;
+}
+
+async function planImportAt(plane: ConfigPlane, request: ImportRequest, base?: number) {
+  const { ops, origin } = await importOps(plane, request);
+  const { head, base: at, current } = await baseState(plane, base);
+  // Imported sources are added to (or replace same-id sources of) the state, as config:import does.
+  const plan = planChanges(current, checkedState(foldOps(ops, current)));
+  const view: ImportPlanView = {
+    base: at,
+    head,
+    plan,
+    text: formatPlan(plan),
+    import_of: `${request.format}:${origin}`,
+    sources: ops.length,
+  };
+  return { view, ops, origin };
+}
+
+/**
+ * The plan of importing a Go logagent value (pasted text or an etcd key) against the head: the
+ * same reading, conversion and folding as `config:import`.
+ */
+export function planImport(plane: ConfigPlane, request: ImportRequest): Promise<ImportPlanView> {
+  return planImportAt(plane, request).then((r) => r.view);
+}
+
+/**
+ * Appends the import planned against `request.base`: ConflictError when the head moved since,
+ * nothing when the sources are already there (an import is idempotent, like `config:import`).
+ */
+export async function applyImport(
+  plane: ConfigPlane,
+  request: ImportApplyRequest,
+  author: string,
+): Promise<WriteResult & ImportPlanView> {
+  const { view, ops, origin } = await planImportAt(plane, request, request.base);
+  const message = request.message ?? `import ${request.format} from ${origin}`;
+  const result = await commit(plane, view, {
+    ops,
+    author,
+    message,
+    idText: `import ${view.import_of}: ${message}`,
+    import_of: view.import_of,
+  });
+  return { ...view, ...result };
 }

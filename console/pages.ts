@@ -37,6 +37,7 @@ const BODIES: Record<PageName, string> = {
     <thead><tr><th>rev</th><th>when</th><th>author</th><th>change</th><th>why</th><th></th></tr></thead>
     <tbody></tbody>
   </table>
+  <div class="inline"><button type="button" id="older" hidden>Older revisions</button></div>
   <form id="diff-form" class="inline">
     <label>diff <input name="from" type="number" min="0" required size="4" aria-label="from revision"></label>
     <label>→ <input name="to" type="number" min="0" required size="4" aria-label="to revision"></label>
@@ -68,6 +69,7 @@ const BODIES: Record<PageName, string> = {
       <textarea name="text" rows="14" spellcheck="false" placeholder="defaults:&#10;  topic: logs&#10;sources:&#10;  - id: app&#10;    paths: [/var/log/app/*.log]"></textarea></label>
     <div class="inline">
       <label class="file">or upload a file <input type="file" name="file" accept=".yaml,.yml,.json,text/yaml,application/json"></label>
+      <button type="button" id="validate">Validate</button>
       <button type="submit">Plan</button>
     </div>
   </form>
@@ -81,6 +83,43 @@ const BODIES: Record<PageName, string> = {
     </form>
   </div>
   <div id="config-message" role="status"></div>
+</section>
+<section class="panel" id="import-panel">
+  <h2>Import a logagent config</h2>
+  <p class="muted">The etcd values of the Go logagent programs become sources, added to (or replacing
+  same-id sources of) the current state; the same conversion as <code>deno task config:import</code>.</p>
+  <form id="import-form" class="stack">
+    <div class="inline wrap">
+      <label>Format <select name="format">
+        <option value="logagent-host-key">logagent-host-key: [{service, log_path, topic, send_rate}] under /logagent/&lt;ip&gt;/logconfig</option>
+        <option value="logagent-list">logagent-list: [{path, topic}] under one key</option>
+      </select></label>
+    </div>
+    <div class="inline">
+      <label class="toggle"><input type="radio" name="from" value="text" checked> paste or upload the value</label>
+      <label class="toggle"><input type="radio" name="from" value="key"> read it from an etcd key</label>
+    </div>
+    <div id="import-text" class="stack">
+      <label>Value (JSON)
+        <textarea name="text" rows="6" spellcheck="false" placeholder='[{"service": "nginx", "log_path": "/var/log/nginx/access.log", "topic": "web_log", "send_rate": 1000}]'></textarea></label>
+      <label class="file">or upload a file <input type="file" name="file" accept=".json,application/json,text/plain"></label>
+    </div>
+    <label id="import-key" hidden>etcd key (for logagent-host-key also a prefix such as /logagent: every /&lt;ip&gt;/logconfig below it)
+      <input name="key" placeholder="/logagent/10.0.0.5/logconfig" spellcheck="false"></label>
+    <label id="import-host">Host the entries belong to (default: the &lt;ip&gt; of the key; empty for pasted values = every host)
+      <input name="host" placeholder="10.0.0.5" spellcheck="false"></label>
+    <div class="inline"><button type="submit">Plan import</button></div>
+  </form>
+  <div id="import-result" hidden>
+    <h3>Import of <code id="import-of"></code> against revision <span id="import-base"></span></h3>
+    <pre class="code plan" id="import-plan"></pre>
+    <form id="import-apply-form" class="stack">
+      <label>Why <input name="message" required placeholder="e.g. move web-1 over from logagent"></label>
+      <label>Author <input name="author" placeholder="console"></label>
+      <div class="inline"><button type="submit" class="primary">Import</button></div>
+    </form>
+  </div>
+  <div id="import-message" role="status"></div>
 </section>`,
   fleet: `
 <section class="panel">

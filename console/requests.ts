@@ -4,7 +4,11 @@
  * that the API sends back as a 400.
  * @module
  */
-import type { ValidationIssue } from "../config_plane/mod.ts";
+import {
+  LOGAGENT_FORMATS,
+  type LogagentFormat,
+  type ValidationIssue,
+} from "../config_plane/mod.ts";
 
 /** A checked request, or every problem found with it. */
 export type Checked<T> = { ok: true; value: T } | { ok: false; errors: ValidationIssue[] };
@@ -30,6 +34,31 @@ export interface RollbackRequest {
   message: string;
   /** When given, a conflict (409) if the head is no longer this revision. */
   base?: number;
+  author?: string;
+}
+
+/**
+ * `POST /api/config/import/plan`: a Go logagent value to import, given as JSON text (pasted or
+ * uploaded) or as the etcd key to read it from.
+ */
+export interface ImportRequest {
+  format: LogagentFormat;
+  /** The value as JSON text; exactly one of `text` and `key`. */
+  text?: string;
+  /** The etcd key holding the value (for `logagent-host-key` also a prefix such as /logagent). */
+  key?: string;
+  /** `logagent-host-key`: the host the entries belong to (default: the <ip> of the key). */
+  host?: string;
+  /** The uploaded file's name, naming the origin of `text` (default "pasted"). */
+  filename?: string;
+}
+
+/** `POST /api/config/import`: the reviewed import, its base, and why. */
+export interface ImportApplyRequest extends ImportRequest {
+  /** The head the plan was made on; the import is a conflict (409) if the head moved. */
+  base: number;
+  /** Why; default `import <format> from <key or file name>` as `config:import` says. */
+  message?: string;
   author?: string;
 }
 
@@ -153,6 +182,86 @@ export function checkRollbackRequest(body: unknown): Checked<RollbackRequest> {
   const author = optionalAuthor(b, errors);
   if (errors.length) return { ok: false, errors };
   return { ok: true, value: { revision: revision!, message, base, author } };
+}
+
+function importSource(b: Record<string, unknown>, errors: ValidationIssue[]): ImportRequest {
+  const format = b.format as LogagentFormat;
+  if (!LOGAGENT_FORMATS.includes(format)) {
+    errors.push({ path: "format", message: `must be one of: ${LOGAGENT_FORMATS.join(", ")}` });
+  }
+  const given = (v: unknown) => v !== undefined && v !== null && v !== "";
+  const value: ImportRequest = { format };
+  if (given(b.text) === given(b.key)) {
+    errors.push({
+      path: "text",
+      message:
+        "or key: give exactly one, the logagent value as JSON text or the etcd key it is under",
+    });
+  }
+  if (given(b.text)) {
+    if (typeof b.text !== "string" || b.text.trim() === "") {
+      errors.push({ path: "text", message: "must be the logagent value as JSON text" });
+    } else if (b.text.length > MAX_STATE_TEXT) {
+      errors.push({ path: "text", message: `is longer than ${MAX_STATE_TEXT} characters` });
+    } else value.text = b.text;
+  }
+  if (given(b.key)) {
+    if (typeof b.key !== "string" || b.key.trim() === "" || b.key.trim().length > 1024) {
+      errors.push({
+        path: "key",
+        message: "must be an etcd key such as /logagent/10.0.0.5/logconfig",
+      });
+    } else value.key = b.key.trim();
+  }
+  if (given(b.host)) {
+    if (typeof b.host !== "string" || !/^[^\s/]{1,253}$/.test(b.host.trim())) {
+      errors.push({ path: "host", message: "must be a host name or address (no spaces or /)" });
+    } else value.host = b.host.trim();
+  }
+  if (typeof b.filename === "string" && b.filename.trim()) value.filename = b.filename.trim();
+  return value;
+}
+
+/**
+ * Checks an import plan request: a known format and exactly one of `text` and `key`.
+ *
+ * @example
+ * ```ts
+ * import { checkImportRequest } from "./requests.ts";
+ * checkImportRequest({ format: "logagent-list", key: "/logagent/collect" }).ok; // true
+ * ```
+ */
+export function checkImportRequest(body: unknown): Checked<ImportRequest> {
+  const b = record(body);
+  if (!b) return NOT_AN_OBJECT;
+  const errors: ValidationIssue[] = [];
+  const value = importSource(b, errors);
+  return errors.length ? { ok: false, errors } : { ok: true, value };
+}
+
+/**
+ * Checks an import apply request: as a plan request, plus the base of the reviewed plan; the
+ * message is optional (the CLI's default names the format and the origin).
+ *
+ * @example
+ * ```ts
+ * import { checkImportApplyRequest } from "./requests.ts";
+ * checkImportApplyRequest({ format: "logagent-list", key: "/logagent/collect" }).ok; // false: base
+ * ```
+ */
+export function checkImportApplyRequest(body: unknown): Checked<ImportApplyRequest> {
+  const b = record(body);
+  if (!b) return NOT_AN_OBJECT;
+  const errors: ValidationIssue[] = [];
+  const value = importSource(b, errors);
+  const base = revisionField(b.base, "base", errors);
+  if (b.message !== undefined && b.message !== null && typeof b.message !== "string") {
+    errors.push({ path: "message", message: "must be text: why the import is made" });
+  }
+  const message = typeof b.message === "string" && b.message.trim() ? b.message.trim() : undefined;
+  const author = optionalAuthor(b, errors);
+  if (errors.length) return { ok: false, errors };
+  return { ok: true, value: { ...value, base: base!, message, author } };
 }
 
 /**

@@ -2,6 +2,8 @@ import { deepStrictEqual as assertEquals, equal, ok as assert } from "node:asser
 import {
   authorOf,
   checkApplyRequest,
+  checkImportApplyRequest,
+  checkImportRequest,
   checkPlanRequest,
   checkRevisionParam,
   checkRollbackRequest,
@@ -77,4 +79,57 @@ Deno.test("the author: basic-auth user wins, then the request's author, then 'co
   equal(authorOf("bob", "ann"), "bob");
   equal(authorOf(undefined, "ann"), "ann");
   equal(authorOf(undefined, undefined), "console");
+});
+
+Deno.test("import request: a known format and exactly one of text and key", () => {
+  assertEquals(checkImportRequest({ format: "logagent-list", key: " /logagent/collect " }), {
+    ok: true,
+    value: { format: "logagent-list", key: "/logagent/collect" },
+  });
+  assertEquals(
+    checkImportRequest({
+      format: "logagent-host-key",
+      text: "[]",
+      host: " 10.0.0.5 ",
+      filename: "web.json",
+    }),
+    {
+      ok: true,
+      value: { format: "logagent-host-key", text: "[]", host: "10.0.0.5", filename: "web.json" },
+    },
+  );
+  assertEquals(paths(checkImportRequest({ format: "yaml", key: "/k" })), ["format"]);
+  assertEquals(paths(checkImportRequest({ format: "logagent-list" })), ["text"], "neither");
+  assertEquals(
+    paths(checkImportRequest({ format: "logagent-list", text: "[]", key: "/k" })),
+    ["text"],
+    "both",
+  );
+  assertEquals(paths(checkImportRequest({ format: "logagent-list", key: 7 })), ["key"]);
+  assertEquals(
+    paths(checkImportRequest({ format: "logagent-host-key", key: "/k", host: "a b" })),
+    ["host"],
+  );
+  assertEquals(paths(checkImportRequest("x")), ["(top level)"]);
+});
+
+Deno.test("import apply request: base is required, the message is optional", () => {
+  const ok = checkImportApplyRequest({
+    format: "logagent-list",
+    key: "/k",
+    base: "4",
+    message: " move over ",
+    author: "ann",
+  });
+  assertEquals(ok, {
+    ok: true,
+    value: { format: "logagent-list", key: "/k", base: 4, message: "move over", author: "ann" },
+  });
+  const noMessage = checkImportApplyRequest({ format: "logagent-list", key: "/k", base: 0 });
+  equal(noMessage.ok && noMessage.value.message, undefined);
+  assertEquals(paths(checkImportApplyRequest({ format: "logagent-list", key: "/k" })), ["base"]);
+  assertEquals(
+    paths(checkImportApplyRequest({ format: "logagent-list", key: "/k", base: 1, message: 3 })),
+    ["message"],
+  );
 });

@@ -1,20 +1,22 @@
 // The config page: revision timeline, a revision's state, diffs, plan → apply, and rollback,
 // all through /api/config/* (the same checks and conflict handling as `deno task config:*`).
 import { api, esc, planHtml, showMessage, utc } from "./common.js";
+import "./config_import.js";
 
 const $ = (selector) => document.querySelector(selector);
 const message = $("#config-message");
 let planned = null; // { base, text, filename } of the plan on screen
+const PAGE = 100;
 
-async function loadTimeline() {
-  const { head, revisions } = await api("/api/config/history?limit=100");
-  $("#head-label").textContent = head ? `head: revision ${head}` : "no revisions yet";
-  const rows = revisions.map((r) => `
+function rowsHtml(revisions, head) {
+  return revisions.map((r) => `
     <tr data-seq="${r.seq}">
       <td class="num">${r.seq}${r.seq === head ? ' <span class="badge ok">head</span>' : ""}</td>
       <td>${utc(r.at)}</td>
       <td>${esc(r.author)}</td>
-      <td>${esc(r.change)}</td>
+      <td>${r.import_of ? `<span class="badge" title="${esc(r.import_of)}">import</span> ` : ""}${
+    esc(r.change)
+  }</td>
       <td>${esc(r.message)}</td>
       <td class="actions">
         <button type="button" data-view="${r.seq}">View</button>
@@ -22,9 +24,22 @@ async function loadTimeline() {
     r.seq === head ? "" : `<button type="button" data-rollback="${r.seq}">Roll back to</button>`
   }
       </td>
-    </tr>`);
-  $("#timeline tbody").innerHTML = rows.join("") ||
+    </tr>`).join("");
+}
+
+/** Shows the button that pages further back when the oldest row shown is not revision 1. */
+function olderButton(revisions) {
+  const oldest = revisions.at(-1)?.seq ?? 1;
+  $("#older").hidden = revisions.length < PAGE || oldest <= 1;
+  $("#older").dataset.before = oldest - 1;
+}
+
+async function loadTimeline() {
+  const { head, revisions } = await api(`/api/config/history?limit=${PAGE}`);
+  $("#head-label").textContent = head ? `head: revision ${head}` : "no revisions yet";
+  $("#timeline tbody").innerHTML = rowsHtml(revisions, head) ||
     '<tr><td colspan="6" class="muted">No revisions yet: apply a desired state below.</td></tr>';
+  olderButton(revisions);
   const form = $("#diff-form");
   if (!form.from.value && head > 1) {
     form.from.value = head - 1;
@@ -85,6 +100,38 @@ $("#timeline").addEventListener("click", (event) => {
   if (!button) return;
   if (button.dataset.view) viewRevision(button.dataset.view).catch(failed);
   if (button.dataset.rollback) startRollback(Number(button.dataset.rollback)).catch(failed);
+});
+
+$("#older").addEventListener("click", async () => {
+  try {
+    const before = $("#older").dataset.before;
+    const { head, revisions } = await api(`/api/config/history?limit=${PAGE}&before=${before}`);
+    $("#timeline tbody").insertAdjacentHTML("beforeend", rowsHtml(revisions, head));
+    olderButton(revisions);
+  } catch (error) {
+    failed(error);
+  }
+});
+
+document.addEventListener("config-changed", () => loadTimeline().catch(failed));
+
+$("#validate").addEventListener("click", async () => {
+  const form = $("#plan-form");
+  try {
+    const r = await api("/api/config/validate", {
+      text: form.text.value,
+      filename: form.dataset.filename || "pasted.yaml",
+    });
+    showMessage(
+      message,
+      "ok",
+      `Valid: ${r.sources} source${r.sources === 1 ? "" : "s"}${
+        r.defaults ? ", with defaults" : ""
+      }. Nothing was sent to etcd; Plan shows what it would change.`,
+    );
+  } catch (error) {
+    failed(error);
+  }
 });
 
 $("#diff-form").addEventListener("submit", (event) => {
