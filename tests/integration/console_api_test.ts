@@ -83,14 +83,25 @@ Deno.test(withConsole("config: plan, apply, history, revision, diff, rollback", 
   equal(event1.seq, 1);
   equal(event1.author, "ann");
 
-  // The same request again is the same change: "already applied", not a second revision.
+  // The same request again (a retry, a double click) is the same change: "already applied",
+  // not a second revision and not a conflict, although the head moved past base 0.
   const again = await call(web, "/api/config/apply", {
     text: V1,
     base: 0,
     message: "collect the app",
     author: "ann",
   });
-  equal(again.status, 409, "the head moved past base 0");
+  equal(again.status, 200, JSON.stringify(again.json));
+  equal(again.json.created, false);
+  equal((again.json.appended as { seq: number }).seq, 1);
+  // Another reason is another change: planned on base 0, it is a conflict now.
+  const other = await call(web, "/api/config/apply", {
+    text: V1,
+    base: 0,
+    message: "another reason",
+  });
+  equal(other.status, 409, JSON.stringify(other.json));
+  equal(other.json.head, 1);
 
   const second = await call(web, "/api/config/apply", {
     text: V2,
@@ -207,6 +218,180 @@ Deno.test(
     },
   ),
 );
+
+const HOST_KEY_VALUE = JSON.stringify([
+  { service: "nginx", log_path: "/var/log/nginx/access.log", topic: "web_log", send_rate: 1000 },
+  { service: "redis", log_path: "/var/log/redis/redis.log", topic: "redis_log", send_rate: 0 },
+]);
+
+Deno.test(withConsole(
+  "import: a pasted logagent value → plan → import, idempotent, recorded as an import",
+  async (web) => {
+    await call(web, "/api/config/apply", { text: V1, base: 0, message: "app", author: "ann" });
+    const request = { format: "logagent-host-key", text: HOST_KEY_VALUE, host: "10.0.0.5" };
+    const plan = await call(web, "/api/config/import/plan", request);
+    equal(plan.status, 200, JSON.stringify(plan.json));
+    assertEquals([plan.json.base, plan.json.sources, plan.json.import_of], [
+      1,
+      2,
+      "logagent-host-key:pasted",
+    ]);
+    const added = (plan.json.plan as { added: { id: string }[] }).added.map((s) => s.id);
+    assertEquals(added, ["nginx-10.0.0.5", "redis-10.0.0.5"]);
+    assert(String(plan.json.text).includes("+ source nginx-10.0.0.5"), String(plan.json.text));
+
+    const imported = await call(web, "/api/config/import", {
+      ...request,
+      base: 1,
+      author: "ann",
+    });
+    equal(imported.status, 201, JSON.stringify(imported.json));
+    const event = imported.json.appended as {
+      seq: number;
+      author: string;
+      message: string;
+      import_of: string;
+    };
+    assertEquals([event.seq, event.author, event.message, event.import_of], [
+      2,
+      "ann",
+      "import logagent-host-key from pasted",
+      "logagent-host-key:pasted",
+    ]);
+    const state = (await call(web, "/api/config/revisions/2")).json.state as {
+      sources: { id: string; hosts?: unknown; rate?: unknown; start_at?: string }[];
+    };
+    assertEquals(state.sources.map((s) => s.id), ["app", "nginx-10.0.0.5", "redis-10.0.0.5"]);
+    assertEquals(state.sources[1].hosts, { names: ["10.0.0.5"] });
+    assertEquals(state.sources[1].rate, { lines_per_sec: 1000 });
+
+    // A retried request answers "already imported"; importing again appends nothing.
+    const retry = await call(web, "/api/config/import", { ...request, base: 1, author: "ann" });
+    equal(retry.status, 200, JSON.stringify(retry.json));
+    assertEquals([retry.json.created, (retry.json.appended as { seq: number }).seq], [false, 2]);
+    const replan = await call(web, "/api/config/import/plan", request);
+    equal((replan.json.plan as { empty: boolean }).empty, true);
+    const noop = await call(web, "/api/config/import", { ...request, base: 2, message: "again" });
+    assertEquals([noop.status, noop.json.appended], [200, null]);
+    const history = await call(web, "/api/config/history");
+    equal(history.json.head, 2);
+    equal((history.json.revisions as { import_of?: string }[])[0].import_of, event.import_of);
+  },
+));
+
+Deno.test(withConsole(
+  "import: from an etcd key and a key prefix, as config:import reads them",
+  async (web, prefix) => {
+    const raw = `/console-test-${crypto.randomUUID().slice(0, 8)}/logagent`;
+    const plane = openConfigPlane({ prefix });
+    try {
+      await plane.client.put(`${raw}/10.0.0.7/logconfig`).value(HOST_KEY_VALUE);
+      await plane.client.put(`${raw}/10.0.0.8/logconfig`).value(
+        JSON.stringify([{ service: "api", log_path: "/srv/api.log", topic: "api_log" }]),
+      );
+      await plane.client.put(`${raw}/collect`).value(
+        JSON.stringify([{ path: "/var/log/app/app.log", topic: "app_log" }]),
+      );
+      const one = await call(web, "/api/config/import/plan", {
+        format: "logagent-host-key",
+        key: `${raw}/10.0.0.7/logconfig`,
+      });
+      equal(one.status, 200, JSON.stringify(one.json));
+      assertEquals((one.json.plan as { added: { id: string }[] }).added.map((s) => s.id), [
+        "nginx-10.0.0.7",
+        "redis-10.0.0.7",
+      ]);
+      const all = await call(web, "/api/config/import", {
+        format: "logagent-host-key",
+        key: raw,
+        base: 0,
+        message: "move the fleet over",
+      });
+      equal(all.status, 201, JSON.stringify(all.json));
+      equal(all.json.import_of, `logagent-host-key:${raw}`);
+      assertEquals((all.json.plan as { added: { id: string }[] }).added.map((s) => s.id), [
+        "api-10.0.0.8",
+        "nginx-10.0.0.7",
+        "redis-10.0.0.7",
+      ]);
+      const list = await call(web, "/api/config/import", {
+        format: "logagent-list",
+        key: `${raw}/collect`,
+        base: 1,
+        message: "the shared list",
+      });
+      equal(list.status, 201, JSON.stringify(list.json));
+      assertEquals((list.json.plan as { added: { id: string }[] }).added.map((s) => s.id), [
+        "app_log-app",
+      ]);
+      const missing = await call(web, "/api/config/import/plan", {
+        format: "logagent-list",
+        key: `${raw}/nothing-here`,
+      });
+      equal(missing.status, 400);
+      assertEquals((missing.json.errors as { path: string }[]).map((e) => e.path), ["key"]);
+    } finally {
+      await plane.client.delete().prefix(raw);
+      plane.close();
+    }
+  },
+));
+
+Deno.test(withConsole(
+  "import: invalid values are 400s, a stale base is a 409 naming the head",
+  async (web, prefix) => {
+    const notJson = await call(web, "/api/config/import/plan", {
+      format: "logagent-list",
+      text: "[{path: /x}]",
+    });
+    equal(notJson.status, 400);
+    assert(String(notJson.json.error).startsWith("pasted: is not valid JSON"));
+    const badEntry = await call(web, "/api/config/import/plan", {
+      format: "logagent-list",
+      text: '[{"path": "/x.log"}]',
+      filename: "list.json",
+    });
+    equal(badEntry.status, 400);
+    assert(
+      String(badEntry.json.error).includes("list.json: [0].topic"),
+      String(badEntry.json.error),
+    );
+    const neither = await call(web, "/api/config/import/plan", { format: "logagent-list" });
+    equal(neither.status, 400);
+    const format = await call(web, "/api/config/import/plan", { format: "yaml", text: "[]" });
+    assertEquals((format.json.errors as { path: string }[]).map((e) => e.path), ["format"]);
+
+    const request = { format: "logagent-host-key", text: HOST_KEY_VALUE, host: "10.0.0.5" };
+    const plan = await call(web, "/api/config/import/plan", request);
+    const plane = openConfigPlane({ prefix });
+    await plane.append({
+      base: 0,
+      author: "carol",
+      message: "carol was faster",
+      ops: [{ op: "put_source", source: { id: "other", paths: ["/o.log"], topic: "logs" } }],
+    });
+    plane.close();
+    const late = await call(web, "/api/config/import", { ...request, base: plan.json.base });
+    equal(late.status, 409, JSON.stringify(late.json));
+    equal(late.json.head, 1);
+    assert(String(late.json.error).includes("revision 1 by carol"), String(late.json.error));
+  },
+));
+
+Deno.test(withConsole("validate: checks a desired state without writing", async (web) => {
+  const good = await call(web, "/api/config/validate", { text: V2 });
+  assertEquals(good, { status: 200, json: { ok: true, sources: 2, defaults: true } });
+  const bad = await call(web, "/api/config/validate", {
+    text: '{"sources": [{"id": "Bad Id", "paths": []}]}',
+    filename: "fleet.json",
+  });
+  equal(bad.status, 400);
+  assert(
+    (bad.json.errors as { path: string }[]).some((e) => e.path.startsWith("sources[0]")),
+    JSON.stringify(bad.json),
+  );
+  equal((await call(web, "/api/config/history")).json.head, 0);
+}));
 
 Deno.test(withConsole(
   "access: basic auth is required, and its user is the author whatever the body says",
