@@ -20,7 +20,9 @@ import { accessLogLine, seededRandom } from "../demo/generate.ts";
 export function accessLogText(from: number, to: number, random: () => number): string {
   const at = new Date(Date.UTC(2024, 2, 9, 12, 0, 0));
   let text = "";
-  for (let seq = from; seq < to; seq++) text += accessLogLine("bench", seq, at, random) + "\n";
+  for (let seq = from; seq < to; seq++) {
+    text += accessLogLine("sluice-bench-run", seq, at, random) + "\n";
+  }
   return text;
 }
 

@@ -1,29 +1,255 @@
 /**
- * `deno task bench`: throughput, latency and memory of sluice next to a peer measured in the
- * same run (kcat, rsyslog, a direct bulk loader). The scenarios arrive with the benchmarks
- * issue; until then the command says so and exits 2.
+ * `deno task bench`: throughput, latency and memory of sluice next to a peer measured in the same
+ * run (kcat, rsyslog, a direct bulk loader), against the real local stack. Writes
+ * `bench/results/latest.json` (one object per measure), `bench/results/latest.md` and the plot,
+ * and on a full run the generated part of `docs/BENCHMARKS.md`. Hold the stack lock while it runs:
+ * `flock /tmp/sluice-stack.lock deno task bench`.
  * @module
  */
 import { parseCommand, runMain } from "../core/cli.ts";
+import { endpointsFromEnv } from "../core/endpoints.ts";
 import { InvalidInputError } from "../core/errors.ts";
+import { ensureStack, stopStack } from "../stack/mod.ts";
+import { type BenchContext, FULL_SIZES, QUICK_SIZES, type Scenario } from "./context.ts";
+import { ensurePeers, librdkafkaVersion } from "./peers.ts";
+import {
+  factsTable,
+  type ProgramSummary,
+  programTable,
+  resultsTable,
+  spliceGenerated,
+} from "./report.ts";
+import { agentKafka } from "./scenarios/agent_kafka.ts";
+import { latencyScenario } from "./scenarios/latency.ts";
+import { memoryScenario } from "./scenarios/memory.ts";
+import { propagationScenario } from "./scenarios/propagation.ts";
+import { transferScenario } from "./scenarios/transfer.ts";
+import { type BenchResult, failedResult } from "./stats.ts";
+import { BenchTopics } from "./topics.ts";
+
+const SCENARIOS: Scenario[] = [
+  agentKafka,
+  transferScenario,
+  latencyScenario,
+  propagationScenario,
+  memoryScenario,
+];
 
 const spec = {
   name: "deno task bench",
-  summary: "Benchmark sluice against peers measured in the same run.",
-  usage: "[--quick]",
+  summary: "Benchmark sluice against peers measured in the same run, on the local stack.",
+  usage: "[--quick] [--only SCENARIO]...",
   options: {
-    quick: { type: "boolean", description: "A short run for CI-sized checks." },
+    quick: {
+      type: "boolean",
+      description: "Small sizes and one run each: under 3 minutes, for CI-sized checks.",
+    },
+    only: {
+      type: "string",
+      multiple: true,
+      arg: "SCENARIO",
+      description: `Run only this scenario (repeatable): ${
+        SCENARIOS.map((s) => s.name).join(", ")
+      }.`,
+    },
+    "no-docs": {
+      type: "boolean",
+      description: "Do not rewrite the generated part of docs/BENCHMARKS.md (a full run does).",
+    },
   },
-  epilog: "Micro-benchmarks of pure code run with `deno bench` (e.g. bench/fold_bench.ts).",
+  epilog: [
+    "Scenarios:",
+    ...SCENARIOS.map((s) => `  ${s.name.padEnd(12)} ${s.summary}`),
+    "",
+    "Run it holding the stack lock (other tests stop and restart services):",
+    "  flock /tmp/sluice-stack.lock deno task bench --quick",
+    "The peers (Debian kcat, rsyslog, rsyslog-kafka) are installed with apt-get when missing.",
+    "Output: bench/results/latest.json, latest.md, throughput.svg; docs/BENCHMARKS.md on full runs.",
+    "Micro-benchmarks of pure code run with `deno bench` (e.g. bench/fold_bench.ts).",
+  ].join("\n"),
 } as const;
 
-if (import.meta.main) {
-  await runMain(async () => {
-    parseCommand(spec, Deno.args);
-    await Promise.resolve();
-    throw new InvalidInputError(
-      "the end-to-end benchmark scenarios are not built yet; run `deno bench` for the " +
-        "micro-benchmarks of pure code.",
-    );
-  });
+const ROOT = new URL("..", import.meta.url).pathname;
+const RESULTS_DIR = `${ROOT}bench/results`;
+const DOC = `${ROOT}docs/BENCHMARKS.md`;
+const started = performance.now();
+
+function progress(line: string): void {
+  const s = ((performance.now() - started) / 1000).toFixed(0).padStart(4);
+  console.log(`[${s} s] ${line}`);
 }
+
+async function firstLine(path: string, pattern: RegExp): Promise<string | undefined> {
+  const text = await Deno.readTextFile(path).catch(() => "");
+  return pattern.exec(text)?.[1]?.trim();
+}
+
+async function machineFacts(): Promise<Record<string, string>> {
+  const memKb = Number(await firstLine("/proc/meminfo", /^MemTotal:\s+(\d+)/m));
+  return {
+    cpu: (await firstLine("/proc/cpuinfo", /^model name\s*:\s*(.+)$/m)) ?? "unknown",
+    cores: String(navigator.hardwareConcurrency),
+    memory: `${(memKb / 1024 / 1024).toFixed(1)} GiB`,
+    os: (await firstLine("/etc/os-release", /^PRETTY_NAME="?([^"\n]+)"?/m)) ?? Deno.build.os,
+    kernel: Deno.osRelease(),
+  };
+}
+
+interface LatestFile {
+  meta: Record<string, unknown>;
+  results: BenchResult[];
+}
+
+function detailsTable(results: readonly BenchResult[]): string {
+  const rows: (ProgramSummary & { variant: string })[] = [];
+  for (const r of results) {
+    const d = r.details as { files?: number; programs?: ProgramSummary[] } | undefined;
+    if (r.scenario !== "agent-kafka" || !d?.programs) continue;
+    for (const p of d.programs) rows.push({ ...p, variant: String(d.files) });
+  }
+  return rows.length ? programTable(rows) : "";
+}
+
+function renderMarkdown(latest: LatestFile): string {
+  const meta = latest.meta as {
+    date: string;
+    quick: boolean;
+    machine: Record<string, string>;
+    versions: Record<string, string>;
+    sizes: Record<string, unknown>;
+    seconds: number;
+  };
+  const parts = [
+    `Generated by \`deno task bench${meta.quick ? " --quick" : ""}\` on ${meta.date} ` +
+    `(${Math.round(meta.seconds)} s).`,
+    "",
+    "### Results",
+    "",
+    resultsTable(latest.results),
+  ];
+  const details = detailsTable(latest.results);
+  if (details) {
+    parts.push("", "### agent → Kafka, every program (medians)", "", details);
+  }
+  const failed = latest.results.filter((r) => r.error);
+  if (failed.length) {
+    parts.push("", "### Errors", "");
+    for (const r of failed) parts.push(`- ${r.name}: ${r.error!.replaceAll("\n", "; ")}`);
+  }
+  parts.push(
+    "",
+    "### Machine",
+    "",
+    factsTable(meta.machine),
+    "",
+    "### Versions",
+    "",
+    factsTable(meta.versions),
+  );
+  return parts.join("\n") + "\n";
+}
+
+async function readLatest(): Promise<LatestFile | undefined> {
+  try {
+    return JSON.parse(await Deno.readTextFile(`${RESULTS_DIR}/latest.json`));
+  } catch {
+    return undefined;
+  }
+}
+
+async function main(): Promise<number> {
+  const { values } = parseCommand(spec, Deno.args);
+  const quick = values.quick === true;
+  const only = (values.only as string[] | undefined) ?? [];
+  for (const name of only) {
+    if (!SCENARIOS.some((s) => s.name === name)) {
+      throw new InvalidInputError(
+        `unknown scenario '${name}'; choose from ${SCENARIOS.map((s) => s.name).join(", ")}`,
+      );
+    }
+  }
+  const chosen = only.length ? SCENARIOS.filter((s) => only.includes(s.name)) : SCENARIOS;
+  const sizes = quick ? QUICK_SIZES : FULL_SIZES;
+  const endpoints = endpointsFromEnv();
+
+  progress(`sluice benchmarks${quick ? " (quick)" : ""}: ${chosen.map((s) => s.name).join(", ")}`);
+  const stack = await ensureStack({ endpoints, progress: (line) => progress(`stack: ${line}`) });
+  const peerVersions = await ensurePeers(progress);
+  const librdkafka = await librdkafkaVersion();
+  const versions: Record<string, string> = {
+    sluice: JSON.parse(await Deno.readTextFile(`${ROOT}deno.json`)).version,
+    deno: `${Deno.version.deno} (V8 ${Deno.version.v8})`,
+    ...Object.fromEntries(stack.statuses.map((s) => [s.name, s.version ?? "unknown"])),
+    ...peerVersions,
+    librdkafka: librdkafka ?? "unknown",
+  };
+  const tmp = await Deno.makeTempDir({ prefix: "sluice-bench-" });
+  const topics = await BenchTopics.connect(endpoints.kafka);
+  const ctx: BenchContext = {
+    endpoints,
+    sizes,
+    quick,
+    tmp,
+    topics,
+    peerSettings: { compression: "gzip", lingerMs: 10, batchBytes: 1_000_000 },
+    versions,
+    progress,
+    artifacts: new Map(),
+  };
+  const results: BenchResult[] = [];
+  try {
+    for (const scenario of chosen) {
+      progress(`== ${scenario.name}: ${scenario.summary}`);
+      try {
+        results.push(...await scenario.run(ctx));
+      } catch (error) {
+        progress(`scenario ${scenario.name} failed: ${(error as Error).message}`);
+        results.push(failedResult(scenario.name, scenario.summary, (error as Error).message));
+      }
+    }
+  } finally {
+    await topics.close();
+    await Deno.remove(tmp, { recursive: true }).catch(() => {});
+    if (stack.started.length) await stopStack(stack);
+  }
+
+  // --only replaces its scenarios' rows in the previous results of the same kind (quick or full).
+  const previous = only.length ? await readLatest() : undefined;
+  const kept = previous && previous.meta.quick === quick
+    ? previous.results.filter((r) => !chosen.some((s) => s.name === r.scenario))
+    : [];
+  const order = (r: BenchResult) => SCENARIOS.findIndex((s) => s.name === r.scenario);
+  const all = [...kept, ...results].sort((a, b) => order(a) - order(b));
+  const latest: LatestFile = {
+    meta: {
+      date: new Date().toISOString(),
+      quick,
+      scenarios: chosen.map((s) => s.name),
+      seconds: (performance.now() - started) / 1000,
+      machine: await machineFacts(),
+      versions,
+      sizes,
+      peer_producer_settings: ctx.peerSettings,
+      sluice_agent_settings:
+        "defaults of deno task agent (gzip, linger 10 ms, 1 request in flight)",
+    },
+    results: all,
+  };
+  await Deno.mkdir(RESULTS_DIR, { recursive: true });
+  await Deno.writeTextFile(`${RESULTS_DIR}/latest.json`, JSON.stringify(latest, null, 2) + "\n");
+  for (const [name, content] of ctx.artifacts) {
+    await Deno.writeTextFile(`${RESULTS_DIR}/${name}`, content);
+  }
+  const markdown = renderMarkdown(latest);
+  await Deno.writeTextFile(`${RESULTS_DIR}/latest.md`, markdown);
+  if (!quick && !values["no-docs"]) {
+    const page = await Deno.readTextFile(DOC).catch(() => "# Benchmarks\n");
+    await Deno.writeTextFile(DOC, spliceGenerated(page, markdown));
+    progress(`updated ${DOC}`);
+  }
+  progress(`wrote ${RESULTS_DIR}/latest.json and latest.md`);
+  console.log("\n" + resultsTable(results));
+  return results.some((r) => r.error) ? 1 : 0;
+}
+
+if (import.meta.main) await runMain(main);

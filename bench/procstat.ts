@@ -34,6 +34,35 @@ export function parseStatTicks(text: string): number {
 }
 
 /**
+ * cutime + cstime in clock ticks from /proc/<pid>/stat: the CPU time of the process's children
+ * that have ended and been waited for.
+ *
+ * @example
+ * ```ts
+ * import { parseStatChildTicks } from "./procstat.ts";
+ * parseStatChildTicks("42 (deno) S 1 42 42 0 -1 4194560 100 0 0 0 250 50 30 12 20 0 1 0 1 1 1");
+ * // 42
+ * ```
+ */
+export function parseStatChildTicks(text: string): number {
+  const fields = text.slice(text.lastIndexOf(")") + 2).trim().split(/\s+/);
+  const cutime = Number(fields[16 - 3]);
+  const cstime = Number(fields[17 - 3]);
+  if (!Number.isFinite(cutime) || !Number.isFinite(cstime)) {
+    throw new Error(`no cutime/cstime in /proc/<pid>/stat: ${text.slice(0, 80)}`);
+  }
+  return cutime + cstime;
+}
+
+/**
+ * CPU seconds of this process's ended children. A program that exits by itself (kcat at the
+ * end of its input) is measured by the difference of this before it starts and after it ended.
+ */
+export async function endedChildrenCpuSeconds(): Promise<number> {
+  return parseStatChildTicks(await Deno.readTextFile("/proc/self/stat")) / CLOCK_TICKS;
+}
+
+/**
  * A `kB` field of /proc/<pid>/status in bytes (e.g. "VmHWM"), or undefined when absent.
  *
  * @example

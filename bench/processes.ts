@@ -1,0 +1,124 @@
+/**
+ * Child processes of the benchmark: spawned with their output in a log file, stopped by their
+ * own pid (SIGTERM, then SIGKILL after a grace period), and the small waits around them (a free
+ * port, an HTTP endpoint that answers 200, a condition that becomes true).
+ * @module
+ */
+import { sleep } from "../core/backoff.ts";
+
+export interface Child {
+  name: string;
+  pid: number;
+  process: Deno.ChildProcess;
+  log: string;
+  /** Resolves with the exit code when the process ends. */
+  exited: Promise<number>;
+  /** SIGTERM, then SIGKILL after `graceMs`; resolves with the exit code. */
+  stop(graceMs?: number): Promise<number>;
+}
+
+/** Spawns `command args` with stdout and stderr appended to `log`. */
+export async function spawnLogged(
+  name: string,
+  command: string,
+  args: string[],
+  options: { log: string; env?: Record<string, string>; cwd?: string },
+): Promise<Child> {
+  const file = await Deno.open(options.log, { create: true, append: true });
+  const process = new Deno.Command(command, {
+    args,
+    env: options.env,
+    cwd: options.cwd,
+    stdin: "null",
+    stdout: "piped",
+    stderr: "piped",
+  }).spawn();
+  const writer = file.writable.getWriter();
+  const pump = async (stream: ReadableStream<Uint8Array>) => {
+    for await (const chunk of stream) await writer.write(chunk);
+  };
+  const pumped = Promise.all([pump(process.stdout), pump(process.stderr)])
+    .catch(() => {})
+    .finally(() => writer.close().catch(() => {}));
+  const exited = process.status.then(async (s) => {
+    await pumped;
+    return s.code;
+  });
+  let stopping: Promise<number> | undefined;
+  return {
+    name,
+    pid: process.pid,
+    process,
+    log: options.log,
+    exited,
+    stop(graceMs = 15_000) {
+      stopping ??= (async () => {
+        try {
+          process.kill("SIGTERM");
+        } catch {
+          return await exited; // already gone
+        }
+        const timer = setTimeout(() => {
+          try {
+            process.kill("SIGKILL");
+          } catch { /* gone */ }
+        }, graceMs);
+        const code = await exited;
+        clearTimeout(timer);
+        return code;
+      })();
+      return stopping;
+    },
+  };
+}
+
+/** The last `lines` lines of a log file, for error messages. */
+export async function tailOf(path: string, lines = 15): Promise<string> {
+  const text = await Deno.readTextFile(path).catch(() => "");
+  return text.trimEnd().split("\n").slice(-lines).join("\n");
+}
+
+/** A TCP port that was free a moment ago on 127.0.0.1. */
+export function freePort(): number {
+  const listener = Deno.listen({ hostname: "127.0.0.1", port: 0 });
+  const port = (listener.addr as Deno.NetAddr).port;
+  listener.close();
+  return port;
+}
+
+/** Polls `check` every `intervalMs` until it returns true; throws `what` after `timeoutMs`. */
+export async function waitUntil(
+  what: string,
+  check: () => boolean | Promise<boolean>,
+  timeoutMs: number,
+  intervalMs = 100,
+): Promise<void> {
+  const deadline = Date.now() + timeoutMs;
+  while (!(await check())) {
+    if (Date.now() > deadline) {
+      throw new Error(`timed out after ${timeoutMs} ms waiting for ${what}`);
+    }
+    await sleep(intervalMs);
+  }
+}
+
+/** True when GET `url` answers 200. */
+export async function answers200(url: string): Promise<boolean> {
+  try {
+    const response = await fetch(url, { signal: AbortSignal.timeout(2_000) });
+    await response.body?.cancel();
+    return response.status === 200;
+  } catch {
+    return false;
+  }
+}
+
+/** Fails with the child's log tail if it has exited. */
+export async function assertRunning(child: Child): Promise<void> {
+  const code = await Promise.race([child.exited, Promise.resolve(undefined)]);
+  if (code !== undefined) {
+    throw new Error(
+      `${child.name} exited with code ${code}; its log ends with:\n${await tailOf(child.log)}`,
+    );
+  }
+}

@@ -1,0 +1,150 @@
+/**
+ * Scenario 4, config propagation: 100 agents run in one process (bench/fleet.ts: the real
+ * `Agent` class, each with its own etcd connection, watch and leased status key). Each run
+ * appends a revision that changes the one source every agent runs (so each restarts its tail
+ * task) and measures, per agent, the time from just before the append to the moment its status
+ * key in etcd reports the new seq (seen through an etcd watch).
+ * @module
+ */
+import type { IKeyValue, Watcher } from "etcd3";
+import { openConfigPlane } from "../../config_plane/mod.ts";
+import type { AgentStatus, Source } from "../../config_plane/types.ts";
+import type { Scenario } from "../context.ts";
+import { MIB, sample } from "../procstat.ts";
+import { assertRunning, spawnLogged, waitUntil } from "../processes.ts";
+import { REPO_ROOT, uniqueName } from "../programs.ts";
+import { type BenchResult, buildResult, type Distribution, distribution } from "../stats.ts";
+
+export const propagationScenario: Scenario = {
+  name: "propagation",
+  summary: "config apply → every agent runs the new revision",
+  async run(ctx) {
+    const { fleetAgents: agents, fleetRuns: runs } = ctx.sizes;
+    const work = await Deno.makeTempDir({ dir: ctx.tmp, prefix: "fleet-" });
+    const prefix = `/${uniqueName("fleet")}`;
+    const plane = openConfigPlane({ endpoints: ctx.endpoints.etcd, prefix });
+    const source = (rev: number): Source => ({
+      id: "fleet-app",
+      paths: [`${work}/logs/*.log`],
+      topic: "bench-fleet-unused",
+      fields: { rev: String(rev) },
+    });
+    let head = 0;
+    const apply = async (rev: number) => {
+      const { event } = await plane.append({
+        base: head,
+        ops: [{ op: "put_source", source: source(rev) }],
+        author: "bench",
+        message: `propagation run ${rev}`,
+      });
+      head = event.seq;
+      return head;
+    };
+    // Latest seq reported per agent, and who waits for which seq.
+    const reported = new Map<string, number>();
+    let waiting: { seq: number; t0: number; times: Map<string, number> } | undefined;
+    let watcher: Watcher | undefined;
+    const perRun: Distribution[] = [];
+    const p50s: number[] = [];
+    const errors: string[] = [];
+    let fleet: Awaited<ReturnType<typeof spawnLogged>> | undefined;
+    let rssMib: number | undefined;
+    try {
+      await apply(0);
+      watcher = await plane.kv.watch().prefix("agents/").create();
+      watcher.on("put", (kv: IKeyValue) => {
+        const at = performance.now();
+        let status: AgentStatus;
+        try {
+          status = JSON.parse(kv.value.toString());
+        } catch {
+          return;
+        }
+        reported.set(status.agent_id, status.seq);
+        if (waiting && status.seq >= waiting.seq && !waiting.times.has(status.agent_id)) {
+          waiting.times.set(status.agent_id, at - waiting.t0);
+        }
+      });
+      ctx.progress(`propagation: starting ${agents} agents in one process`);
+      fleet = await spawnLogged("fleet", Deno.execPath(), [
+        "run",
+        "-A",
+        `${REPO_ROOT}bench/fleet.ts`,
+        "--agents",
+        String(agents),
+        "--prefix",
+        prefix,
+        "--dir",
+        work,
+      ], { log: `${work}/fleet.log`, env: { SLUICE_LOG_LEVEL: "warning" } });
+      const f = fleet;
+      await waitUntil(
+        `${agents} agents to report seq ${head}`,
+        async () => {
+          await assertRunning(f);
+          return [...reported.values()].filter((s) => s >= head).length >= agents;
+        },
+        180_000,
+        200,
+      );
+      for (let run = 1; run <= runs; run++) {
+        // Let heartbeats and the previous restarts settle.
+        await new Promise((r) => setTimeout(r, 1_000));
+        const times = new Map<string, number>();
+        waiting = { seq: head + 1, t0: performance.now(), times };
+        await apply(run);
+        try {
+          await waitUntil(`all agents on seq ${head}`, () => times.size >= agents, 60_000, 20);
+        } catch (error) {
+          errors.push(`run ${run}: ${times.size}/${agents} agents: ${(error as Error).message}`);
+        }
+        const d = distribution([...times.values()]);
+        perRun.push(d);
+        p50s.push(d.p50);
+        ctx.progress(
+          `  apply ${run}/${runs}: ${times.size}/${agents} agents on the new revision; ` +
+            `p50 ${d.p50.toFixed(0)} ms, p99 ${d.p99.toFixed(0)} ms, max ${d.max.toFixed(0)} ms`,
+        );
+      }
+      rssMib = ((await sample(fleet.pid))?.rssBytes ?? NaN) / MIB;
+    } catch (error) {
+      errors.push((error as Error).message);
+    } finally {
+      waiting = undefined;
+      await watcher?.cancel().catch(() => {});
+      await fleet?.stop(30_000);
+      await plane.kv.delete().all().catch(() => {});
+      plane.close();
+      await Deno.remove(work, { recursive: true }).catch(() => {});
+    }
+    const how = `${agents} agents in one process`;
+    const details = {
+      agents,
+      mode:
+        "in-process (bench/fleet.ts: agents share one Deno process, each with its own etcd client)",
+      per_run: perRun,
+      fleet_rss_mib: rssMib,
+    };
+    const error = errors.length ? errors.join("\n") : undefined;
+    const results: BenchResult[] = [
+      buildResult({
+        scenario: "propagation",
+        name: `config apply → agent runs it, p50, ${how}`,
+        unit: "ms",
+        direction: "lower",
+        samples: p50s,
+        details,
+        error,
+      }),
+      buildResult({
+        scenario: "propagation",
+        name: `config apply → agent runs it, p99, ${how}`,
+        unit: "ms",
+        direction: "lower",
+        samples: perRun.map((d) => d.p99),
+        error,
+      }),
+    ];
+    return results;
+  },
+};

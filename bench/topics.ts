@@ -1,0 +1,63 @@
+/**
+ * Kafka topics of the benchmark: a fresh topic per run (optionally stamped with the broker's
+ * append time, which is when a record was acknowledged on a single node), the sum of its end
+ * offsets to know when every line arrived, and deletion afterwards so the disk stays free.
+ * @module
+ */
+import type { Admin } from "kafkajs";
+import { createKafka } from "../kafka/connection.ts";
+
+export class BenchTopics {
+  readonly #admin: Admin;
+  readonly #created = new Set<string>();
+
+  private constructor(admin: Admin) {
+    this.#admin = admin;
+  }
+
+  static async connect(brokers: string[]): Promise<BenchTopics> {
+    const admin = createKafka({ brokers, clientId: "sluice-bench" }).admin();
+    await admin.connect();
+    return new BenchTopics(admin);
+  }
+
+  /**
+   * Creates `topic` with `partitions` partitions, replication factor 1 (the local broker is a
+   * single node). With `logAppendTime` each record's timestamp is set by the broker on append.
+   */
+  async create(topic: string, options: { partitions?: number; logAppendTime?: boolean } = {}) {
+    await this.#admin.createTopics({
+      waitForLeaders: true,
+      topics: [{
+        topic,
+        numPartitions: options.partitions ?? 3,
+        replicationFactor: 1,
+        configEntries: options.logAppendTime
+          ? [{ name: "message.timestamp.type", value: "LogAppendTime" }]
+          : [],
+      }],
+    });
+    this.#created.add(topic);
+  }
+
+  /** Records in `topic`: the sum of its partitions' end offsets (topics start empty). */
+  async records(topic: string): Promise<number> {
+    const offsets = await this.#admin.fetchTopicOffsets(topic);
+    let sum = 0;
+    for (const p of offsets) sum += Number(p.high) - Number(p.low);
+    return sum;
+  }
+
+  /** Deletes topics (and forgets them); errors are ignored, the run is over anyway. */
+  async delete(...topics: string[]): Promise<void> {
+    if (topics.length === 0) return;
+    await this.#admin.deleteTopics({ topics, timeout: 30_000 }).catch(() => {});
+    for (const t of topics) this.#created.delete(t);
+  }
+
+  /** Deletes every topic this instance created and not yet deleted, and disconnects. */
+  async close(): Promise<void> {
+    await this.delete(...this.#created);
+    await this.#admin.disconnect().catch(() => {});
+  }
+}
