@@ -16,6 +16,7 @@ import { KEYS } from "./keys.ts";
 import { type Plan, planChanges } from "./plan.ts";
 import { type AgentRegistration, listAgents, registerAgent } from "./agents.ts";
 import { watchState, type WatchStateOptions } from "./watch.ts";
+import { parseStoredEvents, runnableEvents, type StoredEvents } from "./stored_events.ts";
 import type { AgentStatus, ConfigEvent, DesiredState, Op } from "./types.ts";
 
 const log = getLogger("config_plane");
@@ -135,18 +136,32 @@ export class ConfigPlane {
    * when `revision` is given. Missing seqs (pruned) are simply absent.
    */
   async eventsBetween(after: number, upTo: number, revision?: number): Promise<ConfigEvent[]> {
-    const events: ConfigEvent[] = [];
+    return (await this.storedEventsBetween(after, upTo, revision)).events;
+  }
+
+  /**
+   * Like `eventsBetween`, and the keys in the range whose value is not JSON (written past
+   * `append` by someone else): they are logged and left out, never thrown.
+   */
+  async storedEventsBetween(after: number, upTo: number, revision?: number): Promise<StoredEvents> {
+    const stored: StoredEvents = { events: [], unreadable: [] };
     let from = after + 1;
     while (from <= upTo) {
       const to = Math.min(upTo, from + PAGE - 1);
       const builder = this.kv.getAll().inRange({ start: KEYS.event(from), end: KEYS.event(to + 1) })
         .sort("Key", "Ascend");
       if (revision !== undefined) builder.revision(revision);
-      const page = await this.call("read config events", () => builder.strings());
-      for (const value of Object.values(page)) events.push(JSON.parse(value) as ConfigEvent);
+      const page = parseStoredEvents(
+        Object.entries(await this.call("read config events", () => builder.strings())),
+      );
+      stored.events.push(...page.events);
+      stored.unreadable.push(...page.unreadable);
       from = to + 1;
     }
-    return events.sort((a, b) => a.seq - b.seq);
+    for (const { seq, error } of stored.unreadable) {
+      log.warn("config event {seq} cannot be read and is skipped: {error}", { seq, error });
+    }
+    return stored;
   }
 
   /** The newest snapshot at or below `seq`, if any. */
@@ -185,16 +200,17 @@ export class ConfigPlane {
     }
     const snapshot = await this.snapshotAtOrBelow(seq);
     const start = snapshot?.seq ?? 0;
-    const events = await this.eventsBetween(start, seq);
+    const { events, unreadable } = await this.storedEventsBetween(start, seq);
     const expected = seq - start;
-    if (events.length !== expected) {
+    if (events.length + unreadable.length !== expected) {
       throw new InvalidInputError(
         `revision ${seq} cannot be rebuilt: ${
-          expected - events.length
+          expected - events.length - unreadable.length
         } event(s) after snapshot ${start} are missing.`,
       );
     }
-    return foldEvents(events, snapshot?.state ?? EMPTY_STATE);
+    // Events that are not JSON or not valid are skipped, as every agent skips them.
+    return foldEvents(runnableEvents(events), snapshot?.state ?? EMPTY_STATE);
   }
 
   /**

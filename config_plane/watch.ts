@@ -13,6 +13,7 @@ import { isCompactionError } from "./compaction.ts";
 import { EMPTY_STATE, foldEvents, foldOps } from "./fold.ts";
 import { KEYS, seqOfKey } from "./keys.ts";
 import type { ConfigPlane } from "./plane.ts";
+import { runnableEvents } from "./stored_events.ts";
 import type { ConfigEvent, DesiredState } from "./types.ts";
 
 const log = getLogger("config_plane", "watch");
@@ -130,7 +131,8 @@ class StateWatcher implements WatchPosition {
       const snapshot = await this.plane.snapshotAtOrBelow(this.fromSeq, revision);
       const start = snapshot?.seq ?? 0;
       const early = await this.plane.eventsBetween(start, this.fromSeq, revision);
-      this.folded = foldEvents(early, snapshot?.state ?? EMPTY_STATE);
+      // Events that are not valid are refused, not folded (stateAt does the same).
+      this.folded = foldEvents(runnableEvents(early), snapshot?.state ?? EMPTY_STATE);
       this.seq = this.fromSeq;
       const error = this.checkAndAccept(this.fromSeq, this.folded);
       if (error) {
