@@ -144,7 +144,9 @@ export class Agent {
   status(): AgentStatus {
     return buildStatus({
       agentId: this.settings.agentId,
-      host: Deno.hostname(),
+      // The agent id is the host name of selectors and envelopes; the fleet view matches the
+      // head's selectors against this field, so it must be the same name.
+      host: this.settings.agentId,
       labels: this.settings.labels,
       seq: this.#appliedSeq,
       rejected: this.#rejected,

@@ -1,0 +1,166 @@
+/**
+ * A live pipeline for the console's tests: a real agent process (`agent/main.ts`) tailing files
+ * in a temp dir, an in-process transfer indexing its topic, and the console, all on throwaway
+ * names (etcd prefix, topic, group, index prefix) of the real stack. The agent can be paused
+ * (SIGSTOP) so that the moment it runs an older revision is observable, then resumed.
+ * @module
+ */
+import { type ConfigPlane, openConfigPlane } from "../../config_plane/mod.ts";
+import { endpointsFromEnv } from "../../core/endpoints.ts";
+import { type RunningConsole, startConsole } from "../../console/server.ts";
+import { createEngine } from "../../transfer/engine.ts";
+import { cleanUpTest, testConfig, uniqueName } from "../../transfer/testing.ts";
+import { startTransfer } from "../../transfer/transfer.ts";
+
+const AGENT_MAIN = new URL("../../agent/main.ts", import.meta.url).pathname;
+
+export interface LivePipeline {
+  /** Temp dir holding `web/access.log` and `app/checkout.log`. */
+  dir: string;
+  webLog: string;
+  appLog: string;
+  /** Topic, transfer group and index prefix. */
+  name: string;
+  /** etcd prefix of the config plane. */
+  prefix: string;
+  /** The agent's id: also the host name of its selectors, envelopes and status (docs/agent.md). */
+  agentId: string;
+  web: RunningConsole;
+  plane: ConfigPlane;
+  /** Starts the agent process (once). */
+  startAgent(): void;
+  /** SIGSTOP: the agent keeps its registration but processes nothing until resumed. */
+  pauseAgent(): void;
+  resumeAgent(): void;
+  /** Appends lines to a file. */
+  append(path: string, lines: string[]): Promise<void>;
+  /** Stops the agent, the transfer and the console, and removes everything the run made. */
+  stop(): Promise<void>;
+}
+
+/**
+ * The desired state of the tests: the web access log; with `checkout`, also the JSON app log.
+ *
+ * @example
+ * ```ts ignore
+ * liveState(pipeline, { checkout: true }); // YAML with sources web and checkout
+ * ```
+ */
+export function liveState(
+  pipeline: Pick<LivePipeline, "dir" | "name">,
+  options: { checkout?: boolean } = {},
+): string {
+  const web = `defaults:
+  topic: ${pipeline.name}
+  start_at: beginning
+  fields: { env: test }
+sources:
+  - id: web
+    paths: ["${pipeline.dir}/web/*.log"]
+    parser:
+      type: regex
+      pattern: '^(?<client>\\S+) \\S+ \\S+ \\[[^\\]]+\\] "(?<method>\\S+) (?<path>\\S+) \\S+" (?<status>\\d{3}) (?<bytes>\\d+)'
+    fields: { service: web }
+`;
+  const checkout = `  - id: checkout
+    paths: ["${pipeline.dir}/app/*.log"]
+    parser: { type: json }
+    fields: { service: checkout }
+`;
+  return options.checkout ? web + checkout : web;
+}
+
+/** Starts the transfer and the console on fresh names; the agent starts with `startAgent()`. */
+export async function startLivePipeline(): Promise<LivePipeline> {
+  const endpoints = endpointsFromEnv();
+  const name = uniqueName("console-live");
+  const prefix = `/sluice-${name}`;
+  const dir = await Deno.makeTempDir({ prefix: "sluice-console-live-" });
+  await Deno.mkdir(`${dir}/web`);
+  await Deno.mkdir(`${dir}/app`);
+  const config = testConfig(name);
+  const engine = await createEngine({ url: config.searchUrl });
+  const transfer = await startTransfer(config);
+  const web = await startConsole({ port: 0, etcdPrefix: prefix, indexPrefix: name });
+  const plane = openConfigPlane({ prefix });
+  const agentId = `console-live-${name.slice(-6)}`;
+  let agent: Deno.ChildProcess | undefined;
+  return {
+    dir,
+    webLog: `${dir}/web/access.log`,
+    appLog: `${dir}/app/checkout.log`,
+    name,
+    prefix,
+    agentId,
+    web,
+    plane,
+    startAgent() {
+      if (agent) return;
+      agent = new Deno.Command(Deno.execPath(), {
+        args: [
+          "run",
+          "-A",
+          AGENT_MAIN,
+          "--agent-id",
+          agentId,
+          "--label",
+          "role=web",
+          "--label",
+          "zone=local",
+          "--prefix",
+          prefix,
+          "--checkpoint-dir",
+          `${dir}/checkpoints`,
+          "--metrics-addr",
+          "",
+          "--kafka",
+          endpoints.kafka.join(","),
+          "--etcd",
+          endpoints.etcd.join(","),
+          "--poll-ms",
+          "100",
+          "--scan-ms",
+          "300",
+          "--linger-ms",
+          "5",
+          "--shutdown-timeout-ms",
+          "5000",
+        ],
+        env: { SLUICE_LOG_LEVEL: "warning" },
+        stdin: "null",
+        stdout: "null",
+        stderr: "inherit",
+      }).spawn();
+    },
+    pauseAgent() {
+      agent!.kill("SIGSTOP");
+    },
+    resumeAgent() {
+      agent!.kill("SIGCONT");
+    },
+    async append(path: string, lines: string[]) {
+      await Deno.writeTextFile(path, lines.map((l) => `${l}\n`).join(""), { append: true });
+    },
+    async stop() {
+      if (agent) {
+        try {
+          agent.kill("SIGCONT");
+          agent.kill("SIGTERM");
+        } catch { /* already gone */ }
+        const timer = setTimeout(() => {
+          try {
+            agent!.kill("SIGKILL");
+          } catch { /* gone */ }
+        }, 15_000);
+        await agent.status;
+        clearTimeout(timer);
+      }
+      await web.stop().catch(() => {});
+      await transfer.stop().catch(() => {});
+      await cleanUpTest(config, engine).catch(() => {});
+      await plane.kv.delete().all().catch(() => {});
+      plane.close();
+      await Deno.remove(dir, { recursive: true }).catch(() => {});
+    },
+  };
+}
