@@ -1,6 +1,6 @@
 /**
- * The dead-letter topic: records the engine rejected for their content, and records that are
- * not envelopes, are written there with the reason, so they never block their partition and are
+ * The dead-letter topic: records the engine rejected for their content, records that are not
+ * envelopes, and documents too large for a bulk request are written there with the reason, so they never block their partition and are
  * never silently dropped. The record layout is pure (`deadLetterRecord`); sending goes through
  * the project's one Kafka producer (kafka/producer.ts), which retries until acknowledged.
  * @module
@@ -9,8 +9,11 @@ import { Buffer } from "node:buffer";
 import { createLogProducer, type LogProducer } from "../kafka/producer.ts";
 import { createKafka, ensureTopic } from "../kafka/connection.ts";
 
-/** Why a record was dead-lettered. */
-export type DeadLetterCause = "rejected" | "not_envelope";
+/**
+ * Why a record was dead-lettered: the engine rejected it, it is no envelope, or its document is
+ * larger than a whole bulk request (`--bulk-max-bytes`).
+ */
+export type DeadLetterCause = "rejected" | "not_envelope" | "oversized";
 
 /** One record that could not be indexed. */
 export interface DeadLetter {

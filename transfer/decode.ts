@@ -1,7 +1,7 @@
 /**
  * A Kafka record → the document to index, or the reason it cannot be one (not UTF-8, not JSON,
- * not an envelope, no datable `@timestamp`). Pure; what cannot be indexed goes to the dead-letter
- * topic with that reason instead of stopping the partition.
+ * not an envelope, no datable `@timestamp`, larger than a whole bulk request). Pure; what cannot
+ * be indexed goes to the dead-letter topic with that reason instead of stopping the partition.
  * @module
  */
 import type { Envelope } from "../core/envelope.ts";
@@ -9,7 +9,10 @@ import type { ConsumedRecord } from "../kafka/consumer.ts";
 import { type BulkDoc, bulkDoc, documentSource } from "./encoder.ts";
 import { indexFor, type RoutingOptions } from "./routing.ts";
 
-export type Decoded = { doc: BulkDoc } | { reason: string };
+export type Decoded =
+  | { doc: BulkDoc }
+  /** `oversized`: a valid envelope whose document alone exceeds the bulk request bound. */
+  | { reason: string; cause: "not_envelope" | "oversized" };
 
 const utf8 = new TextDecoder("utf-8", { fatal: true });
 
@@ -40,7 +43,8 @@ export function envelopeProblem(value: unknown): string | undefined {
 }
 
 /**
- * Decodes one record.
+ * Decodes one record. A document over `maxDocBytes` (the transfer's `--bulk-max-bytes`) is
+ * refused as oversized: it could only be sent in a request larger than the operator allows.
  *
  * @example
  * ```ts
@@ -51,40 +55,49 @@ export function envelopeProblem(value: unknown): string | undefined {
  * // { reason: "not JSON: ..." }
  * ```
  */
-export function decodeRecord(record: ConsumedRecord, routing: RoutingOptions): Decoded {
-  if (record.value === null || record.value.length === 0) return { reason: "empty record value" };
+export function decodeRecord(
+  record: ConsumedRecord,
+  routing: RoutingOptions,
+  maxDocBytes = Infinity,
+): Decoded {
+  const refuse = (reason: string): Decoded => ({ reason, cause: "not_envelope" });
+  if (record.value === null || record.value.length === 0) return refuse("empty record value");
   let text: string;
   try {
     text = utf8.decode(record.value);
   } catch {
-    return { reason: "record value is not valid UTF-8" };
+    return refuse("record value is not valid UTF-8");
   }
   let parsed: unknown;
   try {
     parsed = JSON.parse(text);
   } catch (error) {
-    return { reason: `not JSON: ${(error as Error).message}` };
+    return refuse(`not JSON: ${(error as Error).message}`);
   }
   const problem = envelopeProblem(parsed);
-  if (problem) return { reason: problem };
+  if (problem) return refuse(problem);
   const envelope = parsed as Envelope;
   const index = indexFor(envelope, record.topic, routing);
   if (index === undefined) {
+    return refuse(`@timestamp '${envelope["@timestamp"]}' is not a date between years 0 and 9999`);
+  }
+  const doc = bulkDoc(
+    {
+      topic: record.topic,
+      partition: record.partition,
+      offset: Number(record.offset),
+      key: record.key,
+    },
+    index,
+    envelope.id,
+    documentSource(text, envelope),
+  );
+  if (doc.bytes > maxDocBytes) {
     return {
-      reason: `@timestamp '${envelope["@timestamp"]}' is not a date between years 0 and 9999`,
+      cause: "oversized",
+      reason: `the document is ${doc.bytes} bytes, more than a whole bulk request may hold ` +
+        `(--bulk-max-bytes ${maxDocBytes})`,
     };
   }
-  return {
-    doc: bulkDoc(
-      {
-        topic: record.topic,
-        partition: record.partition,
-        offset: Number(record.offset),
-        key: record.key,
-      },
-      index,
-      envelope.id,
-      documentSource(text, envelope),
-    ),
-  };
+  return { doc };
 }

@@ -62,3 +62,20 @@ Deno.test("decode: envelopeProblem accepts exactly what core isEnvelope requires
   assertEquals(envelopeProblem(envelope), undefined);
   assertEquals(envelopeProblem({ ...envelope, fields: { env: "prod" } }), undefined);
 });
+
+Deno.test("decode: a document larger than a whole bulk request is refused as oversized", () => {
+  const value = JSON.stringify({ ...envelope, message: "y".repeat(2_000) });
+  const fits = decodeRecord(record(value), routing, 4_000);
+  assertEquals("doc" in fits, true);
+  const big = decodeRecord(record(value), routing, 1_000);
+  if ("doc" in big) throw new Error("an oversized document was accepted");
+  assertEquals(big.cause, "oversized");
+  assertEquals(
+    /^the document is 2\d{3} bytes, more than a whole bulk request may hold \(--bulk-max-bytes 1000\)$/
+      .test(big.reason),
+    true,
+    big.reason,
+  );
+  const garbage = decodeRecord(record("hello"), routing, 1_000);
+  assertEquals("cause" in garbage && garbage.cause, "not_envelope");
+});

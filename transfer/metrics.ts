@@ -38,7 +38,7 @@ export class TransferMetrics {
     });
     this.deadLettered = new Counter({
       name: "sluice_transfer_dead_lettered_total",
-      help: "Records sent to the dead-letter topic (cause=rejected|not_envelope).",
+      help: "Records sent to the dead-letter topic (cause=rejected|not_envelope|oversized).",
       labelNames: ["cause"],
       registers,
     });

@@ -114,10 +114,10 @@ export class IndexPipeline {
       const decoded = decodeRecord(record, {
         prefix: this.#options.config.indexPrefix,
         stream: this.#options.config.stream,
-      });
+      }, this.#options.config.bulkMaxBytes);
       if ("reason" in decoded) {
         letters.push({
-          cause: "not_envelope",
+          cause: decoded.cause,
           reason: decoded.reason,
           topic: record.topic,
           partition: record.partition,
@@ -174,7 +174,7 @@ export class IndexPipeline {
     }
     // Not awaited by the partition: later records keep flowing while these are written.
     const sending = this.#options.deadLetters.send(letters).then(() => {
-      this.#options.metrics.deadLettered.inc({ cause: "not_envelope" }, letters.length);
+      for (const l of letters) this.#options.metrics.deadLettered.inc({ cause: l.cause });
       this.counts.deadLettered += letters.length;
       for (const l of letters) tracker.ack(l.topic, l.partition, l.offset);
       this.#options.onDone?.();
