@@ -24,12 +24,12 @@ function params() {
 }
 
 function rowHtml(r) {
-  return `<tr data-id="${esc(r.id)}"><td class="nowrap">${utc(r["@timestamp"])}</td><td>${
-    esc(r.host)
-  }</td>
-    <td>${esc(r.source)}</td><td class="message-cell" title="${esc(r.path)}:${r.offset ?? ""}">${
-    esc(r.message)
-  }</td></tr>`;
+  return `<tr data-id="${esc(r.id)}"><td class="nowrap">${
+    utc(r["@timestamp"])
+  }</td><td class="nowrap">${esc(r.host)}</td>
+    <td class="nowrap">${esc(r.source)}</td><td class="message-cell" title="${esc(r.path)}:${
+    r.offset ?? ""
+  }">${esc(r.message)}</td></tr>`;
 }
 
 function drawHistogram(histogram) {
@@ -45,7 +45,9 @@ function drawHistogram(histogram) {
     div.style.height = `${Math.round((histogram.buckets[i].count / max) * 100)}%`;
   });
   box.dataset.interval = histogram.interval;
-  const label = (t) => new Date(t).toISOString().replace("T", " ").slice(0, 16) + " UTC";
+  // Seconds matter when the bars are seconds wide (a short custom range).
+  const width = histogram.interval.endsWith("s") ? 19 : 16;
+  const label = (t) => new Date(t).toISOString().replace("T", " ").slice(0, width) + " UTC";
   const first = histogram.buckets[0];
   const last = histogram.buckets[histogram.buckets.length - 1];
   $("#histogram-from").textContent = first ? label(first.t) : "";

@@ -83,7 +83,7 @@ export async function startLivePipeline(): Promise<LivePipeline> {
   const transfer = await startTransfer(config);
   const web = await startConsole({ port: 0, etcdPrefix: prefix, indexPrefix: name });
   const plane = openConfigPlane({ prefix });
-  const agentId = `console-live-${name.slice(-6)}`;
+  const agentId = "web-1"; // registered under this run's own prefix, so no other agent clashes
   let agent: Deno.ChildProcess | undefined;
   return {
     dir,
