@@ -17,7 +17,8 @@ import {
   type Source,
 } from "../../config_plane/mod.ts";
 import { createKafka } from "../../kafka/connection.ts";
-import { partitionBounds } from "../../kafka/consumer.ts";
+import { createGroupConsumer, deleteConsumerGroup, partitionBounds } from "../../kafka/consumer.ts";
+import type { DeadLetterValue } from "../../transfer/dead_letter.ts";
 import { type ServiceName, serviceStatus, startService, stopService } from "../../stack/mod.ts";
 import { cleanUp, uniqueName } from "../../transfer/testing.ts";
 import { seqLines } from "../integration/agent_support.ts";
@@ -407,6 +408,33 @@ export class Pipeline {
   async topicRecords(topic = this.topic): Promise<number> {
     const bounds = await partitionBounds({ brokers: endpoints.kafka }, topic);
     return bounds.reduce((sum, b) => sum + Number(b.high) - Number(b.low), 0);
+  }
+
+  /** Reads the dead-letter topic from its start until `want` letters or `timeoutMs`. */
+  async deadLetters(want: number, timeoutMs = 30_000): Promise<DeadLetterValue[]> {
+    const groupId = `${this.name}-dlq-reader`;
+    const consumer = createGroupConsumer({
+      brokers: endpoints.kafka,
+      groupId,
+      topics: [this.dlq],
+      fromBeginning: true,
+    });
+    const letters: DeadLetterValue[] = [];
+    await consumer.start({
+      onBatch: (batch) => {
+        for (const r of batch.records) {
+          if (r.value) letters.push(JSON.parse(decoder.decode(r.value)));
+        }
+      },
+    });
+    try {
+      const deadline = Date.now() + timeoutMs;
+      while (letters.length < want && Date.now() < deadline) await sleep(250);
+      return letters;
+    } finally {
+      await consumer.close();
+      await deleteConsumerGroup({ brokers: endpoints.kafka }, groupId).catch(() => {});
+    }
   }
 
   /** Stops every process (SIGKILL), deletes topics, group, indices, template, keys, files. */
