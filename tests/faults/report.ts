@@ -23,6 +23,8 @@ export interface ScenarioRow {
   indexed: number | null;
   lost: number | null;
   duplicated: number | null;
+  /** What an operator saw, in one line for the table. */
+  headline?: string;
   /** What an operator saw: log messages, /metrics values, health, `config:status`. */
   saw: string[];
   /** What the scenario does. */
@@ -100,7 +102,7 @@ export function renderReport(rows: readonly ScenarioRow[]): string {
   );
   out.push("|---|---|---:|---:|---:|---:|---|---|");
   sorted.forEach((r, i) => {
-    const saw = r.saw.slice(0, 3).join("; ") + (r.saw.length > 3 ? "; …" : "");
+    const saw = r.headline ?? r.saw.slice(0, 3).join("; ") + (r.saw.length > 3 ? "; …" : "");
     out.push(
       `| ${i + 1} | [${cell(r.title)}](#${anchor(i + 1, r.title)}) | ${num(r.written)} | ${
         num(r.indexed)

@@ -52,6 +52,9 @@ Deno.test("renderReport: one table row per scenario in order, then a section eac
   assert(text.includes("**Skipped.** no mount"));
   assert(text.includes("1 passed, 1 failed, 1 skipped."));
   assert(text.includes("- four"));
+  const short = renderReport([row({ headline: "lag up to 3 MB" })]);
+  assert(short.includes("| 0 | 0 | lag up to 3 MB | passed |"), short);
+  assert(short.includes("- agent: 12 Kafka errors"), "the full list stays in the section");
 });
 
 Deno.test("anchor follows GitHub's heading ids", () => {

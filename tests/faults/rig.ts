@@ -575,6 +575,8 @@ export interface Recorder {
   count(t: Tally): void;
   /** Something the operator saw (a log line, a metric, health, status). */
   saw(...items: string[]): void;
+  /** What the operator saw, in one line for the report's table. */
+  headline(text: string): void;
   /** A measured detail. */
   measured(...items: string[]): void;
 }
@@ -635,6 +637,7 @@ export async function scenario(spec: ScenarioSpec, fn: (r: Recorder) => Promise<
           if (t.lost || t.duplicated || t.unexpected) row.measured.push(describeTally(t));
         },
         saw: (...items) => void row.saw.push(...items),
+        headline: (text) => void (row.headline = text),
         measured: (...items) => void row.measured.push(...items),
       };
       try {

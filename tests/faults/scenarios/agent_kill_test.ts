@@ -73,6 +73,10 @@ await scenario({
     );
     const records = await p.topicRecords();
     r.count(await p.tally("app", written));
+    r.headline(
+      `${recovered} files rotated away while the agent was dead were found again (agent log); ` +
+        `Kafka holds ${n(records - written)} re-sent records, same ids`,
+    );
     r.saw(
       `${recovered} × "… was rotated to app.log.N while stopped; reading it to its end" (agent log)`,
       `Kafka holds ${n(records)} records for ${n(written)} lines: ${

@@ -78,6 +78,7 @@ await scenario({
       `${flagged.length} documents with invalid_utf8: true, ${replaced.length} of them with the ` +
         `bad bytes as U+FFFD; ${clean.length} clean documents with "café" intact`,
     );
+    r.headline(`${flagged.length} documents flagged invalid_utf8 (data, not an error)`);
     r.saw(`nothing: an invalid byte is data, not an error (the flag is on the document)`);
     if (flagged.length !== LINES / 10 || replaced.length !== LINES / 10) {
       throw new Error(`${flagged.length} flagged, ${replaced.length} replaced`);
@@ -126,6 +127,7 @@ await scenario({
         }`,
       `the 9 other lines: ${whole.length} documents`,
     );
+    r.headline(`the long line as ${pieces.length} documents, part 0–${pieces.length - 1}`);
     r.saw("nothing: a long line is data, not an error (the `part` field is on the documents)");
     if (pieces.length !== expectedParts || !partNumbersOk || !sameOffset || joined !== long) {
       throw new Error(
@@ -171,6 +173,7 @@ await scenario({
     ));
     const [status] = await p.agents();
     r.measured(`${found.length} documents, all from app.log; none from blob.log`);
+    r.headline('WRN "blob.log looks binary; skipped", skipped_files_total 1, last_error in status');
     r.saw(
       `agent: sluice_agent_skipped_files_total{reason="binary"} ${await agent.metric(
         "sluice_agent_skipped_files_total",

@@ -170,6 +170,10 @@ async function runFault(
         n(written)
       } lines written in all`,
     );
+    r.headline(
+      `ERR "cannot save checkpoints …" every second, checkpoint_errors_total ${n(errors)}, ` +
+        `source \`${source?.state}\` in its status; checkpoint held`,
+    );
     r.saw(
       `agent: sluice_agent_checkpoint_errors_total ${n(errors)} (a retry a second)`,
       `status key (config:status): source app \`${source?.state}\`, last_error \`${

@@ -73,6 +73,9 @@ await scenario({
       } revisions; \`churn\` restarted ${churnRestarts.length} times, \`steady\` ${steadyRestarts.length} times`,
       `the newest \`churn\` document carries rev ${last}`,
     );
+    r.headline(
+      `applied_seq ${head} after ${n(reconciles)} reconciles; steady never restarted`,
+    );
     r.saw(
       `agent: sluice_agent_applied_seq ${head}, sluice_agent_reconciles_total +${n(reconciles)}`,
       `status key: runs revision ${status?.seq}, steady \`${status?.sources.steady?.state}\`, churn \`${status?.sources.churn?.state}\``,

@@ -100,6 +100,10 @@ await scenario({
       } (schema-invalid), next good revision ${next} appended with config:apply's code path and run`,
       `\`steady\` restarted ${restarted.length} times`,
     );
+    r.headline(
+      `ERR "config seq N is invalid and was not applied" ×2, sluice_agent_rejected_seq, ` +
+        `config:status "refused revision ${good + 2}"; revision ${next} then ran`,
+    );
     r.saw(
       ...seen,
       ...status.stdout.split("\n").filter((l) => /refused|converged/.test(l)).map((l) =>

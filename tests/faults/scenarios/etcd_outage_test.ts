@@ -98,6 +98,12 @@ await scenario({
       } s: ${stalls.map((s) => `${s} ms`).join(", ")}`,
       `reconciles that restarted a source: ${restarts.length}, of them touching a steady source: ${steadyRestarts.length}`,
     );
+    r.headline(
+      `${
+        agents.flatMap((a) => a.grep(/\[WRN\].*unreachable/)).length
+      } "etcd … unreachable" warnings (agent logs); then config:status: fleet converged on ` +
+        `revision ${head}`,
+    );
     r.saw(
       ...status.stdout.split("\n").filter((l) => /converged|runs revision/.test(l)).map((l) =>
         `config:status: \`${l.trim()}\``

@@ -118,6 +118,11 @@ await scenario({
       );
       if (got.length !== 3) problems.push(`${g.label}: ${got.length} of 3 dead-lettered`);
     }
+    r.headline(
+      `${letters.length} dead letters with reasons (${
+        letters.filter((l) => l.cause === "oversized").length
+      } oversized); offsets committed to the end`,
+    );
     r.saw(
       `transfer: sluice_transfer_dead_lettered_total{cause="not_envelope"} ${
         n(await transfer.metric("sluice_transfer_dead_lettered_total", { cause: "not_envelope" }))

@@ -78,6 +78,10 @@ await scenario({
         n(records - written)
       } re-sent by retried requests, same ids)`,
     );
+    r.headline(
+      `agent: lag up to ${(peak(lag.points) / 1e6).toFixed(1)} MB, reading held at its bound, ` +
+        `${agent.problems().length} Kafka warnings in its log; /healthz stays ${health.status}`,
+    );
     r.saw(
       `agent: sluice_agent_kafka_errors_total +${n(errors)} during the outage`,
       `agent: sluice_agent_lag_bytes up to ${n(peak(lag.points))} B, back to ${

@@ -63,6 +63,10 @@ await scenario({
         (restartMs / 1000).toFixed(0)
       } s; ${n(written)} lines written, all indexed ${caughtUpS.toFixed(0)} s after it answered`,
     );
+    r.headline(
+      `transfer /healthz ${health.status} "search engine failing", ${n(retries)} retried ` +
+        `bulks, lag up to ${n(peak(lag.points))} records; agent unaffected`,
+    );
     r.saw(
       `transfer /healthz during the outage: ${health.status} \`${health.body.slice(0, 120)}\``,
       `transfer: sluice_transfer_retries_total{kind="request"} ${n(retries)} during the outage`,

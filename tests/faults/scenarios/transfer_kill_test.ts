@@ -46,6 +46,10 @@ await scenario({
         `(committed ≤ indexed: ${committed <= atKill})`,
       `the new transfer had everything indexed ${resumeS.toFixed(1)} s after its start`,
     );
+    r.headline(
+      `${n(Math.max(0, byNew - (written - atKill)))} documents indexed again under the same _id; ` +
+        "lag back to 0",
+    );
     r.saw(
       `new transfer: sluice_transfer_docs_indexed_total ${n(byNew)} for the ${
         n(written - atKill)
