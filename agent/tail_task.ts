@@ -41,7 +41,7 @@ export interface TailOptions {
 }
 
 export const DEFAULT_TAIL_OPTIONS: TailOptions = {
-  pollMs: 250,
+  pollMs: 50,
   scanMs: 1000,
   lineFlushMs: 5000,
   rotateWaitMs: 2000,
