@@ -266,7 +266,7 @@ export function defaultConfig(env: Record<string, string | undefined> = {}): Tra
     stream: "source",
     bulkMaxDocs: 5_000,
     bulkMaxBytes: 8 * 1024 * 1024,
-    bulkLingerMs: 500,
+    bulkLingerMs: 50,
     maxInFlight: 4,
     deadLetterTopic: "sluice-dead-letter",
     retentionDays: 0,
