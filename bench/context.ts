@@ -83,6 +83,8 @@ export interface BenchContext {
   /** Versions of the programs (for the peer names). */
   versions: Record<string, string>;
   progress(line: string): void;
+  /** With `--profile DIR`: the agent and transfer processes write V8 CPU profiles there. */
+  profileDir?: string;
   /** Files the scenario wants kept next to latest.json (name → content), e.g. a plot. */
   artifacts: Map<string, string>;
 }

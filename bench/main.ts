@@ -52,6 +52,12 @@ const spec = {
         SCENARIOS.map((s) => s.name).join(", ")
       }.`,
     },
+    profile: {
+      type: "string",
+      arg: "DIR",
+      description: "Write V8 CPU profiles of the agent and transfer processes to DIR " +
+        "(summarise with bench/profile_summary.ts). Slows them down: not for the report.",
+    },
     "no-docs": {
       type: "boolean",
       description: "Do not rewrite the generated part of docs/BENCHMARKS.md (a full run does).",
@@ -195,7 +201,9 @@ async function main(): Promise<number> {
     versions,
     progress,
     artifacts: new Map(),
+    profileDir: values.profile as string | undefined,
   };
+  if (ctx.profileDir) await Deno.mkdir(ctx.profileDir, { recursive: true });
   const results: BenchResult[] = [];
   try {
     for (const scenario of chosen) {
@@ -242,7 +250,7 @@ async function main(): Promise<number> {
   }
   const markdown = renderMarkdown(latest);
   await Deno.writeTextFile(`${RESULTS_DIR}/latest.md`, markdown);
-  if (!quick && !values["no-docs"]) {
+  if (!quick && !values["no-docs"] && !ctx.profileDir) {
     const page = await Deno.readTextFile(DOC).catch(() => "# Benchmarks\n");
     await Deno.writeTextFile(DOC, spliceGenerated(page, markdown));
     progress(`updated ${DOC}`);

@@ -21,6 +21,16 @@ import {
 export const REPO_ROOT = new URL("..", import.meta.url).pathname;
 const DENO = Deno.execPath();
 
+/** deno flags writing a CPU profile named after `what` into `dir` (none without a dir). */
+function profileFlags(dir: string | undefined, what: string): string[] {
+  if (!dir) return [];
+  return [
+    "--cpu-prof",
+    `--cpu-prof-dir=${dir}`,
+    `--cpu-prof-name=${what}-${Date.now()}.cpuprofile`,
+  ];
+}
+
 /** A name unique to this run (lowercase, safe for topics, prefixes and indices). */
 export function uniqueName(label: string): string {
   return `bench-${label}-${Date.now().toString(36)}-${crypto.randomUUID().slice(0, 6)}`;
@@ -47,6 +57,8 @@ export async function startAgent(options: {
   sources: Source[];
   agentId?: string;
   extraArgs?: string[];
+  /** Where to write a V8 CPU profile of the process (deno --cpu-prof), if anywhere. */
+  profileDir?: string;
 }): Promise<RunningAgent> {
   const prefix = `/${uniqueName("cfg")}`;
   const plane = openConfigPlane({ endpoints: options.endpoints.etcd, prefix });
@@ -67,6 +79,7 @@ export async function startAgent(options: {
   const child = await spawnLogged("sluice agent", DENO, [
     "run",
     "-A",
+    ...profileFlags(options.profileDir, "agent"),
     `${REPO_ROOT}agent/main.ts`,
     "--agent-id",
     options.agentId ?? "bench-agent",
@@ -183,11 +196,13 @@ export async function startTransfer(options: {
   group: string;
   indexPrefix: string;
   extraArgs?: string[];
+  profileDir?: string;
 }): Promise<{ child: Child; metricsPort: number; stop(): Promise<void> }> {
   const metricsPort = freePort();
   const child = await spawnLogged("sluice transfer", DENO, [
     "run",
     "-A",
+    ...profileFlags(options.profileDir, "transfer"),
     `${REPO_ROOT}transfer/main.ts`,
     "--topic",
     options.topic,

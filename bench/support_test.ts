@@ -12,6 +12,7 @@ import { kcatArgs, librdkafkaProperties, rsyslogConfig } from "./peers.ts";
 import { lineChart, niceStep, ratesOf, thin } from "./plot.ts";
 import { parseStatChildTicks, parseStatTicks, parseStatusBytes } from "./procstat.ts";
 import { metricValue } from "./programs.ts";
+import { summarizeProfile } from "./profile_summary.ts";
 
 Deno.test("parseStatTicks: utime + stime, command names with spaces and parentheses", () => {
   // Fields 14 and 15 (utime, stime) are 250 and 50.
@@ -130,4 +131,46 @@ Deno.test("plot helpers: nice steps, rates, thinning, SVG", () => {
   assert(svg.includes("a &lt; b"));
   assertEquals(svg.match(/<path /g)?.length, 1);
   assert(svg.includes(">ours<") && svg.includes(">peer<"));
+});
+
+Deno.test("profile summary: self time by function and by file, largest first", () => {
+  const s = summarizeProfile({
+    startTime: 0,
+    endTime: 2_000_000,
+    nodes: [
+      { id: 1, callFrame: { functionName: "(root)", url: "", lineNumber: -1 }, hitCount: 0 },
+      {
+        id: 2,
+        callFrame: {
+          functionName: "encode",
+          url: "file:///work/main/node_modules/.deno/kafkajs@2.2.4/node_modules/kafkajs/src/x.js",
+          lineNumber: 9,
+        },
+        hitCount: 3,
+      },
+      {
+        id: 3,
+        callFrame: { functionName: "", url: "file:///work/main/agent/tail_task.ts", lineNumber: 0 },
+        hitCount: 1,
+      },
+      {
+        id: 4,
+        callFrame: { functionName: "(garbage collector)", url: "", lineNumber: -1 },
+        hitCount: 4,
+      },
+    ],
+  });
+  assertEquals(s.totalMs, 2000);
+  assertEquals(s.functions.map((f) => f.name), [
+    "(garbage collector)",
+    "encode (npm:kafkajs/src/x.js:10)",
+    "(anonymous) (agent/tail_task.ts:1)",
+  ]);
+  assertEquals(s.functions[0].share, 0.5);
+  assertEquals(s.functions[1].ms, 750);
+  assertEquals(s.files.map((f) => f.name), [
+    "(garbage collector)",
+    "npm:kafkajs/src/x.js",
+    "agent/tail_task.ts",
+  ]);
 });

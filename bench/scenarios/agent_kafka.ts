@@ -68,6 +68,7 @@ async function startProgram(
     const agent = await startAgent({
       endpoints: ctx.endpoints,
       workDir: work,
+      profileDir: ctx.profileDir,
       sources: [benchSource("bench", logs, topic)],
     });
     const usage = await runningUsage(program, agent.child);

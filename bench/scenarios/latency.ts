@@ -77,6 +77,7 @@ async function runOnce(ctx: BenchContext, label: string): Promise<RunLatency> {
     const agent = await startAgent({
       endpoints: ctx.endpoints,
       workDir: work,
+      profileDir: ctx.profileDir,
       sources: [benchSource("lat", logs, topic)],
     });
     stops.push(agent.stop);
@@ -86,6 +87,7 @@ async function runOnce(ctx: BenchContext, label: string): Promise<RunLatency> {
       topic,
       group,
       indexPrefix: prefix,
+      profileDir: ctx.profileDir,
     });
     stops.push(transfer.stop);
     const tag = `l${crypto.randomUUID().replaceAll("-", "").slice(0, 8)}`;

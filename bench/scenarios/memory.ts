@@ -64,6 +64,7 @@ async function runOnce(ctx: BenchContext, program: Program, label: string): Prom
       const agent = await startAgent({
         endpoints: ctx.endpoints,
         workDir: work,
+        profileDir: ctx.profileDir,
         sources: [benchSource("mem", logs, topic)],
       });
       child = agent.child;

@@ -99,6 +99,7 @@ async function runTransfer(
     topic,
     group,
     indexPrefix: prefix,
+    profileDir: ctx.profileDir,
     extraArgs: ["--bulk-max-docs", String(BULK_DOCS), "--max-in-flight", String(IN_FLIGHT)],
   });
   try {
