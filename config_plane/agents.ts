@@ -58,11 +58,14 @@ export async function registerAgent(
   let latest = checked(status);
   let closed = false;
   let lease: Lease;
+  /** True while `regrant` runs: one loop at a time, whatever leases it loses on the way. */
+  let regranting = false;
 
   const grant = async (): Promise<void> => {
     const next = plane.kv.lease(options.ttlSeconds);
     next.on("lost", (error) => {
-      if (closed || next !== lease) return;
+      // A lease granted by a retry that fails is lost too; the running loop already retries.
+      if (closed || next !== lease || regranting) return;
       log.warn("agent lease for {agent} lost ({error}); registering again", {
         agent: status.agent_id,
         error: String(error?.message ?? error),
@@ -74,6 +77,16 @@ export async function registerAgent(
   };
 
   const regrant = async (): Promise<void> => {
+    if (regranting) return;
+    regranting = true;
+    try {
+      await regrantLoop();
+    } finally {
+      regranting = false;
+    }
+  };
+
+  const regrantLoop = async (): Promise<void> => {
     for (let attempt = 0; !closed; attempt++) {
       try {
         await grant();
