@@ -685,6 +685,21 @@ export function quote(lines: string[], count: number, who: string): string[] {
   );
 }
 
+/**
+ * The most frequent log messages among `lines` (timestamps, numbers and quoted values blanked so
+ * that repeats of one message count together), as `N × message` items.
+ */
+export function topMessages(lines: string[], count: number, who: string): string[] {
+  const counts = new Map<string, number>();
+  for (const line of lines) {
+    const message = line.replace(/^\S+ \S+ \S+ /, "").replace(/"[^"]*"/g, '"…"')
+      .replace(/\d+/g, "N").slice(0, 160);
+    counts.set(message, (counts.get(message) ?? 0) + 1);
+  }
+  return [...counts].sort((a, b) => b[1] - a[1]).slice(0, count)
+    .map(([message, c]) => `${who} log, ${n(c)} ×: \`${message}\``);
+}
+
 /** "12,345" */
 export function n(value: number): string {
   return value.toLocaleString("en-US");
