@@ -7,10 +7,10 @@ import {
   n,
   outage,
   Pipeline,
-  quote,
   sampler,
   scenario,
   SeqWriter,
+  topMessages,
   until,
 } from "../rig.ts";
 import { growth, peak } from "../series.ts";
@@ -88,8 +88,8 @@ await scenario({
         n(await agent.metric("sluice_agent_lag_bytes"))
       } B`,
       `agent /healthz during the outage: ${health.status} (it runs its config; Kafka trouble shows in the metrics and log)`,
-      ...quote(agent.problems(), 2, "agent"),
-      ...quote(transfer.problems(), 2, "transfer"),
+      ...topMessages(agent.problems(), 3, "agent"),
+      ...topMessages(transfer.problems(), 3, "transfer"),
     );
     if (readLate > READ_CHUNK) throw new Error(`read ${readLate} bytes while Kafka was down`);
     if (indexed < written) r.measured(`only ${n(indexed)} documents after waiting`);

@@ -7,10 +7,10 @@ import {
   n,
   outage,
   Pipeline,
-  quote,
   sampler,
   scenario,
   SeqWriter,
+  topMessages,
   until,
 } from "../rig.ts";
 import { peak } from "../series.ts";
@@ -74,7 +74,7 @@ await scenario({
         n(await transfer.metric("sluice_transfer_consumer_lag"))
       }; /healthz after: ${(await transfer.health()).status}`,
       `agent: sluice_agent_lag_bytes never above ${n(peak(agentLag.points))} B (not affected)`,
-      ...quote(transfer.problems(), 2, "transfer"),
+      ...topMessages(transfer.problems(), 3, "transfer"),
     );
     if (health.status !== 503) throw new Error(`transfer /healthz was ${health.status} while down`);
     if (indexed < written) r.measured(`only ${n(indexed)} documents after waiting`);
