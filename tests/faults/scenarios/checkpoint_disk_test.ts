@@ -171,11 +171,13 @@ async function runFault(
       } lines written in all`,
     );
     r.headline(
-      `ERR "cannot save checkpoints …" every second, checkpoint_errors_total ${n(errors)}, ` +
+      `ERR "cannot save checkpoints …", checkpoint_errors_total ${n(errors)}, ` +
         `source \`${source?.state}\` in its status; checkpoint held`,
     );
     r.saw(
-      `agent: sluice_agent_checkpoint_errors_total ${n(errors)} (a retry a second)`,
+      `agent: sluice_agent_checkpoint_errors_total ${n(errors)} in ${
+        FAULT_MS / 1000
+      } s (retried at least every second)`,
       `status key (config:status): source app \`${source?.state}\`, last_error \`${
         source?.last_error?.slice(0, 160)
       }\``,
@@ -212,7 +214,7 @@ await scenario({
     }) for ${FAULT_MS / 1000} s, then writable again; the writer goes on throughout.`,
   expected: "The agent says so loudly — an error in its log, " +
     "`sluice_agent_checkpoint_errors_total` rising, the source in state `error` with the " +
-    "message in its etcd status — keeps retrying every second, and does not advance: the " +
+    "message in its etcd status — keeps retrying (at least every second), and does not advance: the " +
     "checkpoint stays where it was and reading stops at the in-flight bound. Once the directory " +
     "is writable it saves, reads on, and nothing is lost or duplicated.",
 }, (r) =>
