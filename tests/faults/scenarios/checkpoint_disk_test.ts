@@ -178,7 +178,7 @@ async function runFault(
       `agent: sluice_agent_checkpoint_errors_total ${n(errors)} in ${
         FAULT_MS / 1000
       } s (retried at least every second)`,
-      `status key (config:status): source app \`${source?.state}\`, last_error \`${
+      `etcd status key: source app \`${source?.state}\`, last_error \`${
         source?.last_error?.slice(0, 160)
       }\``,
       ...quote(agent.grep(/\[ERR\].*cannot save checkpoints/), 1, "agent"),
