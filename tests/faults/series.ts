@@ -46,6 +46,11 @@ export function growth(points: readonly Point[], from: number, to: number): numb
   return inside.length < 2 ? 0 : inside[inside.length - 1].v - inside[0].v;
 }
 
+/** How many samples lie within [from, to]: a check on a window needs enough of them. */
+export function samplesIn(points: readonly Point[], from: number, to: number): number {
+  return points.filter((p) => p.t >= from && p.t <= to).length;
+}
+
 /** The largest value within [from, to] (0 with no samples). */
 export function peak(points: readonly Point[], from = -Infinity, to = Infinity): number {
   let max = 0;

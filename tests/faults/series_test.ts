@@ -1,5 +1,5 @@
 import { deepStrictEqual as assertEquals } from "node:assert/strict";
-import { growth, longestStall, peak } from "./series.ts";
+import { growth, longestStall, peak, samplesIn } from "./series.ts";
 
 const points = [
   { t: 0, v: 0 },
@@ -23,4 +23,5 @@ Deno.test("growth and peak within a window", () => {
   assertEquals(growth(points, 1400, 2000), 0);
   assertEquals(peak(points, 0, 1300), 20);
   assertEquals(peak(points), 35);
+  assertEquals(samplesIn(points, 250, 1000), 4);
 });

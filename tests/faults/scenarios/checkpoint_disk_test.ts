@@ -15,7 +15,7 @@ import {
   SeqWriter,
   until,
 } from "../rig.ts";
-import { growth } from "../series.ts";
+import { growth, samplesIn } from "../series.ts";
 
 const RATE = 1_000;
 const FAULT_MS = 12_000;
@@ -144,6 +144,7 @@ async function runFault(
     const [me] = await p.agents();
     const source = me?.sources.app;
     const readLate = growth(read.points, t0 + FAULT_MS / 2, Date.now());
+    const lateSamples = samplesIn(read.points, t0 + FAULT_MS / 2, Date.now());
     await fixIt(checkpoints);
     broken = false;
     const fixed = Date.now();
@@ -165,7 +166,9 @@ async function runFault(
       } (unchanged: ${held === heldAfter}); bytes read beyond it: ${
         n(readBytes - heldAfter)
       } (bound: ${n(INFLIGHT)} in flight + one ${n(READ_CHUNK)} read)`,
-      `bytes read in the second half of the ${FAULT_MS / 1000} s fault: ${n(readLate)}`,
+      `bytes read in the second half of the ${FAULT_MS / 1000} s fault: ${
+        n(readLate)
+      } (${lateSamples} samples)`,
       `checkpoint saved again ${resumedS.toFixed(1)} s after the directory was writable; ${
         n(written)
       } lines written in all`,
@@ -186,6 +189,8 @@ async function runFault(
         agent.grep(/checkpoints are saved again/).length
       } × "checkpoints are saved again" (agent log)`,
     );
+    if (lateSamples < 10) throw new Error(`only ${lateSamples} samples of bytes read`);
+    if (readLate > READ_CHUNK) throw new Error(`read ${readLate} bytes late in the fault`);
     if (held !== heldAfter) throw new Error(`the checkpoint moved from ${held} to ${heldAfter}`);
     if (readBytes - heldAfter > INFLIGHT + READ_CHUNK) {
       throw new Error(`read ${readBytes - heldAfter} bytes past the checkpoint`);

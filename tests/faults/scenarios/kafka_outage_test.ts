@@ -13,7 +13,7 @@ import {
   topMessages,
   until,
 } from "../rig.ts";
-import { growth, peak } from "../series.ts";
+import { growth, peak, samplesIn } from "../series.ts";
 
 const RATE = 2_000;
 const DOWN_MS = 30_000;
@@ -56,6 +56,7 @@ await scenario({
     });
     const up = Date.now();
     const readLate = growth(read.points, down + DOWN_MS - 15_000, down + DOWN_MS);
+    const lateSamples = samplesIn(read.points, down + DOWN_MS - 15_000, down + DOWN_MS);
     const errors = await agent.metric("sluice_agent_kafka_errors_total") - before.errors;
     await sleep(5_000);
     const written = await writer.stop();
@@ -71,7 +72,9 @@ await scenario({
       } s; ${n(written)} lines written, all indexed ${
         caughtUpS.toFixed(0)
       } s after the broker was back`,
-      `agent read ${n(readLate)} bytes in the last 15 s of the outage (in-flight bound ${
+      `agent read ${
+        n(readLate)
+      } bytes in the last 15 s of the outage (${lateSamples} samples; in-flight bound ${
         n(INFLIGHT)
       } B, reached after ~${(INFLIGHT / (RATE * 56) + 0.5).toFixed(0)} s)`,
       `Kafka holds ${n(records)} records for ${n(written)} lines (${
@@ -91,6 +94,7 @@ await scenario({
       ...topMessages(agent.problems(), 3, "agent"),
       ...topMessages(transfer.problems(), 3, "transfer"),
     );
+    if (lateSamples < 20) throw new Error(`only ${lateSamples} samples of bytes read`);
     if (readLate > READ_CHUNK) throw new Error(`read ${readLate} bytes while Kafka was down`);
     if (indexed < written) r.measured(`only ${n(indexed)} documents after waiting`);
   } finally {
