@@ -21,6 +21,32 @@ import {
 export const REPO_ROOT = new URL("..", import.meta.url).pathname;
 const DENO = Deno.execPath();
 
+/**
+ * The `deno run` flags of a deno.json task that runs `entry` (e.g. V8 flags of `deno task agent`),
+ * so the bench starts the program as the task does.
+ *
+ * @example
+ * ```ts
+ * import { taskRunFlags } from "./programs.ts";
+ * taskRunFlags("deno run -A --v8-flags=--max-semi-space-size=1 agent/main.ts", "agent/main.ts");
+ * // ["-A", "--v8-flags=--max-semi-space-size=1"]
+ * ```
+ */
+export function taskRunFlags(task: string, entry: string): string[] {
+  const words = task.trim().split(/\s+/);
+  const run = words.indexOf("run");
+  const at = words.indexOf(entry);
+  if (words[0] !== "deno" || run < 0 || at < run) {
+    throw new Error(`the task '${task}' does not run ${entry} with deno run`);
+  }
+  return words.slice(run + 1, at);
+}
+
+async function taskFlags(name: string, entry: string): Promise<string[]> {
+  const config = JSON.parse(await Deno.readTextFile(`${REPO_ROOT}deno.json`));
+  return taskRunFlags(config.tasks[name], entry);
+}
+
 /** deno flags writing a CPU profile named after `what` into `dir` (none without a dir). */
 function profileFlags(dir: string | undefined, what: string): string[] {
   if (!dir) return [];
@@ -76,9 +102,10 @@ export async function startAgent(options: {
   };
   await apply(options.sources, "benchmark sources");
   const metricsPort = freePort();
+  // As `deno task agent` runs it (its V8 flags included).
   const child = await spawnLogged("sluice agent", DENO, [
     "run",
-    "-A",
+    ...await taskFlags("agent", "agent/main.ts"),
     ...profileFlags(options.profileDir, "agent"),
     `${REPO_ROOT}agent/main.ts`,
     "--agent-id",
@@ -201,7 +228,7 @@ export async function startTransfer(options: {
   const metricsPort = freePort();
   const child = await spawnLogged("sluice transfer", DENO, [
     "run",
-    "-A",
+    ...await taskFlags("transfer", "transfer/main.ts"),
     ...profileFlags(options.profileDir, "transfer"),
     `${REPO_ROOT}transfer/main.ts`,
     "--topic",

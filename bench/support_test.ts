@@ -11,7 +11,7 @@ import {
 import { kcatArgs, librdkafkaProperties, rsyslogConfig } from "./peers.ts";
 import { lineChart, niceStep, ratesOf, thin } from "./plot.ts";
 import { parseStatChildTicks, parseStatTicks, parseStatusBytes } from "./procstat.ts";
-import { metricValue } from "./programs.ts";
+import { metricValue, taskRunFlags } from "./programs.ts";
 import { summarizeProfile } from "./profile_summary.ts";
 
 Deno.test("parseStatTicks: utime + stime, command names with spaces and parentheses", () => {
@@ -173,4 +173,13 @@ Deno.test("profile summary: self time by function and by file, largest first", (
     "npm:kafkajs/src/x.js",
     "agent/tail_task.ts",
   ]);
+});
+
+Deno.test("taskRunFlags: the deno run flags of a task, as the bench starts the program", () => {
+  assertEquals(
+    taskRunFlags("deno run -A --v8-flags=--max-semi-space-size=1 agent/main.ts", "agent/main.ts"),
+    ["-A", "--v8-flags=--max-semi-space-size=1"],
+  );
+  assertEquals(taskRunFlags("deno run -A transfer/main.ts", "transfer/main.ts"), ["-A"]);
+  throws(() => taskRunFlags("node agent/main.ts", "agent/main.ts"));
 });
