@@ -247,8 +247,8 @@ export class Pipeline {
     await Deno.chmod(dir, 0o755);
     const p = new Pipeline(name, dir);
     const admin = createKafka({ brokers: endpoints.kafka, clientId: "sluice-faults" }).admin();
-    await admin.connect();
     try {
+      await admin.connect();
       await admin.createTopics({
         waitForLeaders: true,
         topics: [{
@@ -258,6 +258,9 @@ export class Pipeline {
           configEntries: Object.entries(topicConfig).map(([name, value]) => ({ name, value })),
         }],
       });
+    } catch (error) {
+      await p.close();
+      throw error;
     } finally {
       await admin.disconnect();
     }
