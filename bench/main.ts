@@ -191,6 +191,13 @@ async function main(): Promise<number> {
   };
   const tmp = await Deno.makeTempDir({ prefix: "sluice-bench-" });
   const topics = await BenchTopics.connect(endpoints.kafka);
+  const leftovers = await topics.deleteLeftovers();
+  if (leftovers.length) progress(`deleted ${leftovers.length} topics left by an interrupted run`);
+  // Indices and templates of an interrupted run (every bench index prefix starts with "bench-").
+  await fetch(`${endpoints.search}/bench-*?expand_wildcards=all`, { method: "DELETE" })
+    .then((r) => r.body?.cancel()).catch(() => {});
+  await fetch(`${endpoints.search}/_index_template/bench-*`, { method: "DELETE" })
+    .then((r) => r.body?.cancel()).catch(() => {});
   const ctx: BenchContext = {
     endpoints,
     sizes,

@@ -100,6 +100,8 @@ Deno.test("rsyslog config: imfile from the start, omkafka with acks -1 and the s
   // acks is a topic property for omkafka, not repeated in the global ones.
   assert(!conf.includes('"acks=all"'));
   assert(conf.includes('string="%msg%"'));
+  // Never drop a line when librdkafka's queue is full.
+  assert(conf.includes('action.resumeRetryCount="-1"'));
 });
 
 Deno.test("metricValue sums a counter over label sets and ignores longer names", () => {

@@ -48,6 +48,16 @@ export class BenchTopics {
     return sum;
   }
 
+  /**
+   * Deletes topics whose name starts with `prefix`: what an interrupted earlier run left behind
+   * (every bench topic is named `bench-…`; the bench runs under the stack lock, so none is in use).
+   */
+  async deleteLeftovers(prefix = "bench-"): Promise<string[]> {
+    const leftovers = (await this.#admin.listTopics()).filter((t) => t.startsWith(prefix));
+    await this.delete(...leftovers);
+    return leftovers;
+  }
+
   /** Deletes topics (and forgets them); errors are ignored, the run is over anyway. */
   async delete(...topics: string[]): Promise<void> {
     if (topics.length === 0) return;
