@@ -70,7 +70,8 @@ const spec = {
     "Run it holding the stack lock (other tests stop and restart services):",
     "  flock /tmp/sluice-stack.lock deno task bench --quick",
     "The peers (Debian kcat, rsyslog, rsyslog-kafka) are installed with apt-get when missing.",
-    "Output: bench/results/latest.json, latest.md, throughput.svg; docs/BENCHMARKS.md on full runs.",
+    "Output: bench/results/latest.json, latest.md, throughput.svg and docs/BENCHMARKS.md on full",
+    "runs; quick.json, quick.md, quick-throughput.svg with --quick (a full run's results stay).",
     "Micro-benchmarks of pure code run with `deno bench` (e.g. bench/fold_bench.ts).",
   ].join("\n"),
 } as const;
@@ -155,9 +156,9 @@ function renderMarkdown(latest: LatestFile): string {
   return parts.join("\n") + "\n";
 }
 
-async function readLatest(): Promise<LatestFile | undefined> {
+async function readLatest(base: string): Promise<LatestFile | undefined> {
   try {
-    return JSON.parse(await Deno.readTextFile(`${RESULTS_DIR}/latest.json`));
+    return JSON.parse(await Deno.readTextFile(`${RESULTS_DIR}/${base}.json`));
   } catch {
     return undefined;
   }
@@ -229,7 +230,7 @@ async function main(): Promise<number> {
   }
 
   // --only replaces its scenarios' rows in the previous results of the same kind (quick or full).
-  const previous = only.length ? await readLatest() : undefined;
+  const previous = only.length ? await readLatest(quick ? "quick" : "latest") : undefined;
   const kept = previous && previous.meta.quick === quick
     ? previous.results.filter((r) => !chosen.some((s) => s.name === r.scenario))
     : [];
@@ -250,20 +251,27 @@ async function main(): Promise<number> {
     },
     results: all,
   };
+  console.log("\n" + resultsTable(results));
+  if (ctx.profileDir) {
+    // Profiled processes run slower: their numbers must not replace real results.
+    progress(`CPU profiles in ${ctx.profileDir}; no results written`);
+    return results.some((r) => r.error) ? 1 : 0;
+  }
+  // A quick run writes quick.* so that it never replaces the results of a full run.
+  const base = quick ? "quick" : "latest";
   await Deno.mkdir(RESULTS_DIR, { recursive: true });
-  await Deno.writeTextFile(`${RESULTS_DIR}/latest.json`, JSON.stringify(latest, null, 2) + "\n");
+  await Deno.writeTextFile(`${RESULTS_DIR}/${base}.json`, JSON.stringify(latest, null, 2) + "\n");
   for (const [name, content] of ctx.artifacts) {
-    await Deno.writeTextFile(`${RESULTS_DIR}/${name}`, content);
+    await Deno.writeTextFile(`${RESULTS_DIR}/${quick ? `quick-${name}` : name}`, content);
   }
   const markdown = renderMarkdown(latest);
-  await Deno.writeTextFile(`${RESULTS_DIR}/latest.md`, markdown);
+  await Deno.writeTextFile(`${RESULTS_DIR}/${base}.md`, markdown);
   if (!quick && !values["no-docs"] && !ctx.profileDir) {
     const page = await Deno.readTextFile(DOC).catch(() => "# Benchmarks\n");
     await Deno.writeTextFile(DOC, spliceGenerated(page, markdown));
     progress(`updated ${DOC}`);
   }
-  progress(`wrote ${RESULTS_DIR}/latest.json and latest.md`);
-  console.log("\n" + resultsTable(results));
+  progress(`wrote ${RESULTS_DIR}/${base}.json and ${base}.md`);
   return results.some((r) => r.error) ? 1 : 0;
 }
 

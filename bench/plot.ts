@@ -113,12 +113,15 @@ export function lineChart(options: ChartOptions): string {
         .join(" ");
       out.push(`<path d="${d}" fill="none" stroke="${color}" stroke-width="2"/>`);
     }
+    // Legend at the top right, wide enough for the longest name (about 7 px a character).
+    const legendWidth = 30 + 7 * Math.max(...options.series.map((x) => x.name.length));
+    const lx = m.left + plotW - legendWidth;
     const ly = m.top + 14 + i * 16;
     out.push(
-      `<line x1="${m.left + plotW - 170}" x2="${m.left + plotW - 150}" y1="${ly - 4}" y2="${
+      `<line x1="${lx}" x2="${lx + 20}" y1="${ly - 4}" y2="${
         ly - 4
       }" stroke="${color}" stroke-width="3"/>`,
-      `<text x="${m.left + plotW - 145}" y="${ly}">${esc(s.name)}</text>`,
+      `<text x="${lx + 25}" y="${ly}">${esc(s.name)}</text>`,
     );
   });
   out.push("</svg>");

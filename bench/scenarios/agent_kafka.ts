@@ -202,6 +202,11 @@ export const agentKafka: Scenario = {
       kcat: `kcat -P ${ctx.versions.kcat ?? ""} (librdkafka ${ctx.versions.librdkafka ?? "?"})`,
       rsyslog: `rsyslog ${ctx.versions.rsyslog ?? ""} imfile → omkafka`,
     };
+    const plotName: Record<Program, string> = {
+      "sluice agent": "sluice agent",
+      kcat: "kcat -P",
+      rsyslog: "rsyslog imfile → omkafka",
+    };
     const plotSeries: { name: string; points: [number, number][] }[] = [];
     for (const files of agentFileCounts) {
       const variant = `${files} file${files === 1 ? "" : "s"}`;
@@ -310,7 +315,7 @@ export const agentKafka: Scenario = {
         for (const p of PROGRAMS) {
           const first = measured[p][0];
           if (first) {
-            plotSeries.push({ name: peerName[p], points: ratesOf(thin(first.timeline, 0.5)) });
+            plotSeries.push({ name: plotName[p], points: ratesOf(thin(first.timeline, 0.5)) });
           }
         }
         ctx.artifacts.set(
