@@ -115,7 +115,8 @@ export class LineSplitter {
   constructor(options: LineSplitterOptions = {}) {
     this.maxLineBytes = Math.max(4, options.maxLineBytes ?? DEFAULT_MAX_LINE_BYTES);
     this.#lineStart = options.startOffset ?? 0;
-    this.#pending = new Uint8Array(Math.min(this.maxLineBytes, 64 * 1024));
+    // Small at first (it grows as a line needs): a thousand idle files must not hold 64 KiB each.
+    this.#pending = new Uint8Array(Math.min(this.maxLineBytes, 1024));
   }
 
   /** Bytes of an unfinished line held back. */
