@@ -14,6 +14,7 @@ import {
   runMain,
 } from "../core/cli.ts";
 import { sleep } from "../core/backoff.ts";
+import { validateEvent } from "../schemas/validate.ts";
 import { InvalidInputError } from "../core/errors.ts";
 import { setupLogging } from "../core/log.ts";
 import { fleetStatus } from "./fleet.ts";
@@ -432,6 +433,11 @@ async function history(args: string[]): Promise<number> {
     }
     const rows = [["REV", "WHEN (UTC)", "AUTHOR", "CHANGE", "WHY"]];
     for (const e of events) {
+      if (!validateEvent(e).ok) {
+        // Written past append by someone else: agents refuse it, so the history says so.
+        rows.push([String(e.seq), "?", "?", "REFUSED: not a valid event, agents skip it", ""]);
+        continue;
+      }
       rows.push([
         String(e.seq),
         e.at.replace("T", " ").slice(0, 19),

@@ -215,7 +215,8 @@ export class ConfigPlane {
 
   /**
    * The newest events first, at most `limit` (default 20), optionally only those at or below
-   * `before`.
+   * `before`. Events that fail the event schema are returned as stored (callers check them with
+   * `validateEvent`); keys that hold no JSON are logged and left out.
    */
   async history(options: { limit?: number; before?: number } = {}): Promise<ConfigEvent[]> {
     const limit = options.limit ?? 20;
@@ -227,9 +228,13 @@ export class ConfigPlane {
         this.kv.getAll().inRange({ start: KEYS.event(1), end: KEYS.event(top + 1) })
           .sort("Key", "Descend").limit(limit).strings(),
     );
-    return Object.values(found).map((v) => JSON.parse(v) as ConfigEvent).sort((a, b) =>
-      b.seq - a.seq
-    );
+    // A key written past append may hold no JSON: it is named and skipped, as readers of the
+    // state skip it, instead of failing the whole history.
+    const { events, unreadable } = parseStoredEvents(Object.entries(found));
+    for (const { seq, error } of unreadable) {
+      log.warn("config event {seq} cannot be read and is skipped: {error}", { seq, error });
+    }
+    return events.sort((a, b) => b.seq - a.seq);
   }
 
   /**

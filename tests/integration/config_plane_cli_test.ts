@@ -368,3 +368,23 @@ Deno.test(
     },
   ),
 );
+
+Deno.test(
+  cliTest(
+    "history lists events written past append by a foreign writer instead of failing",
+    async (prefix, plane) => {
+      assertEquals((await run(prefix, "apply", example, "-m", "one")).code, 0);
+      // Someone with etcd access writes seq 2 (no JSON) and seq 3 (JSON, not a valid event).
+      await plane.kv.put("config/events/00000000000000000002").value("{oops");
+      await plane.kv.put("config/events/00000000000000000003").value(
+        JSON.stringify({ seq: 3, ops: "not a list" }),
+      );
+      await plane.kv.put("config/head").value("3");
+      const history = await run(prefix, "history");
+      assertEquals(history.code, 0, history.stderr);
+      assertMatch(history.stdout, /^3 .*REFUSED: not a valid event, agents skip it/m);
+      assertMatch(history.stdout, /^1 .*tester .*one$/m);
+      assertMatch(history.stderr, /config event 2 cannot be read and is skipped: "?not JSON/);
+    },
+  ),
+);
