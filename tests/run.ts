@@ -6,7 +6,6 @@
  */
 import { parseCommand, runMain } from "../core/cli.ts";
 import { ensureStack, formatStatusTable, type StackHandle, stopStack } from "../stack/mod.ts";
-import { ensureSecureStack, stopSecureStack } from "../stack/secure/stack.ts";
 
 const spec = {
   name: "deno task test",
@@ -167,19 +166,20 @@ async function main(): Promise<number> {
     if (stack) {
       try {
         if (all || values.integration) {
-          // The runner, not the test process, starts and stops the secure stack: a test process
-          // that holds etcd TLS sessions when the secure etcd stops can abort inside Deno's
-          // HTTP/2 (nghttp2 assertion in find_stream_on_goaway_func), taking every test file
-          // after it down. withSecureStack stops only what it started itself.
-          const secure = await ensureSecureStack({ progress: (line) => console.log(line) })
-            .catch((error) => {
-              console.log(`secure stack did not come up (the security tests will try): ${error}`);
-              return undefined;
-            });
+          // The secure stack is started and stopped here, each by a `stack` subprocess, never
+          // by a process that keeps etcd TLS sessions: such a process dies inside Deno's HTTP/2
+          // (nghttp2 assertion, or SIGSEGV) when the secure etcd goes away under an idle session
+          // (denoland/deno#36788). withSecureStack in the tests stops only what it started.
+          const up = await run(["run", "-A", "stack/main.ts", "up", "--secure"], true);
+          console.log(up.output.trimEnd());
+          const startedSecure = up.code === 0 && /^started: /m.test(up.output);
           try {
             await tests(tally, "integration tests", ["tests/integration/"], filter);
           } finally {
-            if (secure && secure.started.length > 0) await stopSecureStack(secure);
+            if (startedSecure) {
+              console.log((await run(["run", "-A", "stack/main.ts", "down", "--secure"], true))
+                .output.trimEnd());
+            }
           }
         }
         if (all || values.faults) {
