@@ -10,37 +10,8 @@ import {
   rejects as assertRejects,
 } from "node:assert/strict";
 import { ConflictError, InvalidInputError } from "../../core/errors.ts";
-import { endpointsFromEnv } from "../../core/endpoints.ts";
-import {
-  type ConfigPlane,
-  foldEvents,
-  openConfigPlane,
-  type Source,
-} from "../../config_plane/mod.ts";
-
-const endpoints = endpointsFromEnv().etcd;
-
-function withPlane(
-  name: string,
-  fn: (plane: ConfigPlane) => Promise<void>,
-  options: { snapshotEvery?: number } = {},
-): Deno.TestDefinition {
-  return {
-    name,
-    sanitizeOps: false,
-    sanitizeResources: false,
-    async fn() {
-      const prefix = `/sluice-test-${crypto.randomUUID().slice(0, 8)}`;
-      const plane = openConfigPlane({ endpoints, prefix, ...options });
-      try {
-        await fn(plane);
-      } finally {
-        await plane.kv.delete().all();
-        plane.close();
-      }
-    },
-  };
-}
+import { type ConfigPlane, foldEvents, type Source } from "../../config_plane/mod.ts";
+import { planeTest } from "./plane_support.ts";
 
 const source = (id: string, extra: Partial<Source> = {}): Source => ({
   id,
@@ -54,7 +25,7 @@ async function eventCount(plane: ConfigPlane): Promise<number> {
 }
 
 Deno.test(
-  withPlane(
+  planeTest(
     "two appends planned on the same head: exactly one is appended, the other conflicts",
     async (plane) => {
       await plane.append({
@@ -90,7 +61,7 @@ Deno.test(
   ),
 );
 
-Deno.test(withPlane("the same idempotency key twice appends one event", async (plane) => {
+Deno.test(planeTest("the same idempotency key twice appends one event", async (plane) => {
   const input = {
     base: 0,
     id: "deploy-42",
@@ -116,7 +87,7 @@ Deno.test(withPlane("the same idempotency key twice appends one event", async (p
 }));
 
 Deno.test(
-  withPlane(
+  planeTest(
     "an event over etcd's request limit is refused before anything is written",
     async (plane) => {
       const huge = source("big", { fields: { blob: "x".repeat(1_600_000) } });
@@ -146,7 +117,7 @@ Deno.test(
   ),
 );
 
-Deno.test(withPlane("an invalid change is refused before anything is written", async (plane) => {
+Deno.test(planeTest("an invalid change is refused before anything is written", async (plane) => {
   await assertRejects(
     plane.append({
       base: 0,
@@ -176,7 +147,7 @@ Deno.test(withPlane("an invalid change is refused before anything is written", a
 }));
 
 Deno.test(
-  withPlane(
+  planeTest(
     "rollback to N appends state(N); history keeps every event with author and reason",
     async (plane) => {
       await plane.append({
@@ -226,7 +197,7 @@ Deno.test(
 );
 
 Deno.test(
-  withPlane(
+  planeTest(
     "snapshots every N events; stateAt from a snapshot equals the fold of all events",
     async (plane) => {
       for (let i = 0; i < 12; i++) {
@@ -248,7 +219,7 @@ Deno.test(
 );
 
 Deno.test(
-  withPlane("agents register on a lease, update, list, and disappear on close", async (plane) => {
+  planeTest("agents register on a lease, update, list, and disappear on close", async (plane) => {
     const now = new Date().toISOString();
     const status = {
       agent_id: "web-1",

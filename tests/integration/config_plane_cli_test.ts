@@ -9,7 +9,8 @@ import {
   ok as assert,
 } from "node:assert/strict";
 import { endpointsFromEnv } from "../../core/endpoints.ts";
-import { type ConfigPlane, openConfigPlane } from "../../config_plane/mod.ts";
+import type { ConfigPlane } from "../../config_plane/mod.ts";
+import { planeTest } from "./plane_support.ts";
 
 const root = new URL("../../", import.meta.url).pathname;
 const cli = `${root}config_plane/cli.ts`;
@@ -37,27 +38,19 @@ async function run(prefix: string, ...args: string[]): Promise<Run> {
   return { code: output.code, stdout: decode(output.stdout), stderr: decode(output.stderr) };
 }
 
+/** planeTest with a temp dir of its own for the files the CLI reads and writes. */
 function cliTest(
   name: string,
   fn: (prefix: string, plane: ConfigPlane, dir: string) => Promise<void>,
 ): Deno.TestDefinition {
-  return {
-    name,
-    sanitizeOps: false,
-    sanitizeResources: false,
-    async fn() {
-      const prefix = `/sluice-test-${crypto.randomUUID().slice(0, 8)}`;
-      const plane = openConfigPlane({ endpoints, prefix });
-      const dir = await Deno.makeTempDir({ prefix: "sluice-cli-test-" });
-      try {
-        await fn(prefix, plane, dir);
-      } finally {
-        await plane.kv.delete().all();
-        plane.close();
-        await Deno.remove(dir, { recursive: true });
-      }
-    },
-  };
+  return planeTest(name, async (plane, prefix) => {
+    const dir = await Deno.makeTempDir({ prefix: "sluice-cli-test-" });
+    try {
+      await fn(prefix, plane, dir);
+    } finally {
+      await Deno.remove(dir, { recursive: true });
+    }
+  });
 }
 
 const example = `${root}examples/fleet.yaml`;

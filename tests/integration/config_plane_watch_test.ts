@@ -16,6 +16,7 @@ import {
   openConfigPlane,
   type Source,
 } from "../../config_plane/mod.ts";
+import { planeTest } from "./plane_support.ts";
 import { serviceStatus, startService, stopService } from "../../stack/mod.ts";
 
 const endpoints = endpointsFromEnv().etcd;
@@ -54,26 +55,9 @@ class Recorder {
   }
 }
 
-function test(
-  name: string,
-  fn: (plane: ConfigPlane, prefix: string) => Promise<void>,
-): Deno.TestDefinition {
-  return {
-    name,
-    sanitizeOps: false,
-    sanitizeResources: false,
-    async fn() {
-      const prefix = `/sluice-test-${crypto.randomUUID().slice(0, 8)}`;
-      const plane = openConfigPlane({ endpoints, prefix, snapshotEvery: 50 });
-      try {
-        await fn(plane, prefix);
-      } finally {
-        await retryUnreachable(() => plane.kv.delete().all().exec());
-        plane.close();
-      }
-    },
-  };
-}
+/** planeTest with snapshots every 50 events; the keys are deleted once etcd answers again. */
+const test = (name: string, fn: (plane: ConfigPlane, prefix: string) => Promise<void>) =>
+  planeTest(name, fn, { snapshotEvery: 50, clear: retryUnreachable });
 
 /** etcd calls during a restart fail fast with UnreachableError; try again until it is back. */
 async function retryUnreachable<T>(fn: () => Promise<T>): Promise<T> {

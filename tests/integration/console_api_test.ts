@@ -11,31 +11,24 @@ import { endpointsFromEnv } from "../../core/endpoints.ts";
 import { InvalidInputError } from "../../core/errors.ts";
 import { type ConsoleOptions, type RunningConsole, startConsole } from "../../console/server.ts";
 import { testIndices } from "../../console/testing.ts";
+import { planeTest } from "./plane_support.ts";
 
 const env = endpointsFromEnv();
 
+/** planeTest with a console on that prefix (stopped before the prefix's keys are deleted). */
 function withConsole(
   name: string,
   fn: (web: RunningConsole, prefix: string) => Promise<void>,
   options: ConsoleOptions = {},
 ): Deno.TestDefinition {
-  return {
-    name,
-    sanitizeOps: false,
-    sanitizeResources: false,
-    async fn() {
-      const prefix = `/sluice-console-test-${crypto.randomUUID().slice(0, 8)}`;
-      const web = await startConsole({ port: 0, etcdPrefix: prefix, ...options });
-      try {
-        await fn(web, prefix);
-      } finally {
-        await web.stop();
-        const plane = openConfigPlane({ prefix });
-        await plane.kv.delete().all();
-        plane.close();
-      }
-    },
-  };
+  return planeTest(name, async (_plane, prefix) => {
+    const web = await startConsole({ port: 0, etcdPrefix: prefix, ...options });
+    try {
+      await fn(web, prefix);
+    } finally {
+      await web.stop();
+    }
+  }, { label: "sluice-console-test" });
 }
 
 async function call(
