@@ -151,13 +151,23 @@ export class ConfigPlane {
       const builder = this.kv.getAll().inRange({ start: KEYS.event(from), end: KEYS.event(to + 1) })
         .sort("Key", "Ascend");
       if (revision !== undefined) builder.revision(revision);
-      const page = parseStoredEvents(
-        Object.entries(await this.call("read config events", () => builder.strings())),
-      );
+      const page = await this.readStoredEvents("read config events", () => builder.strings());
       stored.events.push(...page.events);
       stored.unreadable.push(...page.unreadable);
       from = to + 1;
     }
+    return stored;
+  }
+
+  /**
+   * Reads event keys and parses them; a key written past append may hold no JSON: it is named
+   * and skipped, as every reader of the state skips it, instead of failing the whole read.
+   */
+  private async readStoredEvents(
+    what: string,
+    read: () => Promise<Record<string, string>>,
+  ): Promise<StoredEvents> {
+    const stored = parseStoredEvents(Object.entries(await this.call(what, read)));
     for (const { seq, error } of stored.unreadable) {
       log.warn("config event {seq} cannot be read and is skipped: {error}", { seq, error });
     }
@@ -222,18 +232,12 @@ export class ConfigPlane {
     const limit = options.limit ?? 20;
     if (limit === 0) return [];
     const top = options.before ?? await this.head();
-    const found = await this.call(
+    const { events } = await this.readStoredEvents(
       "read the config history",
       () =>
         this.kv.getAll().inRange({ start: KEYS.event(1), end: KEYS.event(top + 1) })
           .sort("Key", "Descend").limit(limit).strings(),
     );
-    // A key written past append may hold no JSON: it is named and skipped, as readers of the
-    // state skip it, instead of failing the whole history.
-    const { events, unreadable } = parseStoredEvents(Object.entries(found));
-    for (const { seq, error } of unreadable) {
-      log.warn("config event {seq} cannot be read and is skipped: {error}", { seq, error });
-    }
     return events.sort((a, b) => b.seq - a.seq);
   }
 
