@@ -12,54 +12,12 @@ import {
   assertExactlyOnce,
   checkSeq,
   endpoints,
+  spawnAgent,
+  test,
   TopicCollector,
   unique,
   waitFor,
 } from "./agent_support.ts";
-
-function test(name: string, fn: () => Promise<void>) {
-  Deno.test({ name, sanitizeOps: false, sanitizeResources: false, fn });
-}
-
-const MAIN = new URL("../../agent/main.ts", import.meta.url).pathname;
-
-/** Starts `agent/main.ts` as a child process with fast polling. */
-function spawnAgent(
-  opts: { prefix: string; checkpoints: string; agentId: string },
-): Deno.ChildProcess {
-  return new Deno.Command(Deno.execPath(), {
-    args: [
-      "run",
-      "-A",
-      MAIN,
-      "--agent-id",
-      opts.agentId,
-      "--label",
-      "role=test",
-      "--prefix",
-      opts.prefix,
-      "--checkpoint-dir",
-      opts.checkpoints,
-      "--metrics-addr",
-      "",
-      "--kafka",
-      endpoints.kafka.join(","),
-      "--etcd",
-      endpoints.etcd.join(","),
-      "--poll-ms",
-      "50",
-      "--scan-ms",
-      "200",
-      "--linger-ms",
-      "5",
-      "--shutdown-timeout-ms",
-      "5000",
-    ],
-    env: { SLUICE_LOG_LEVEL: "warning" },
-    stdout: "null",
-    stderr: "inherit",
-  }).spawn();
-}
 
 /** Appends lines at a steady pace until stopped; returns how many it wrote. */
 function writer(path: string, tag: string, linesPerTick = 20, tickMs = 20) {
@@ -91,7 +49,7 @@ test("agent process: sources added, changed and removed live; the unchanged one 
   const collector = await TopicCollector.start(topic);
   const plane = openConfigPlane({ endpoints: endpoints.etcd, prefix });
   const agentId = unique("live");
-  const child = spawnAgent({ prefix, checkpoints: `${dir}/cp`, agentId });
+  const child = spawnAgent({ prefix, checkpointDir: `${dir}/cp`, agentId });
   const a: Source = { id: "steady", paths: [`${dir}/a/*.log`], topic, start_at: "beginning" };
   const b: Source = { id: "extra", paths: [`${dir}/b/*.log`], topic, start_at: "beginning" };
   await Deno.mkdir(`${dir}/a`);
@@ -181,7 +139,7 @@ test("agent process: kill -9 and restart loses nothing; repeats only from the un
   const plane = openConfigPlane({ endpoints: endpoints.etcd, prefix });
   const agentId = unique("kill");
   const checkpoints = `${dir}/cp`;
-  let child = spawnAgent({ prefix, checkpoints, agentId });
+  let child = spawnAgent({ prefix, checkpointDir: checkpoints, agentId });
   const w = writer(`${dir}/app.log`, "k9", 20, 10); // ≈ 2,000 lines/s
   try {
     await plane.append({
@@ -198,7 +156,7 @@ test("agent process: kill -9 and restart loses nothing; repeats only from the un
     await child.status;
     const atKill = w.count;
     await new Promise((r) => setTimeout(r, 500));
-    child = spawnAgent({ prefix, checkpoints, agentId });
+    child = spawnAgent({ prefix, checkpointDir: checkpoints, agentId });
     await waitFor("after restart", () => collector.tagged("k9").length > atKill + 1000, 30_000);
     const total = await w.stop();
     await waitFor(

@@ -1,7 +1,7 @@
 /**
  * Shared pieces of the agent integration tests (real Kafka and etcd, no mocks): unique names,
- * sequence-numbered log writers, a Kafka collector, and the check that every sequence number
- * arrived exactly once and in order per file.
+ * sequence-numbered log writers, a Kafka collector, the agent as a child process, and the check
+ * that every sequence number arrived exactly once and in order per file.
  * @module
  */
 import type { Consumer } from "kafkajs";
@@ -153,6 +153,50 @@ export function assertExactlyOnce(envelopes: Envelope[], tag: string, count: num
 /** Deno.test without the op/resource sanitizers (npm clients keep sockets and timers). */
 export function test(name: string, fn: () => Promise<void>) {
   Deno.test({ name, sanitizeOps: false, sanitizeResources: false, fn });
+}
+
+const AGENT_MAIN = new URL("../../agent/main.ts", import.meta.url).pathname;
+
+export interface AgentProcessOptions {
+  agentId: string;
+  /** etcd prefix of its config plane. */
+  prefix: string;
+  checkpointDir: string;
+  /** `key=value` labels of its selectors (default `role=test`). */
+  labels?: string[];
+  /** File poll interval (default 50 ms). */
+  pollMs?: number;
+  /** Glob scan interval (default 200 ms). */
+  scanMs?: number;
+}
+
+/**
+ * Starts `agent/main.ts` as a child process on the stack of SLUICE_*_ENDPOINTS with fast polling,
+ * no /metrics, and only warnings and errors on this process's stderr.
+ *
+ * @example
+ * ```ts ignore
+ * const child = spawnAgent({ agentId: "a1", prefix: "/sluice-x", checkpointDir: `${dir}/cp` });
+ * child.kill("SIGTERM");
+ * await child.status;
+ * ```
+ */
+export function spawnAgent(options: AgentProcessOptions): Deno.ChildProcess {
+  const { labels = ["role=test"], pollMs = 50, scanMs = 200 } = options;
+  return new Deno.Command(Deno.execPath(), {
+    args: [
+      ...["run", "-A", AGENT_MAIN, "--agent-id", options.agentId],
+      ...labels.flatMap((label) => ["--label", label]),
+      ...["--prefix", options.prefix, "--checkpoint-dir", options.checkpointDir],
+      ...["--metrics-addr", "", "--kafka", endpoints.kafka.join(",")],
+      ...["--etcd", endpoints.etcd.join(","), "--poll-ms", String(pollMs)],
+      ...["--scan-ms", String(scanMs), "--linger-ms", "5", "--shutdown-timeout-ms", "5000"],
+    ],
+    env: { SLUICE_LOG_LEVEL: "warning" },
+    stdin: "null",
+    stdout: "null",
+    stderr: "inherit",
+  }).spawn();
 }
 
 /** Fast polling for tests: files are looked at every 50 ms, globs every 200 ms. */

@@ -6,13 +6,11 @@
  * @module
  */
 import { type ConfigPlane, openConfigPlane } from "../../config_plane/mod.ts";
-import { endpointsFromEnv } from "../../core/endpoints.ts";
 import { type RunningConsole, startConsole } from "../../console/server.ts";
 import { createEngine } from "../../transfer/engine.ts";
 import { cleanUpTest, testConfig, uniqueName } from "../../transfer/testing.ts";
 import { startTransfer } from "../../transfer/transfer.ts";
-
-const AGENT_MAIN = new URL("../../agent/main.ts", import.meta.url).pathname;
+import { spawnAgent } from "./agent_support.ts";
 
 export interface LivePipeline {
   /** Temp dir holding `web/access.log` and `app/checkout.log`. */
@@ -72,7 +70,6 @@ sources:
 
 /** Starts the transfer and the console on fresh names; the agent starts with `startAgent()`. */
 export async function startLivePipeline(): Promise<LivePipeline> {
-  const endpoints = endpointsFromEnv();
   const name = uniqueName("console-live");
   const prefix = `/sluice-${name}`;
   const dir = await Deno.makeTempDir({ prefix: "sluice-console-live-" });
@@ -96,41 +93,14 @@ export async function startLivePipeline(): Promise<LivePipeline> {
     plane,
     startAgent() {
       if (agent) return;
-      agent = new Deno.Command(Deno.execPath(), {
-        args: [
-          "run",
-          "-A",
-          AGENT_MAIN,
-          "--agent-id",
-          agentId,
-          "--label",
-          "role=web",
-          "--label",
-          "zone=local",
-          "--prefix",
-          prefix,
-          "--checkpoint-dir",
-          `${dir}/checkpoints`,
-          "--metrics-addr",
-          "",
-          "--kafka",
-          endpoints.kafka.join(","),
-          "--etcd",
-          endpoints.etcd.join(","),
-          "--poll-ms",
-          "100",
-          "--scan-ms",
-          "300",
-          "--linger-ms",
-          "5",
-          "--shutdown-timeout-ms",
-          "5000",
-        ],
-        env: { SLUICE_LOG_LEVEL: "warning" },
-        stdin: "null",
-        stdout: "null",
-        stderr: "inherit",
-      }).spawn();
+      agent = spawnAgent({
+        agentId,
+        labels: ["role=web", "zone=local"],
+        prefix,
+        checkpointDir: `${dir}/checkpoints`,
+        pollMs: 100,
+        scanMs: 300,
+      });
     },
     pauseAgent() {
       agent!.kill("SIGSTOP");
