@@ -329,6 +329,13 @@ export class Pipeline {
     return proc;
   }
 
+  /** Starts an agent (as `agent()` does) and waits until its /healthz says it runs its config. */
+  async runningAgent(options: AgentOptions = {}): Promise<Proc> {
+    const proc = this.agent(options);
+    await until(`${proc.name} runs its config`, async () => (await proc.health()).status === 200);
+    return proc;
+  }
+
   /** Starts a transfer process for this pipeline's topic, group and index prefix. */
   transfer(extraArgs: string[] = []): Proc {
     const addr = `127.0.0.1:${freePort()}`;
@@ -457,6 +464,50 @@ export class Pipeline {
     await this.plane.kv.delete().all().catch(() => {});
     this.plane.close();
     await Deno.remove(this.dir, { recursive: true }).catch(() => {});
+  }
+}
+
+/** How `withPipeline` sets a scenario's pipeline up. */
+export interface PipelineSetup {
+  /** Names the pipeline (topic, group, etcd prefix, index prefix, temp directory). */
+  label: string;
+  /** Settings of the topic (e.g. max.message.bytes). */
+  topicConfig?: Record<string, string>;
+  /** The one source's id (default `app`). */
+  source?: string;
+  /** More settings of that source (e.g. its `glob`). */
+  sourceExtra?: Partial<Source> & { glob?: string };
+  agent?: AgentOptions;
+}
+
+/** What `withPipeline` started for the scenario's body. */
+export interface Started {
+  /** The source's directory. */
+  dir: string;
+  transfer: Proc;
+  /** An agent that runs its config. */
+  agent: Proc;
+}
+
+/**
+ * The common start of a scenario: a fresh pipeline with one source (its directory created, the
+ * source put in one event), a transfer, and an agent that runs its config. Runs `body`, then
+ * closes the pipeline whatever happened.
+ */
+export async function withPipeline(
+  setup: PipelineSetup,
+  body: (p: Pipeline, started: Started) => Promise<void>,
+): Promise<void> {
+  const p = await Pipeline.open(setup.label, setup.topicConfig);
+  try {
+    const source = setup.source ?? "app";
+    const dir = await p.sourceDir(source);
+    await p.put(p.source(source, setup.sourceExtra));
+    const transfer = p.transfer();
+    const agent = await p.runningAgent(setup.agent);
+    await body(p, { dir, transfer, agent });
+  } finally {
+    await p.close();
   }
 }
 

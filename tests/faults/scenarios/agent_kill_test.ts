@@ -4,7 +4,7 @@
  */
 import { sleep } from "../../../core/backoff.ts";
 import { seededRandom } from "../../../demo/generate.ts";
-import { n, Pipeline, scenario, SeqWriter, until } from "../rig.ts";
+import { n, scenario, SeqWriter, withPipeline } from "../rig.ts";
 
 const TOTAL = 200_000;
 const ROTATE_EVERY = 10_000;
@@ -26,14 +26,12 @@ await scenario({
     "and read to its end. Nothing duplicated in the index: what was sent but not yet " +
     "checkpointed is sent again after the restart with the same event ids, so Kafka holds a " +
     "few more records than lines but the index holds each line once.",
-}, async (r) => {
-  const p = await Pipeline.open("agentkill");
-  try {
-    const dir = await p.sourceDir("app");
-    await p.put(p.source("app", { glob: "app.log" }));
-    p.transfer();
-    let agent = p.agent();
-    await until("the agent runs its config", async () => (await agent.health()).status === 200);
+}, (r) =>
+  withPipeline({
+    label: "agentkill",
+    sourceExtra: { glob: "app.log" },
+  }, async (p, { dir, agent: first }) => {
+    let agent = first;
     const seed = Date.now() % 100_000;
     const random = seededRandom(seed);
     const writeMs = (TOTAL / RATE) * 1000;
@@ -53,11 +51,7 @@ await scenario({
       recovered += agent.grep(/while stopped; reading it to its end/).length;
       const line = writer.count;
       const t = Date.now();
-      agent = p.agent();
-      await until(
-        "the restarted agent runs its config",
-        async () => (await agent.health()).status === 200,
-      );
+      agent = await p.runningAgent();
       kills.push(`at line ${n(line)} (back in ${Date.now() - t} ms)`);
     }
     const written = await writer.done;
@@ -87,7 +81,4 @@ await scenario({
       } since its start, /healthz ${(await agent.health()).status}`,
     );
     if (indexed < written) r.measured(`only ${n(indexed)} documents after waiting`);
-  } finally {
-    await p.close();
-  }
-});
+  }));

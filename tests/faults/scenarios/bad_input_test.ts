@@ -3,7 +3,7 @@
  * What reaches the index for each is the defined behaviour (docs/agent.md, "Lines").
  */
 import { scroll } from "../rig.ts";
-import { n, Pipeline, quote, type Recorder, scenario, until } from "../rig.ts";
+import { n, type Pipeline, quote, type Recorder, scenario, until, withPipeline } from "../rig.ts";
 import { tallySeqs } from "../tally.ts";
 
 const encoder = new TextEncoder();
@@ -28,25 +28,6 @@ function seqOf(message: string): number {
   return m ? Number(m[1]) : -1;
 }
 
-/** One pipeline and agent for a bad-input row; `body` writes the input and checks the index. */
-async function withAgent(
-  label: string,
-  source: string,
-  body: (p: Pipeline, dir: string, agent: ReturnType<Pipeline["agent"]>) => Promise<void>,
-) {
-  const p = await Pipeline.open(label);
-  try {
-    const dir = await p.sourceDir(source);
-    await p.put(p.source(source));
-    p.transfer();
-    const agent = p.agent();
-    await until("the agent runs its config", async () => (await agent.health()).status === 200);
-    await body(p, dir, agent);
-  } finally {
-    await p.close();
-  }
-}
-
 const LINES = 100;
 
 await scenario({
@@ -58,7 +39,7 @@ await scenario({
   expected: "Every line is indexed, none dropped: the invalid bytes become U+FFFD and the " +
     "document has `invalid_utf8: true`; the valid lines are untouched.",
 }, (r: Recorder) =>
-  withAgent("badutf8", "utf8", async (p, dir) => {
+  withPipeline({ label: "badutf8", source: "utf8" }, async (p, { dir }) => {
     const parts: Uint8Array[] = [];
     for (let i = 0; i < LINES; i++) {
       const head = encoder.encode(`utf8 seq=${String(i).padStart(6, "0")} `);
@@ -99,7 +80,7 @@ await scenario({
     "line and `part` 0, 1, 2, …, so 11 documents, which joined in `part` order give the line " +
     "back byte for byte. The other 9 lines are one document each; none is duplicated.",
 }, (r: Recorder) =>
-  withAgent("longline", "long", async (p, dir) => {
+  withPipeline({ label: "longline", source: "long" }, async (p, { dir }) => {
     const long = `long seq=000005 ${"L".repeat(10 * MiB)}`;
     let text = "";
     for (let i = 0; i < 10; i++) {
@@ -150,7 +131,7 @@ await scenario({
     'says so (a warning in its log, `sluice_agent_skipped_files_total{reason="binary"}`, ' +
     "`last_error` of the source in its etcd status); the text file next to it is indexed whole.",
 }, (r: Recorder) =>
-  withAgent("binary", "bin", async (p, dir, agent) => {
+  withPipeline({ label: "binary", source: "bin" }, async (p, { dir, agent }) => {
     const blob = new Uint8Array(64 * 1024);
     blob.set([0x89, 0x50, 0x4e, 0x47, 0x0d, 0x0a, 0x1a, 0x0a, 0, 0, 0, 0x0d, 0x49, 0x48, 0x44]);
     for (let i = 16; i < blob.length; i++) blob[i] = (i * 7919) & 0xff;

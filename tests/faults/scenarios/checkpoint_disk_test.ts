@@ -119,11 +119,10 @@ async function runFault(
     const dir = await p.sourceDir("app");
     await p.put(p.source("app"));
     p.transfer();
-    const agent: Proc = p.agent({
+    const agent: Proc = await p.runningAgent({
       checkpointDir: checkpoints,
       extraArgs: ["--max-inflight-bytes", String(INFLIGHT)],
     });
-    await until("the agent runs its config", async () => (await agent.health()).status === 200);
     const path = `${dir}/app.log`;
     const writer = new SeqWriter(path, "app", { rate: RATE });
     const read = sampler(() => agent.metric("sluice_agent_bytes_read_total"));

@@ -29,8 +29,7 @@ await scenario({
     const churnDir = await p.sourceDir("churn");
     let head = await p.put(p.source("steady"), p.source("churn", { fields: { rev: "0" } }));
     p.transfer();
-    const agent = p.agent();
-    await until("the agent runs its config", async () => (await agent.health()).status === 200);
+    const agent = await p.runningAgent();
     const steady = new SeqWriter(`${steadyDir}/app.log`, "steady", { rate: RATE });
     const churn = new SeqWriter(`${churnDir}/app.log`, "churn", { rate: RATE });
     await sleep(2_000);

@@ -29,8 +29,7 @@ await scenario({
     const steadyDir = await p.sourceDir("steady");
     const good = await p.put(p.source("steady"));
     p.transfer();
-    const agent = p.agent();
-    await until("the agent runs its config", async () => (await agent.health()).status === 200);
+    const agent = await p.runningAgent();
     const steady = new SeqWriter(`${steadyDir}/app.log`, "steady", { rate: RATE });
     await sleep(2_000);
 

@@ -59,10 +59,7 @@ await scenario({
     }
     await p.put(...sources);
     p.transfer();
-    const agents: Proc[] = ids.map((id) => p.agent({ id }));
-    for (const a of agents) {
-      await until(`${a.name} runs its config`, async () => (await a.health()).status === 200);
-    }
+    const agents: Proc[] = await Promise.all(ids.map((id) => p.runningAgent({ id })));
     const acked = ids.map((id, i) =>
       sampler(() => agents[i].metric("sluice_agent_lines_acked_total", { source: `steady-${id}` }))
     );

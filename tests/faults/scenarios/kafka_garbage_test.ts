@@ -5,7 +5,7 @@ import { sleep } from "../../../core/backoff.ts";
 import { committedOffsets } from "../../../kafka/consumer.ts";
 import { type Envelope, eventId } from "../../../core/envelope.ts";
 import { produce, type RawRecord } from "../../../transfer/testing.ts";
-import { endpoints, n, Pipeline, quote, scenario, SeqWriter, until } from "../rig.ts";
+import { endpoints, n, quote, scenario, SeqWriter, until, withPipeline } from "../rig.ts";
 
 const RATE = 1_000;
 const MiB = 1024 * 1024;
@@ -73,14 +73,11 @@ await scenario({
     "request may be (`--bulk-max-bytes`, 8 MiB). " +
     "every agent line is indexed once, and every partition's committed offset reaches its end: " +
     "no partition is held up by a record it cannot index.",
-}, async (r) => {
-  const p = await Pipeline.open("kafkagarbage", { "max.message.bytes": String(16 * MiB) });
-  try {
-    const dir = await p.sourceDir("app");
-    await p.put(p.source("app"));
-    const transfer = p.transfer();
-    const agent = p.agent();
-    await until("the agent runs its config", async () => (await agent.health()).status === 200);
+}, (r) =>
+  withPipeline({
+    label: "kafkagarbage",
+    topicConfig: { "max.message.bytes": String(16 * MiB) },
+  }, async (p, { dir, transfer }) => {
     const writer = new SeqWriter(`${dir}/app.log`, "app", { rate: RATE });
     await sleep(2_000);
     const bad = garbage();
@@ -138,7 +135,4 @@ await scenario({
     );
     if (letters.length !== bad.length * 3) problems.push(`${letters.length} dead letters`);
     if (problems.length > 0) throw new Error(`${problems.join("; ")}\n${transfer.tail()}`);
-  } finally {
-    await p.close();
-  }
-});
+  }));

@@ -6,12 +6,11 @@ import {
   cannotStop,
   n,
   outage,
-  Pipeline,
   sampler,
   scenario,
   SeqWriter,
   topMessages,
-  until,
+  withPipeline,
 } from "../rig.ts";
 import { growth, peak, samplesIn } from "../series.ts";
 
@@ -35,14 +34,11 @@ await scenario({
     "bound (the log file is the buffer) and retries; it resumes by itself when the broker is " +
     "back. The transfer's consumer rejoins and continues from its committed offsets. Nothing " +
     "duplicated in the index: a batch re-sent after a failed request keeps its event ids.",
-}, async (r) => {
-  const p = await Pipeline.open("kafkaoutage");
-  try {
-    const dir = await p.sourceDir("app");
-    await p.put(p.source("app"));
-    const transfer = p.transfer();
-    const agent = p.agent({ extraArgs: ["--max-inflight-bytes", String(INFLIGHT)] });
-    await until("the agent runs its config", async () => (await agent.health()).status === 200);
+}, (r) =>
+  withPipeline({
+    label: "kafkaoutage",
+    agent: { extraArgs: ["--max-inflight-bytes", String(INFLIGHT)] },
+  }, async (p, { dir, transfer, agent }) => {
     const writer = new SeqWriter(`${dir}/app.log`, "app", { rate: RATE });
     const read = sampler(() => agent.metric("sluice_agent_bytes_read_total"));
     const lag = sampler(() => agent.metric("sluice_agent_lag_bytes"));
@@ -97,7 +93,4 @@ await scenario({
     if (lateSamples < 20) throw new Error(`only ${lateSamples} samples of bytes read`);
     if (readLate > READ_CHUNK) throw new Error(`read ${readLate} bytes while Kafka was down`);
     if (indexed < written) r.measured(`only ${n(indexed)} documents after waiting`);
-  } finally {
-    await p.close();
-  }
-});
+  }));

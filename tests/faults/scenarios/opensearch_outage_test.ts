@@ -6,12 +6,11 @@ import {
   cannotStop,
   n,
   outage,
-  Pipeline,
   sampler,
   scenario,
   SeqWriter,
   topMessages,
-  until,
+  withPipeline,
 } from "../rig.ts";
 import { peak } from "../series.ts";
 
@@ -31,14 +30,8 @@ await scenario({
     "itself unhealthy; the agent is not affected at all (Kafka keeps the records). When the " +
     "engine is back the backlog is indexed. Nothing duplicated: a retried bulk request carries " +
     "the same `_id`s.",
-}, async (r) => {
-  const p = await Pipeline.open("osoutage");
-  try {
-    const dir = await p.sourceDir("app");
-    await p.put(p.source("app"));
-    const transfer = p.transfer();
-    const agent = p.agent();
-    await until("the agent runs its config", async () => (await agent.health()).status === 200);
+}, (r) =>
+  withPipeline({ label: "osoutage" }, async (p, { dir, transfer, agent }) => {
     const writer = new SeqWriter(`${dir}/app.log`, "app", { rate: RATE });
     const lag = sampler(() => transfer.metric("sluice_transfer_consumer_lag"), 500);
     const agentLag = sampler(() => agent.metric("sluice_agent_lag_bytes"), 500);
@@ -78,7 +71,4 @@ await scenario({
     );
     if (health.status !== 503) throw new Error(`transfer /healthz was ${health.status} while down`);
     if (indexed < written) r.measured(`only ${n(indexed)} documents after waiting`);
-  } finally {
-    await p.close();
-  }
-});
+  }));

@@ -3,7 +3,7 @@
  */
 import { committedOffsets } from "../../../kafka/consumer.ts";
 import { sleep } from "../../../core/backoff.ts";
-import { endpoints, n, Pipeline, scenario, SeqWriter, until } from "../rig.ts";
+import { endpoints, n, scenario, SeqWriter, until, withPipeline } from "../rig.ts";
 
 const TOTAL = 40_000;
 const RATE = 4_000;
@@ -19,14 +19,9 @@ await scenario({
     "records succeeded, so the new transfer starts at or before the first record not yet " +
     "indexed. Nothing duplicated: records indexed before the kill but not committed are indexed " +
     "again under the same `_id` (the event id) and overwrite themselves.",
-}, async (r) => {
-  const p = await Pipeline.open("transferkill");
-  try {
-    const dir = await p.sourceDir("app");
-    await p.put(p.source("app"));
-    let transfer = p.transfer();
-    const agent = p.agent();
-    await until("the agent runs its config", async () => (await agent.health()).status === 200);
+}, (r) =>
+  withPipeline({ label: "transferkill" }, async (p, { dir, transfer: first }) => {
+    let transfer = first;
     const writer = new SeqWriter(`${dir}/app.log`, "app", { rate: RATE, total: TOTAL });
     await until("a quarter indexed", async () => (await p.count("app")) >= TOTAL / 4, 60_000);
     await transfer.kill9();
@@ -62,7 +57,4 @@ await scenario({
     );
     if (committed > atKill) throw new Error(`committed ${committed} > indexed ${atKill}`);
     if (indexed < written) r.measured(`only ${n(indexed)} documents after waiting`);
-  } finally {
-    await p.close();
-  }
-});
+  }));
