@@ -17,7 +17,6 @@ import { sleep } from "../core/backoff.ts";
 import { validateEvent } from "../schemas/validate.ts";
 import { InvalidInputError } from "../core/errors.ts";
 import { setupLogging } from "../core/log.ts";
-import { fleetStatus } from "./fleet.ts";
 import { foldOps } from "./fold.ts";
 import { LOGAGENT_FORMATS, type LogagentFormat } from "./import_logagent.ts";
 import { logagentOpsFromText, readLogagentOps } from "./logagent_values.ts";
@@ -498,17 +497,12 @@ async function status(args: string[]): Promise<number> {
   const plane = open(values);
   try {
     const deadline = Date.now() + waitMs;
-    let head: number;
-    let agents: Awaited<ReturnType<ConfigPlane["listAgents"]>>;
-    let fleet: ReturnType<typeof fleetStatus>;
-    for (;;) {
-      head = await plane.head();
-      const [state, live] = await Promise.all([plane.stateAt(head, head), plane.listAgents()]);
-      agents = live;
-      fleet = fleetStatus(head, state, agents);
-      if (fleet.converged || Date.now() >= deadline) break;
+    let fleet = await plane.fleetStatus();
+    while (!fleet.converged && Date.now() < deadline) {
       await sleep(Math.min(500, Math.max(0, deadline - Date.now())));
+      fleet = await plane.fleetStatus();
     }
+    const { head, agents } = fleet;
     const code = fleet.converged ? 0 : 1;
     if (values.json) return print(true, fleet, ""), code;
     console.log(`Config head: revision ${head}`);
@@ -516,7 +510,7 @@ async function status(args: string[]): Promise<number> {
       console.log("No live agents. Start one with: deno task agent");
       return 0;
     }
-    for (const row of fleet.agents) {
+    for (const row of agents) {
       const a = row.agent;
       const labels = Object.entries(a.labels).map(([k, v]) => `${k}=${v}`).join(",") || "-";
       console.log(
@@ -536,7 +530,7 @@ async function status(args: string[]): Promise<number> {
       if (a.rejected) console.log(`    refused revision ${a.rejected.seq}: ${a.rejected.error}`);
       console.log(`    heartbeat ${a.heartbeat_at}, version ${a.version}`);
     }
-    const behind = fleet.agents.filter((r) => !r.converged).length;
+    const behind = agents.filter((r) => !r.converged).length;
     console.log(
       fleet.converged
         ? `\nFleet converged on revision ${head} (${agents.length} agent${

@@ -11,6 +11,7 @@ import type { EtcdSecurity } from "../core/security.ts";
 import { getLogger } from "../core/log.ts";
 import { formatIssues, validateEvent, validateState } from "../schemas/validate.ts";
 import { createEtcdClient, etcdCall } from "./etcd.ts";
+import { type FleetStatus, fleetStatus } from "./fleet.ts";
 import { EMPTY_STATE, foldEvents, foldOps } from "./fold.ts";
 import { KEYS } from "./keys.ts";
 import { type Plan, planChanges } from "./plan.ts";
@@ -389,6 +390,16 @@ export class ConfigPlane {
   /** Every live agent's last report, sorted by agent id. */
   listAgents(): Promise<AgentStatus[]> {
     return listAgents(this);
+  }
+
+  /**
+   * The head, its state and every live agent, compared (fleet.ts): what `config:status` and the
+   * console show.
+   */
+  async fleetStatus(): Promise<FleetStatus> {
+    const head = await this.head();
+    const [state, agents] = await Promise.all([this.stateAt(head, head), this.listAgents()]);
+    return fleetStatus(head, state, agents);
   }
 
   /** Closes the etcd connection. */

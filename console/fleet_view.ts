@@ -3,7 +3,7 @@
  * `config:status`) plus, per agent, a health word and the heartbeat's age. The shaping is pure.
  * @module
  */
-import { type ConfigPlane, type FleetStatus, fleetStatus } from "../config_plane/mod.ts";
+import type { ConfigPlane, FleetStatus } from "../config_plane/mod.ts";
 import type { AgentConvergence, SourceStatus } from "../config_plane/mod.ts";
 
 /** `ok` converged and heard from; `behind` not on the head yet; `error` failing or refusing; `stale` silent. */
@@ -116,7 +116,5 @@ export function fleetView(status: FleetStatus, now: number): FleetView {
  * ```
  */
 export async function readFleet(plane: ConfigPlane, now = Date.now()): Promise<FleetView> {
-  const head = await plane.head();
-  const [state, agents] = await Promise.all([plane.stateAt(head, head), plane.listAgents()]);
-  return fleetView(fleetStatus(head, state, agents), now);
+  return fleetView(await plane.fleetStatus(), now);
 }
