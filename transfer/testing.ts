@@ -10,7 +10,7 @@ import { sleep } from "../core/backoff.ts";
 import { searchHttp } from "../core/search_http.ts";
 import { searchSecurityFromEnv } from "../core/security.ts";
 import { createKafka, ensureTopic } from "../kafka/connection.ts";
-import { createGroupConsumer, deleteConsumerGroup } from "../kafka/consumer.ts";
+import { committedOffsets, createGroupConsumer, deleteConsumerGroup } from "../kafka/consumer.ts";
 import { resolveConfig, type TransferConfig } from "./config.ts";
 import type { DeadLetterValue } from "./dead_letter.ts";
 import type { SearchEngine } from "./engine.ts";
@@ -127,6 +127,25 @@ export async function produce(
 /** Envelopes as records keyed by file, like the agent sends them. */
 export function envelopeRecords(envelopes: readonly Envelope[]): RawRecord[] {
   return envelopes.map((e) => ({ key: `${e.host}/${e.file_id}`, value: JSON.stringify(e) }));
+}
+
+/**
+ * The offsets `group` committed on `topic`, summed over its partitions: with every partition
+ * starting at offset 0, how many records the group is done with.
+ *
+ * @example
+ * ```ts ignore
+ * import { committedSum } from "./testing.ts";
+ * await committedSum(["127.0.0.1:9092"], "my-group", "my-topic"); // e.g. 20000
+ * ```
+ */
+export async function committedSum(
+  brokers: string[],
+  group: string,
+  topic: string,
+): Promise<number> {
+  const offsets = await committedOffsets({ brokers }, group, topic);
+  return offsets.reduce((sum, o) => sum + Number(o.offset), 0);
 }
 
 /** Polls `count(pattern)` (after a refresh) until `predicate` holds or the deadline passes. */

@@ -5,10 +5,10 @@
  */
 import { deepStrictEqual as assertEquals } from "node:assert/strict";
 import { endpointsFromEnv } from "../../core/endpoints.ts";
-import { committedOffsets } from "../../kafka/consumer.ts";
 import { createEngine } from "../../transfer/engine.ts";
 import {
   cleanUpTest,
+  committedSum,
   envelopeRecords,
   eventually,
   makeEnvelopes,
@@ -56,11 +56,6 @@ function spawnTransfer(name: string): TransferProcess {
   return { child, tail, output };
 }
 
-async function committedSum(name: string): Promise<number> {
-  const offsets = await committedOffsets({ brokers }, name, name);
-  return offsets.reduce((sum, o) => sum + Number(o.offset), 0);
-}
-
 Deno.test({
   name: "transfer: kill -9 mid-batch and restart → N documents, no duplicates; SIGTERM exits 0",
   sanitizeOps: false,
@@ -100,7 +95,7 @@ Deno.test({
       assertEquals(partly < N, true, `everything was indexed (${partly}) before the kill`);
 
       // Whatever was committed was indexed first.
-      const committed = await committedSum(name);
+      const committed = await committedSum(brokers, name, name);
       const indexed = await waitForCount(engine, `${name}-*`, () => true, 5_000);
       assertEquals(committed <= indexed, true, `committed ${committed} > indexed ${indexed}`);
       assertEquals(indexed < N, true);
@@ -110,7 +105,7 @@ Deno.test({
       assertEquals(after, N, running.tail.join("\n"));
       await eventually(
         "all offsets committed",
-        async () => (await committedSum(name)) === N ? true : undefined,
+        async () => (await committedSum(brokers, name, name)) === N ? true : undefined,
         15_000,
       );
 

@@ -5,12 +5,12 @@
  */
 import { deepStrictEqual as assertEquals } from "node:assert/strict";
 import { endpointsFromEnv } from "../../core/endpoints.ts";
-import { committedOffsets } from "../../kafka/consumer.ts";
 import { serviceStatus, startService, stopService } from "../../stack/mod.ts";
 import { createEngine } from "../../transfer/engine.ts";
 import { decideBulk } from "../../transfer/retry.ts";
 import {
   cleanUpTest,
+  committedSum,
   envelopeRecords,
   eventually,
   makeEnvelopes,
@@ -29,11 +29,6 @@ const opensearch = await serviceStatus("opensearch").catch(() => undefined);
 const canStop = opensearch?.pid !== undefined;
 if (!canStop) {
   console.error("transfer outage test ignored: OpenSearch is not run by stack/ here");
-}
-
-async function committedSum(group: string, topic: string): Promise<number> {
-  const offsets = await committedOffsets({ brokers }, group, topic);
-  return offsets.reduce((sum, o) => sum + Number(o.offset), 0);
 }
 
 Deno.test({
@@ -58,7 +53,7 @@ Deno.test({
         assertEquals(await waitForCount(engine, `${name}-*`, (n) => n >= N1), N1);
         await eventually(
           "first records committed",
-          async () => (await committedSum(name, name)) === N1 ? true : undefined,
+          async () => (await committedSum(brokers, name, name)) === N1 ? true : undefined,
           15_000,
         );
 
@@ -74,7 +69,7 @@ Deno.test({
         // While the engine is down: reading goes on up to the bounds, committing does not.
         const downUntil = downSince + 30_000;
         while (Date.now() < downUntil) {
-          assertEquals(await committedSum(name, name), N1);
+          assertEquals(await committedSum(brokers, name, name), N1);
           await sleep(500);
         }
         const health = await fetch(`http://${transfer.metricsAddr}/healthz`);
@@ -92,7 +87,8 @@ Deno.test({
         );
         await eventually(
           "all records committed",
-          async () => (await committedSum(name, name)) === envelopes.length ? true : undefined,
+          async () =>
+            (await committedSum(brokers, name, name)) === envelopes.length ? true : undefined,
           15_000,
         );
         assertEquals((await fetch(`http://${transfer.metricsAddr}/healthz`)).status, 200);
