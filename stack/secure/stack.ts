@@ -15,7 +15,13 @@ import {
   waitUntil,
   withLockFile,
 } from "../process.ts";
-import { type Progress, SERVICE_NAMES, type ServiceName, STACK_DIR } from "../service.ts";
+import {
+  type Progress,
+  SERVICE_NAMES,
+  type ServiceName,
+  servicePaths,
+  STACK_DIR,
+} from "../service.ts";
 import type { ServiceStatus } from "../stack.ts";
 import { certificatePaths, ensureCertificates } from "./certs.ts";
 import { credentialFiles, ensureCredentials, secureClientEnv } from "./credentials.ts";
@@ -50,11 +56,6 @@ export interface SecureStackHandle {
 
 const defaultProgress: Progress = (line) => console.error(line);
 
-function paths(root: string, name: ServiceName) {
-  const dir = `${root}/${name}`;
-  return { dir, logFile: `${dir}/${name}.log`, pidFile: `${dir}/${name}.pid` };
-}
-
 async function context(
   root: string,
   name: ServiceName,
@@ -66,14 +67,15 @@ async function context(
     // New passwords: data made with the old ones (SCRAM users, etcd users, the security index)
     // would refuse them.
     for (const service of SERVICE_NAMES) {
-      if (await ownedPid(paths(root, service).pidFile, paths(root, service).dir) === undefined) {
-        await Deno.remove(paths(root, service).dir, { recursive: true }).catch(() => {});
+      const { dir, pidFile } = servicePaths(service, root);
+      if (await ownedPid(pidFile, dir) === undefined) {
+        await Deno.remove(dir, { recursive: true }).catch(() => {});
       }
     }
   }
   return {
     root,
-    dir: paths(root, name).dir,
+    dir: servicePaths(name, root).dir,
     certs,
     credentials: credentialFiles(`${root}/secrets`),
     progress,
@@ -87,7 +89,7 @@ export async function secureServiceStatus(
 ): Promise<ServiceStatus> {
   const root = options.root ?? SECURE_STACK_DIR;
   const definition = DEFINITIONS[name];
-  const p = paths(root, name);
+  const p = servicePaths(name, root);
   const pid = await ownedPid(p.pidFile, p.dir);
   let version: string | undefined;
   let error: string | undefined;
@@ -141,7 +143,7 @@ async function startOne(
   progress: Progress,
 ): Promise<boolean> {
   const definition = DEFINITIONS[name];
-  const p = paths(root, name);
+  const p = servicePaths(name, root);
   const label = `${name} (secure)`;
   await Deno.mkdir(root, { recursive: true, mode: 0o700 });
   const ctx = await context(root, name, progress);
@@ -279,7 +281,7 @@ export async function stopSecureStack(
   const stopped: ServiceName[] = [];
   await Promise.all(
     SERVICE_NAMES.filter((n) => names.includes(n)).map(async (name) => {
-      const p = paths(root, name);
+      const p = servicePaths(name, root);
       const pid = await ownedPid(p.pidFile, p.dir);
       if (pid === undefined) return;
       progress(`${name} (secure): stopping pid ${pid}`);
