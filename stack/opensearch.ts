@@ -7,7 +7,7 @@
  */
 import type { Endpoints } from "../core/endpoints.ts";
 import { searchHttp } from "../core/search_http.ts";
-import { searchSecurityFromEnv } from "../core/security.ts";
+import { type SearchSecurity, searchSecurityFromEnv } from "../core/security.ts";
 import { resolveJars } from "./maven.ts";
 import { isListening } from "./ports.ts";
 import { requireJava } from "./prerequisites.ts";
@@ -54,15 +54,21 @@ export function searchBaseUrl(address: ServiceAddress): string {
   return `${url.protocol}//${url.host}`;
 }
 
-/** Asks for the version (`GET /`) and the cluster health; yellow or green counts as up. */
-export async function probeSearch(address: ServiceAddress): Promise<ProbeResult> {
+/**
+ * Asks for the version (`GET /`) and the cluster health; yellow or green counts as up. An engine
+ * elsewhere may need TLS and credentials: the SLUICE_SEARCH_* settings apply unless `security`
+ * is given (the secure stack passes its own).
+ */
+export async function probeSearch(
+  address: ServiceAddress,
+  security: SearchSecurity = searchSecurityFromEnv(),
+): Promise<ProbeResult> {
   const base = searchBaseUrl(address);
   // fetch's own error for a closed port is a bare "fetch failed".
   if (!await isListening(address.host.replace(/^\[|\]$/g, ""), address.port)) {
     throw new Error(`nothing listens on ${address.display}`);
   }
-  // An engine elsewhere may need TLS and credentials: the SLUICE_SEARCH_* settings apply.
-  const http = searchHttp(base, searchSecurityFromEnv());
+  const http = searchHttp(base, security);
   let info: { version?: { number?: string; distribution?: string } };
   let status: string | undefined;
   try {

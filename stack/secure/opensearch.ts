@@ -8,12 +8,11 @@
  * @module
  */
 import { SluiceError } from "../../core/errors.ts";
-import { searchHttp } from "../../core/search_http.ts";
 import { Secret } from "../../core/secret.ts";
 import { resolveJars } from "../maven.ts";
-import { isListening } from "../ports.ts";
+import { probeSearch } from "../opensearch.ts";
 import { requireJava, requireMaven, run } from "../prerequisites.ts";
-import { REPO_ROOT } from "../service.ts";
+import { parseAddress, REPO_ROOT } from "../service.ts";
 import { SERVER_DN } from "./certs.ts";
 import { readPassword, SECURE_ADDRESSES, SECURE_PORTS, SLUICE_USER } from "./credentials.ts";
 import type { SecureContext, SecureServiceDefinition } from "./service.ts";
@@ -175,10 +174,9 @@ async function writeNodeConfig(dir: string, ctx: SecureContext): Promise<void> {
 }
 
 async function probe(ctx: SecureContext): Promise<string> {
-  if (!await isListening("127.0.0.1", SECURE_PORTS.openSearchHttp)) {
-    throw new Error(`nothing listens on ${SECURE_ADDRESSES.opensearch}`);
-  }
-  const http = searchHttp(SECURE_ADDRESSES.opensearch, {
+  // GET / answers 503 until the security index is made; 401 would be a password mismatch.
+  const address = parseAddress(SECURE_ADDRESSES.opensearch, SECURE_PORTS.openSearchHttp);
+  const { version } = await probeSearch(address, {
     tls: { ca: await Deno.readTextFile(ctx.certs.ca) },
     auth: {
       kind: "basic",
@@ -186,24 +184,7 @@ async function probe(ctx: SecureContext): Promise<string> {
       password: new Secret(await readPassword(ctx.credentials.openSearchSluice), "os-sluice"),
     },
   });
-  try {
-    const root = await fetch(`${http.base}/`, { ...http.init, signal: AbortSignal.timeout(3000) });
-    // 503 until the security index is made; 401 would be a password mismatch.
-    if (!root.ok) throw new Error(`GET ${http.base}/ answered ${root.status}`);
-    const info = await root.json() as { version?: { number?: string; distribution?: string } };
-    const health = await fetch(`${http.base}/_cluster/health`, {
-      ...http.init,
-      signal: AbortSignal.timeout(3000),
-    });
-    if (!health.ok) throw new Error(`GET ${http.base}/_cluster/health answered ${health.status}`);
-    const status = (await health.json() as { status?: string }).status;
-    if (status !== "yellow" && status !== "green") {
-      throw new Error(`cluster health is ${status ?? "unknown"}`);
-    }
-    return `${info.version?.distribution ?? "opensearch"} ${info.version?.number ?? "?"}`;
-  } finally {
-    http.close();
-  }
+  return version;
 }
 
 export const secureOpenSearchService: SecureServiceDefinition = {
