@@ -134,6 +134,22 @@ async function readJson(request: Request): Promise<unknown | Response> {
   }
 }
 
+/** The body read as JSON and checked; the error Response (415, 413, 400) when it is not right. */
+async function readChecked<T>(
+  request: Request,
+  check: (body: unknown) => Checked<T>,
+): Promise<T | Response> {
+  const body = await readJson(request);
+  if (body instanceof Response) return body;
+  const checked = check(body);
+  return checked.ok ? checked.value : badRequest(checked);
+}
+
+/** The answer to an append: 201 when a new event was written, 200 otherwise. */
+function appendResponse(result: { appended: unknown; created: boolean }): Response {
+  return json(result.appended && result.created ? 201 : 200, result);
+}
+
 async function loadStatic(): Promise<Map<string, string>> {
   const files = new Map<string, string>();
   for (const name of STATIC_FILES) {
@@ -208,49 +224,34 @@ export async function startConsole(options: ConsoleOptions = {}): Promise<Runnin
       return json(200, await readDiff(plane, from.value, to.value));
     }
     if (method === "POST" && path === "/api/config/plan") {
-      const body = await readJson(request);
-      if (body instanceof Response) return body;
-      const checked = checkPlanRequest(body);
-      if (!checked.ok) return badRequest(checked);
-      return json(200, await planText(plane, checked.value));
+      const input = await readChecked(request, checkPlanRequest);
+      if (input instanceof Response) return input;
+      return json(200, await planText(plane, input));
     }
     if (method === "POST" && path === "/api/config/validate") {
-      const body = await readJson(request);
-      if (body instanceof Response) return body;
-      const checked = checkPlanRequest(body);
-      if (!checked.ok) return badRequest(checked);
-      return json(200, validateText(checked.value));
+      const input = await readChecked(request, checkPlanRequest);
+      if (input instanceof Response) return input;
+      return json(200, validateText(input));
     }
     if (method === "POST" && path === "/api/config/import/plan") {
-      const body = await readJson(request);
-      if (body instanceof Response) return body;
-      const checked = checkImportRequest(body);
-      if (!checked.ok) return badRequest(checked);
-      return json(200, await planImport(plane, checked.value));
+      const input = await readChecked(request, checkImportRequest);
+      if (input instanceof Response) return input;
+      return json(200, await planImport(plane, input));
     }
     if (method === "POST" && path === "/api/config/import") {
-      const body = await readJson(request);
-      if (body instanceof Response) return body;
-      const checked = checkImportApplyRequest(body);
-      if (!checked.ok) return badRequest(checked);
-      const result = await applyImport(plane, checked.value, authorOf(user, checked.value.author));
-      return json(result.appended && result.created ? 201 : 200, result);
+      const input = await readChecked(request, checkImportApplyRequest);
+      if (input instanceof Response) return input;
+      return appendResponse(await applyImport(plane, input, authorOf(user, input.author)));
     }
     if (method === "POST" && path === "/api/config/apply") {
-      const body = await readJson(request);
-      if (body instanceof Response) return body;
-      const checked = checkApplyRequest(body);
-      if (!checked.ok) return badRequest(checked);
-      const result = await applyText(plane, checked.value, authorOf(user, checked.value.author));
-      return json(result.appended && result.created ? 201 : 200, result);
+      const input = await readChecked(request, checkApplyRequest);
+      if (input instanceof Response) return input;
+      return appendResponse(await applyText(plane, input, authorOf(user, input.author)));
     }
     if (method === "POST" && path === "/api/config/rollback") {
-      const body = await readJson(request);
-      if (body instanceof Response) return body;
-      const checked = checkRollbackRequest(body);
-      if (!checked.ok) return badRequest(checked);
-      const result = await rollbackTo(plane, checked.value, authorOf(user, checked.value.author));
-      return json(result.appended && result.created ? 201 : 200, result);
+      const input = await readChecked(request, checkRollbackRequest);
+      if (input instanceof Response) return input;
+      return appendResponse(await rollbackTo(plane, input, authorOf(user, input.author)));
     }
     if (method === "GET" && path === "/api/fleet") return json(200, await readFleet(plane));
     if (method === "GET" && path === "/api/logs/search") {
