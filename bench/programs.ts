@@ -57,6 +57,41 @@ function profileFlags(dir: string | undefined, what: string): string[] {
   ];
 }
 
+/**
+ * Starts `<task>/main.ts` as its deno.json task runs it (its deno flags included) with `args`, its
+ * metrics on a free port, then `extraArgs`; output goes to `<workDir>/<task>.log`. Resolves once
+ * its /healthz answers 200; otherwise stops it (SIGKILL after `graceMs`) and throws.
+ */
+async function startProgram(
+  task: "agent" | "transfer",
+  args: string[],
+  options: { workDir: string; extraArgs?: string[]; profileDir?: string },
+  graceMs: number,
+): Promise<{ child: Child; metricsPort: number }> {
+  const entry = `${task}/main.ts`;
+  const metricsPort = freePort();
+  const child = await spawnLogged(`sluice ${task}`, DENO, [
+    "run",
+    ...await taskFlags(task, entry),
+    ...profileFlags(options.profileDir, task),
+    `${REPO_ROOT}${entry}`,
+    ...args,
+    "--metrics-addr",
+    `127.0.0.1:${metricsPort}`,
+    ...(options.extraArgs ?? []),
+  ], { log: `${options.workDir}/${task}.log`, env: { SLUICE_LOG_LEVEL: "warning" } });
+  try {
+    await waitUntil(`the ${task}'s /healthz to answer 200`, async () => {
+      await assertRunning(child);
+      return await answers200(`http://127.0.0.1:${metricsPort}/healthz`);
+    }, 60_000);
+  } catch (error) {
+    await child.stop(graceMs);
+    throw error;
+  }
+  return { child, metricsPort };
+}
+
 /** A name unique to this run (lowercase, safe for topics, prefixes and indices). */
 export function uniqueName(label: string): string {
   return `bench-${label}-${Date.now().toString(36)}-${crypto.randomUUID().slice(0, 6)}`;
@@ -101,44 +136,34 @@ export async function startAgent(options: {
     return head;
   };
   await apply(options.sources, "benchmark sources");
-  const metricsPort = freePort();
-  // As `deno task agent` runs it (its V8 flags included).
-  const child = await spawnLogged("sluice agent", DENO, [
-    "run",
-    ...await taskFlags("agent", "agent/main.ts"),
-    ...profileFlags(options.profileDir, "agent"),
-    `${REPO_ROOT}agent/main.ts`,
-    "--agent-id",
-    options.agentId ?? "bench-agent",
-    "--prefix",
-    prefix,
-    "--etcd",
-    options.endpoints.etcd.join(","),
-    "--kafka",
-    options.endpoints.kafka.join(","),
-    "--checkpoint-dir",
-    `${options.workDir}/checkpoints`,
-    "--metrics-addr",
-    `127.0.0.1:${metricsPort}`,
-    ...(options.extraArgs ?? []),
-  ], {
-    log: `${options.workDir}/agent.log`,
-    env: { SLUICE_LOG_LEVEL: "warning" },
-  });
-  const stop = async () => {
-    await child.stop();
+  const forget = async () => {
     await plane.kv.delete().all().catch(() => {});
     plane.close();
   };
-  try {
-    await waitUntil("the agent's /healthz to answer 200", async () => {
-      await assertRunning(child);
-      return await answers200(`http://127.0.0.1:${metricsPort}/healthz`);
-    }, 60_000);
-  } catch (error) {
-    await stop();
+  const { child, metricsPort } = await startProgram(
+    "agent",
+    [
+      "--agent-id",
+      options.agentId ?? "bench-agent",
+      "--prefix",
+      prefix,
+      "--etcd",
+      options.endpoints.etcd.join(","),
+      "--kafka",
+      options.endpoints.kafka.join(","),
+      "--checkpoint-dir",
+      `${options.workDir}/checkpoints`,
+    ],
+    options,
+    15_000,
+  ).catch(async (error) => {
+    await forget(); // startProgram stopped the process; its config prefix is left
     throw error;
-  }
+  });
+  const stop = async () => {
+    await child.stop();
+    await forget();
+  };
   return { child, metricsPort, prefix, apply, stop };
 }
 
@@ -225,42 +250,30 @@ export async function startTransfer(options: {
   extraArgs?: string[];
   profileDir?: string;
 }): Promise<{ child: Child; metricsPort: number; stop(): Promise<void> }> {
-  const metricsPort = freePort();
-  const child = await spawnLogged("sluice transfer", DENO, [
-    "run",
-    ...await taskFlags("transfer", "transfer/main.ts"),
-    ...profileFlags(options.profileDir, "transfer"),
-    `${REPO_ROOT}transfer/main.ts`,
-    "--topic",
-    options.topic,
-    "--group",
-    options.group,
-    "--index-prefix",
-    options.indexPrefix,
-    "--dead-letter-topic",
-    `${options.topic}-dlq`,
-    "--brokers",
-    options.endpoints.kafka.join(","),
-    "--search-url",
-    options.endpoints.search,
-    "--index-replicas",
-    "0",
-    "--metrics-addr",
-    `127.0.0.1:${metricsPort}`,
-    ...(options.extraArgs ?? []),
-  ], { log: `${options.workDir}/transfer.log`, env: { SLUICE_LOG_LEVEL: "warning" } });
+  const { child, metricsPort } = await startProgram(
+    "transfer",
+    [
+      "--topic",
+      options.topic,
+      "--group",
+      options.group,
+      "--index-prefix",
+      options.indexPrefix,
+      "--dead-letter-topic",
+      `${options.topic}-dlq`,
+      "--brokers",
+      options.endpoints.kafka.join(","),
+      "--search-url",
+      options.endpoints.search,
+      "--index-replicas",
+      "0",
+    ],
+    options,
+    20_000,
+  );
   const stop = async () => {
     await child.stop(20_000);
   };
-  try {
-    await waitUntil("the transfer's /healthz to answer 200", async () => {
-      await assertRunning(child);
-      return await answers200(`http://127.0.0.1:${metricsPort}/healthz`);
-    }, 60_000);
-  } catch (error) {
-    await stop();
-    throw error;
-  }
   return { child, metricsPort, stop };
 }
 
