@@ -14,6 +14,7 @@ import { SluiceError } from "../core/errors.ts";
 import { ensureStack, formatStatusTable, STACK_DIR, stopStack } from "../stack/mod.ts";
 import { startConsole } from "../console/server.ts";
 import { accessLogLine, appLogLine, seededRandom } from "./generate.ts";
+import { type Child, spawnLogged, tailOf } from "../bench/processes.ts";
 
 const spec = {
   name: "deno task demo",
@@ -82,53 +83,6 @@ sources:
 `;
 }
 
-interface Child {
-  name: string;
-  process: Deno.ChildProcess;
-  log: string;
-}
-
-async function startChild(name: string, args: string[], log: string): Promise<Child> {
-  const file = await Deno.open(log, { create: true, append: true });
-  const process = new Deno.Command(deno, {
-    args: ["run", "-A", ...args],
-    cwd: root,
-    stdin: "null",
-    stdout: "piped",
-    stderr: "piped",
-  }).spawn();
-  // Both streams go to the child's log file; the demo's own output stays readable.
-  const writer = file.writable.getWriter();
-  const pump = async (stream: ReadableStream<Uint8Array>) => {
-    for await (const chunk of stream) await writer.write(chunk);
-  };
-  Promise.all([pump(process.stdout), pump(process.stderr)]).finally(() =>
-    writer.close().catch(() => {})
-  );
-  return { name, process, log };
-}
-
-async function stopChild(child: Child): Promise<void> {
-  try {
-    child.process.kill("SIGTERM");
-  } catch {
-    return; // already gone
-  }
-  const timer = setTimeout(() => {
-    try {
-      child.process.kill("SIGKILL");
-    } catch { /* gone */ }
-  }, 20_000);
-  const status = await child.process.status;
-  clearTimeout(timer);
-  say(`stopped ${child.name} (exit ${status.code})`);
-}
-
-async function tail(path: string, lines = 20): Promise<string> {
-  const text = await Deno.readTextFile(path).catch(() => "");
-  return text.trimEnd().split("\n").slice(-lines).join("\n");
-}
-
 async function countMatching(searchUrl: string, run: string): Promise<number> {
   const http = searchHttp(searchUrl, searchSecurityFromEnv());
   const response = await fetch(`${http.base}/${INDEX_PREFIX}-demo-*/_count`, {
@@ -176,7 +130,9 @@ async function main(): Promise<number> {
     stopping = true;
     say("\n== stopping what the demo started");
     await webConsole?.stop().catch(() => {});
-    await Promise.all(children.map(stopChild));
+    await Promise.all(
+      children.map(async (c) => say(`stopped ${c.name} (exit ${await c.stop(20_000)})`)),
+    );
     if (stack.started.length > 0) {
       say(`stopping services: ${stack.started.join(", ")}`);
       await stopStack(stack);
@@ -205,17 +161,20 @@ async function main(): Promise<number> {
     if (apply.code !== 0) throw new SluiceError(`config:apply failed (exit ${apply.code})`);
 
     say("\n== 3/5 agent and transfer");
+    // Both streams of each go to its log file; the demo's own output stays readable.
+    const start = (name: string, args: string[]) =>
+      spawnLogged(name, deno, ["run", "-A", ...args], { log: `${demoDir}/${name}.log`, cwd: root });
     children.push(
-      await startChild("agent", [
+      await start("agent", [
         "agent/main.ts",
         "--checkpoint-dir",
         `${demoDir}/checkpoints`,
         "--label",
         "role=demo",
-      ], `${demoDir}/agent.log`),
+      ]),
     );
     children.push(
-      await startChild("transfer", [
+      await start("transfer", [
         "transfer/main.ts",
         "--topic",
         TOPIC,
@@ -223,9 +182,9 @@ async function main(): Promise<number> {
         "sluice-demo",
         "--index-replicas",
         "0",
-      ], `${demoDir}/transfer.log`),
+      ]),
     );
-    for (const c of children) say(`   ${c.name}: pid ${c.process.pid}, log ${c.log}`);
+    for (const c of children) say(`   ${c.name}: pid ${c.pid}, log ${c.log}`);
 
     Deno.addSignalListener("SIGINT", () => {
       stopAll().then(() => Deno.exit(0));
@@ -257,10 +216,10 @@ async function main(): Promise<number> {
         lastShown = found;
       }
       for (const c of children) {
-        const exited = await Promise.race([c.process.status, Promise.resolve(undefined)]);
-        if (exited) {
+        const code = await Promise.race([c.exited, Promise.resolve(undefined)]);
+        if (code !== undefined) {
           throw new SluiceError(
-            `${c.name} exited with code ${exited.code}; its log ends with:\n${await tail(c.log)}`,
+            `${c.name} exited with code ${code}; its log ends with:\n${await tailOf(c.log, 20)}`,
           );
         }
       }
@@ -269,8 +228,8 @@ async function main(): Promise<number> {
     if (found < total) {
       throw new SluiceError(
         `only ${found} of ${total} lines were searchable after ${tookS.toFixed(0)} s.\n` +
-          `agent log: ${children[0].log}\n${await tail(children[0].log, 10)}\n` +
-          `transfer log: ${children[1].log}\n${await tail(children[1].log, 10)}`,
+          `agent log: ${children[0].log}\n${await tailOf(children[0].log, 10)}\n` +
+          `transfer log: ${children[1].log}\n${await tailOf(children[1].log, 10)}`,
       );
     }
 
