@@ -16,7 +16,7 @@ import {
   freePort,
   spawnLogged,
   waitUntil,
-} from "./processes.ts";
+} from "../core/child.ts";
 
 export const REPO_ROOT = new URL("..", import.meta.url).pathname;
 const DENO = Deno.execPath();

@@ -14,7 +14,7 @@ import { SluiceError } from "../core/errors.ts";
 import { ensureStack, formatStatusTable, STACK_DIR, stopStack } from "../stack/mod.ts";
 import { startConsole } from "../console/server.ts";
 import { accessLogLine, appLogLine, seededRandom } from "./generate.ts";
-import { type Child, spawnLogged, tailOf } from "../bench/processes.ts";
+import { type Child, spawnLogged, tailOf } from "../core/child.ts";
 
 const spec = {
   name: "deno task demo",

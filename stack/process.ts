@@ -199,38 +199,6 @@ export async function waitUntil<T>(
   }
 }
 
-/** The last `count` lines of `text` (a trailing newline does not count as an empty line). */
-export function lastLines(text: string, count: number): string[] {
-  const lines = text.split("\n");
-  if (lines.at(-1) === "") lines.pop();
-  return lines.slice(Math.max(0, lines.length - count));
-}
-
-/** The last `count` lines of a log file, reading at most its last 64 KiB. */
-export async function tailFile(path: string, count: number): Promise<string[]> {
-  let file: Deno.FsFile;
-  try {
-    file = await Deno.open(path);
-  } catch {
-    return [];
-  }
-  try {
-    const size = (await file.stat()).size;
-    const start = Math.max(0, size - 65_536);
-    await file.seek(start, Deno.SeekMode.Start);
-    const buffer = new Uint8Array(size - start);
-    let read = 0;
-    while (read < buffer.length) {
-      const n = await file.read(buffer.subarray(read));
-      if (n === null) break;
-      read += n;
-    }
-    return lastLines(new TextDecoder().decode(buffer.subarray(0, read)), count);
-  } finally {
-    file.close();
-  }
-}
-
 /**
  * Runs `fn` while holding a lock file that holds our pid, so two `stack:up` at once do not both
  * start a service. A lock left by a process that died is taken over; a live holder is waited for

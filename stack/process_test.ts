@@ -1,13 +1,12 @@
 import { deepStrictEqual as assertEquals, ok as assert } from "node:assert/strict";
 import { sleep } from "../core/backoff.ts";
+import { tailFile } from "../core/child.ts";
 import {
   commandLine,
   isAlive,
-  lastLines,
   launchDetached,
   ownedPid,
   parsePid,
-  tailFile,
   terminate,
   waitUntil,
 } from "./process.ts";
@@ -22,12 +21,6 @@ Deno.test("parsePid accepts a positive integer only", () => {
   assertEquals(parsePid(""), undefined);
   assertEquals(parsePid("0"), undefined);
   assertEquals(parsePid("12ab"), undefined);
-});
-
-Deno.test("lastLines ignores the trailing newline", () => {
-  assertEquals(lastLines("a\nb\nc\n", 2), ["b", "c"]);
-  assertEquals(lastLines("a\nb", 5), ["a", "b"]);
-  assertEquals(lastLines("", 3), []);
 });
 
 Deno.test("waitUntil returns the first value, or fails with the last error after the timeout", async () => {

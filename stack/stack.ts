@@ -9,15 +9,9 @@ import { SluiceError, UnreachableError } from "../core/errors.ts";
 import { etcdService } from "./etcd.ts";
 import { kafkaService } from "./kafka.ts";
 import { openSearchService } from "./opensearch.ts";
+import { tailFile } from "../core/child.ts";
 import { isListening, portOwner } from "./ports.ts";
-import {
-  launchDetached,
-  ownedPid,
-  tailFile,
-  terminate,
-  waitUntil,
-  withLockFile,
-} from "./process.ts";
+import { launchDetached, ownedPid, terminate, waitUntil, withLockFile } from "./process.ts";
 import {
   isManagedAddress,
   type Progress,

@@ -13,7 +13,7 @@ import type { BenchContext, Scenario } from "../context.ts";
 import { writeAccessLogFiles } from "../lines.ts";
 import { lineChart, ratesOf, thin } from "../plot.ts";
 import { endedChildrenCpuSeconds, MIB, sample } from "../procstat.ts";
-import { assertRunning, type Child } from "../processes.ts";
+import { assertRunning, type Child } from "../../core/child.ts";
 import { benchSource, startAgent, startKcat, startRsyslog, uniqueName } from "../programs.ts";
 import type { ProgramSummary } from "../report.ts";
 import { type BenchResult, buildResult, median } from "../stats.ts";

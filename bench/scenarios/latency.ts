@@ -13,7 +13,7 @@ import { createKafka } from "../../kafka/connection.ts";
 import { templateName } from "../../transfer/index_template.ts";
 import type { BenchContext, Scenario } from "../context.ts";
 import { parseTimed, probeWord } from "../lines.ts";
-import { assertRunning, spawnLogged } from "../processes.ts";
+import { assertRunning, spawnLogged } from "../../core/child.ts";
 import { benchSource, REPO_ROOT, startAgent, startTransfer, uniqueName } from "../programs.ts";
 import { type BenchResult, buildResult, type Distribution, distribution } from "../stats.ts";
 

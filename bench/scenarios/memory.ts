@@ -9,7 +9,7 @@ import { sleep } from "../../core/backoff.ts";
 import type { BenchContext, Scenario } from "../context.ts";
 import { timedLine } from "../lines.ts";
 import { MIB, RssWatcher, sample } from "../procstat.ts";
-import { assertRunning, type Child, spawnLogged } from "../processes.ts";
+import { assertRunning, type Child, spawnLogged } from "../../core/child.ts";
 import { benchSource, REPO_ROOT, startAgent, startRsyslog, uniqueName } from "../programs.ts";
 import { type BenchResult, buildResult } from "../stats.ts";
 

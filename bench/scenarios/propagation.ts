@@ -11,7 +11,7 @@ import { openConfigPlane } from "../../config_plane/mod.ts";
 import type { AgentStatus, Source } from "../../config_plane/types.ts";
 import type { Scenario } from "../context.ts";
 import { MIB, sample } from "../procstat.ts";
-import { assertRunning, spawnLogged, waitUntil } from "../processes.ts";
+import { assertRunning, spawnLogged, waitUntil } from "../../core/child.ts";
 import { REPO_ROOT, uniqueName } from "../programs.ts";
 import { type BenchResult, buildResult, type Distribution, distribution } from "../stats.ts";
 

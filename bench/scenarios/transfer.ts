@@ -15,7 +15,7 @@ import { indexFor } from "../../transfer/routing.ts";
 import type { BenchContext, Scenario } from "../context.ts";
 import { accessLogText, seededRandomFor } from "../lines.ts";
 import { librdkafkaProperties } from "../peers.ts";
-import { assertRunning } from "../processes.ts";
+import { assertRunning } from "../../core/child.ts";
 import { metricValue, scrape, startTransfer, uniqueName } from "../programs.ts";
 import { type BenchResult, buildResult, windowRate } from "../stats.ts";
 import { createKafka } from "../../kafka/connection.ts";

@@ -6,15 +6,9 @@
  * @module
  */
 import { SluiceError } from "../../core/errors.ts";
+import { tailFile } from "../../core/child.ts";
 import { isListening, portOwner } from "../ports.ts";
-import {
-  launchDetached,
-  ownedPid,
-  tailFile,
-  terminate,
-  waitUntil,
-  withLockFile,
-} from "../process.ts";
+import { launchDetached, ownedPid, terminate, waitUntil, withLockFile } from "../process.ts";
 import {
   type Progress,
   SERVICE_NAMES,

@@ -8,6 +8,7 @@
  */
 import { deepStrictEqual as assertEquals } from "node:assert/strict";
 import { sleep } from "../../core/backoff.ts";
+import { freePort } from "../../core/child.ts";
 import { endpointsFromEnv } from "../../core/endpoints.ts";
 import {
   type AgentStatus,
@@ -32,14 +33,6 @@ const ROOT = new URL("../../", import.meta.url).pathname;
 const decoder = new TextDecoder();
 
 // ---- processes ---------------------------------------------------------------------------
-
-/** A free TCP port on loopback (closed again at once; the child binds it a moment later). */
-export function freePort(): number {
-  const listener = Deno.listen({ hostname: "127.0.0.1", port: 0 });
-  const port = (listener.addr as Deno.NetAddr).port;
-  listener.close();
-  return port;
-}
 
 /** An agent or transfer process: its stderr lines, its /metrics and /healthz. */
 export class Proc {

@@ -8,6 +8,7 @@
  */
 import { equal, ok } from "node:assert/strict";
 import { openConfigPlane } from "../../config_plane/mod.ts";
+import { freePort } from "../../core/child.ts";
 import { searchHttp } from "../../core/search_http.ts";
 import { securityFromEnv } from "../../core/security.ts";
 import { createKafka } from "../../kafka/connection.ts";
@@ -15,7 +16,6 @@ import { createEngine } from "../../transfer/engine.ts";
 import { templateName } from "../../transfer/index_template.ts";
 import {
   allPasswords,
-  freePort,
   leakedPasswords,
   runSluice,
   SluiceProcess,

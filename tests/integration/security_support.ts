@@ -140,14 +140,6 @@ export class SluiceProcess {
   }
 }
 
-/** A free TCP port on 127.0.0.1 (for a child's metrics endpoint). */
-export function freePort(): number {
-  const listener = Deno.listen({ hostname: "127.0.0.1", port: 0 });
-  const port = (listener.addr as Deno.NetAddr).port;
-  listener.close();
-  return port;
-}
-
 /** A unique lowercase name for topics, prefixes and indices (`sluice*`: the role's pattern). */
 export function uniqueName(label: string): string {
   return `sluice-sec-${label}-${Date.now().toString(36)}-${crypto.randomUUID().slice(0, 6)}`;

@@ -1,10 +1,11 @@
 /**
- * Child processes of the benchmark: spawned with their output in a log file, stopped by their
- * own pid (SIGTERM, then SIGKILL after a grace period), and the small waits around them (a free
+ * Child processes that sluice's own tools start (the demo, the benchmarks, the fault suite):
+ * spawned with their output in a log file, stopped by their own pid (SIGTERM, then SIGKILL after
+ * a grace period), the tail of a log for error messages, and the small waits around them (a free
  * port, an HTTP endpoint that answers 200, a condition that becomes true).
  * @module
  */
-import { sleep } from "../core/backoff.ts";
+import { sleep } from "./backoff.ts";
 
 export interface Child {
   name: string;
@@ -72,10 +73,41 @@ export async function spawnLogged(
   };
 }
 
-/** The last `lines` lines of a log file, for error messages. */
+/** The last `count` lines of `text` (a trailing newline does not count as an empty line). */
+export function lastLines(text: string, count: number): string[] {
+  const lines = text.split("\n");
+  if (lines.at(-1) === "") lines.pop();
+  return lines.slice(Math.max(0, lines.length - count));
+}
+
+/** The last `count` lines of a log file, reading at most its last 64 KiB. */
+export async function tailFile(path: string, count: number): Promise<string[]> {
+  let file: Deno.FsFile;
+  try {
+    file = await Deno.open(path);
+  } catch {
+    return [];
+  }
+  try {
+    const size = (await file.stat()).size;
+    const start = Math.max(0, size - 65_536);
+    await file.seek(start, Deno.SeekMode.Start);
+    const buffer = new Uint8Array(size - start);
+    let read = 0;
+    while (read < buffer.length) {
+      const n = await file.read(buffer.subarray(read));
+      if (n === null) break;
+      read += n;
+    }
+    return lastLines(new TextDecoder().decode(buffer.subarray(0, read)), count);
+  } finally {
+    file.close();
+  }
+}
+
+/** The last `lines` lines of a log file as one text, for error messages. */
 export async function tailOf(path: string, lines = 15): Promise<string> {
-  const text = await Deno.readTextFile(path).catch(() => "");
-  return text.trimEnd().split("\n").slice(-lines).join("\n");
+  return (await tailFile(path, lines)).join("\n");
 }
 
 /** A TCP port that was free a moment ago on 127.0.0.1. */
