@@ -23,12 +23,18 @@ const INFLIGHT = 256 * 1024;
 /** The agent reads 256 KiB at a time; one read may pass the in-flight bound. */
 const READ_CHUNK = 256 * 1024;
 
+/** The last failure of `sh`, for the scenario's error message. */
+let lastShError = "";
+
 async function sh(...command: string[]): Promise<boolean> {
   const out = await new Deno.Command(command[0], {
     args: command.slice(1),
     stdout: "null",
-    stderr: "null",
-  }).output().catch(() => ({ success: false }));
+    stderr: "piped",
+  }).output().catch((error) => ({ success: false, stderr: new TextEncoder().encode(`${error}`) }));
+  if (!out.success) {
+    lastShError = `${command.join(" ")}: ${new TextDecoder().decode(out.stderr).trim()}`;
+  }
   return out.success;
 }
 
@@ -113,6 +119,7 @@ async function runFault(
   const p = await Pipeline.open(label);
   const checkpoints = `${p.dir}/checkpoints`;
   let broken = false;
+  let writer: SeqWriter | undefined;
   try {
     await Deno.mkdir(checkpoints);
     await prepare(checkpoints);
@@ -124,7 +131,7 @@ async function runFault(
       extraArgs: ["--max-inflight-bytes", String(INFLIGHT)],
     });
     const path = `${dir}/app.log`;
-    const writer = new SeqWriter(path, "app", { rate: RATE });
+    writer = new SeqWriter(path, "app", { rate: RATE });
     const read = sampler(() => agent.metric("sluice_agent_bytes_read_total"));
     await sleep(3_000);
     await breakIt(checkpoints);
@@ -199,6 +206,9 @@ async function runFault(
     }
     if (after?.state !== "running") throw new Error(`state after the fix: ${after?.state}`);
   } finally {
+    // A writer still running when the directory is removed would fail with an uncaught error
+    // that hides the scenario's own.
+    await writer?.stop().catch(() => {});
     if (broken) await fixIt(checkpoints).catch(() => {});
     await cleanup(checkpoints).catch(() => {});
     await p.close();
@@ -227,7 +237,9 @@ await scenario({
     "cpreadonly",
     () => Promise.resolve(),
     async (dir) => {
-      if (!(await readOnly!.apply(dir))) throw new Error(`could not apply ${readOnly!.name}`);
+      if (!(await readOnly!.apply(dir))) {
+        throw new Error(`could not apply ${readOnly!.name} (${lastShError})`);
+      }
     },
     async (dir) => {
       if (!(await readOnly!.undo(dir))) throw new Error(`could not undo ${readOnly!.name}`);
