@@ -1,6 +1,7 @@
 /**
- * Compression codecs for kafkajs beyond its built-in gzip, from pure-JavaScript packages that
- * run under Deno: snappy (kafkajs-snappy on snappyjs). lz4 and zstd are refused: see
+ * The compression codecs sluice offers. The producer (@platformatic/kafka) writes none, gzip and
+ * snappy itself; the consumer (kafkajs) reads gzip built in and snappy from a pure-JavaScript
+ * package registered here (kafkajs-snappy on snappyjs). lz4 and zstd are refused: see
  * UNAVAILABLE_COMPRESSION for why.
  * @module
  */
@@ -13,23 +14,16 @@ export type Compression = typeof SUPPORTED_COMPRESSION[number];
 
 /** Codecs Kafka knows that sluice does not offer, and why (shown to the operator). */
 export const UNAVAILABLE_COMPRESSION: Record<string, string> = {
-  // lz4js writes LZ4 frames without the block-independence flag, which Kafka's reader refuses.
-  lz4: "not available (the pure-JavaScript LZ4 codec on npm writes frames Kafka refuses)",
-  zstd: "not available (npm has no pure-JavaScript zstd compressor, only native bindings)",
-};
-
-/** kafkajs' compression type for a codec name. */
-export const COMPRESSION_TYPES: Record<Compression, CompressionTypes> = {
-  none: CompressionTypes.None,
-  gzip: CompressionTypes.GZIP,
-  snappy: CompressionTypes.Snappy,
+  // The producer could write both; the transfer's consumer (kafkajs) could not read them back.
+  lz4: "not available (the transfer's Kafka consumer cannot read lz4 batches)",
+  zstd: "not available (the transfer's Kafka consumer cannot read zstd batches)",
 };
 
 let registered = false;
 
 /**
- * Registers the snappy codec with kafkajs (once per process). Producers need it to send snappy
- * batches and consumers to read batches that others compressed with snappy.
+ * Registers the snappy codec with kafkajs (once per process), so that consumers read batches
+ * compressed with snappy.
  *
  * @example
  * ```ts

@@ -1,11 +1,14 @@
 /**
- * The one place a Kafka client is built. Agent (producer), transfer (consumer) and tools
- * (admin) all go through `createKafka`, so TLS/SASL settings and logging are handled alike.
- * kafkajs is wrapped here and in kafka/producer.ts / kafka/consumer.ts only; see
- * docs/decisions/0001-kafka-client.md for why kafkajs and how to swap it.
+ * The one place Kafka clients are configured, so TLS/SASL settings and timeouts are handled alike
+ * by both clients sluice uses: `producerConnection` for the @platformatic/kafka producer
+ * (kafka/producer.ts: the agent and the transfer's dead letters), `createKafka` for kafkajs
+ * (kafka/consumer.ts: the transfer's consumer group; admin calls of tools and tests). Nothing
+ * outside kafka/ imports either client; docs/decisions/0002-producer-on-platformatic-kafka.md
+ * says why there are two.
  * @module
  */
 import process from "node:process";
+import type { ConnectionOptions as PlatformaticConnection } from "@platformatic/kafka";
 import { Kafka, type KafkaConfig, logLevel, type SASLOptions } from "kafkajs";
 import { SluiceError } from "../core/errors.ts";
 import { getLogger } from "../core/log.ts";
@@ -69,6 +72,56 @@ export function kafkaTlsAndSasl(security: KafkaSecurity): Pick<KafkaConfig, "ssl
   return out;
 }
 
+/** @platformatic/kafka's SASL mechanism names for ours. */
+const PLATFORMATIC_MECHANISMS = {
+  "plain": "PLAIN",
+  "scram-sha-256": "SCRAM-SHA-256",
+  "scram-sha-512": "SCRAM-SHA-512",
+} as const;
+
+/**
+ * @platformatic/kafka's connection options for `options`: bootstrap brokers, timeouts, and `tls`
+ * and `sasl` for its security. As with kafkajs, the password is revealed only here.
+ *
+ * @example
+ * ```ts
+ * import { producerConnection } from "./connection.ts";
+ * producerConnection({ brokers: ["k:9092"], clientId: "a", security: {} }).bootstrapBrokers;
+ * // ["k:9092"]
+ * ```
+ */
+export function producerConnection(options: KafkaConnectionOptions): PlatformaticConnection & {
+  clientId: string;
+  bootstrapBrokers: string[];
+  timeout: number;
+} {
+  const security = options.security ?? kafkaSecurityFromEnv();
+  const out: ReturnType<typeof producerConnection> = {
+    clientId: options.clientId,
+    bootstrapBrokers: options.brokers,
+    connectTimeout: options.connectionTimeoutMs ?? 3000,
+    requestTimeout: options.requestTimeoutMs ?? 30000,
+    timeout: options.requestTimeoutMs ?? 30000,
+  };
+  if (security.tls) {
+    const { ca, cert, key } = security.tls;
+    out.tls = {
+      ...(ca ? { ca: [ca] } : {}),
+      ...(cert ? { cert, key: key?.reveal() } : {}),
+      rejectUnauthorized: true,
+    };
+  }
+  if (security.sasl) {
+    const { mechanism, username, password } = security.sasl;
+    out.sasl = {
+      mechanism: PLATFORMATIC_MECHANISMS[mechanism],
+      username,
+      password: password.reveal(),
+    };
+  }
+  return out;
+}
+
 /**
  * A Kafka error as an operator-facing sentence when it is about TLS or SASL (a wrong CA, a
  * rejected password), naming the variables to check; undefined for any other error.
@@ -97,23 +150,28 @@ export function explainKafkaSecurityError(error: unknown, brokers: string[]): st
   return undefined;
 }
 
-/** The messages of an error and its causes, joined (kafkajs wraps the TLS error it got). */
-function errorChainText(error: unknown): string {
+/**
+ * The messages of an error and its causes, joined: kafkajs wraps the error it got in
+ * `originalError`, @platformatic/kafka in `cause` and in the `errors` of an AggregateError.
+ */
+export function errorChainText(error: unknown): string {
   const parts: string[] = [];
-  let e: unknown = error;
-  for (let depth = 0; e && depth < 5; depth++) {
+  const visit = (e: unknown, depth: number) => {
+    if (!e || depth > 5) return;
     const message = (e as { message?: unknown }).message;
-    if (typeof message === "string" && !parts.includes(message)) parts.push(message);
-    e = (e as { cause?: unknown; originalError?: unknown }).cause ??
-      (e as { originalError?: unknown }).originalError;
-  }
+    if (typeof message === "string" && message && !parts.includes(message)) parts.push(message);
+    const inner = e as { cause?: unknown; originalError?: unknown; errors?: unknown };
+    visit(inner.cause ?? inner.originalError, depth + 1);
+    if (Array.isArray(inner.errors)) { for (const each of inner.errors) visit(each, depth + 1); }
+  };
+  visit(error, 0);
   return parts.join(": ") || String(error);
 }
 
 /** Builds a kafkajs client whose own log lines go through the sluice logger. */
 export function createKafka(options: KafkaConnectionOptions): Kafka {
   const security = options.security ?? kafkaSecurityFromEnv();
-  // Producers compress with, and consumers read batches compressed by, snappy and lz4 too.
+  // Consumers read batches compressed with snappy too.
   registerCodecs();
   // kafkajs warns about its v2 partitioner change on every producer; sluice sets keys itself.
   Deno.env.set("KAFKAJS_NO_PARTITIONER_WARNING", "1");

@@ -1,7 +1,7 @@
 import { deepEqual, equal, ok } from "node:assert/strict";
 import { InvalidInputError } from "../core/errors.ts";
 import { Secret } from "../core/secret.ts";
-import { explainKafkaSecurityError, kafkaTlsAndSasl } from "./connection.ts";
+import { explainKafkaSecurityError, kafkaTlsAndSasl, producerConnection } from "./connection.ts";
 
 const CA = "-----BEGIN CERTIFICATE-----\nMIIB\n-----END CERTIFICATE-----";
 
@@ -38,4 +38,41 @@ Deno.test("explainKafkaSecurityError: TLS and SASL failures as kafkajs reports t
     explainKafkaSecurityError(new InvalidInputError("SLUICE_KAFKA_TLS_CA_FILE=/x: …"), brokers),
     undefined,
   );
+});
+
+Deno.test("producerConnection: brokers, timeouts, TLS and SCRAM as @platformatic/kafka takes them", () => {
+  const plain = producerConnection({ brokers: ["k:9092"], clientId: "a", security: {} });
+  deepEqual(plain, {
+    clientId: "a",
+    bootstrapBrokers: ["k:9092"],
+    connectTimeout: 3000,
+    requestTimeout: 30000,
+    timeout: 30000,
+  });
+  const secure = producerConnection({
+    brokers: ["k:9093"],
+    clientId: "a",
+    requestTimeoutMs: 5000,
+    security: {
+      tls: { ca: CA },
+      sasl: { mechanism: "scram-sha-512", username: "sluice", password: new Secret("pw-1", "X") },
+    },
+  });
+  deepEqual(secure.tls, { ca: [CA], rejectUnauthorized: true });
+  deepEqual(secure.sasl, { mechanism: "SCRAM-SHA-512", username: "sluice", password: "pw-1" });
+  equal(secure.timeout, 5000);
+});
+
+Deno.test("explainKafkaSecurityError: causes inside an AggregateError are read too", () => {
+  const error = new AggregateError(
+    [
+      new Error("Connection to 127.0.0.1:9192 failed.", {
+        cause: new Error("self-signed certificate in certificate chain"),
+      }),
+    ],
+    "Producing messages failed.",
+  );
+  const text = explainKafkaSecurityError(error, ["127.0.0.1:9192"]);
+  ok(text?.startsWith("TLS with Kafka at 127.0.0.1:9192 failed"), text);
+  ok(text?.includes("self-signed certificate"), text);
 });

@@ -1,21 +1,18 @@
 /**
  * The agent's way to Kafka: `LogProducer` is the small interface the agent depends on (so the
- * client can be swapped), `createLogProducer` its kafkajs implementation. Sends are queued,
- * merged into batches after a short linger, and acknowledged strictly in call order; a failed batch
- * is retried (with a fresh idempotent producer) until it succeeds or the producer is closed.
+ * client can be swapped), `createLogProducer` its @platformatic/kafka implementation (see
+ * docs/decisions/0002-producer-on-platformatic-kafka.md). Sends are queued, merged into batches
+ * after a short linger, and acknowledged strictly in call order; a failed batch is retried (with a
+ * fresh idempotent producer) until it succeeds or the producer is closed.
  * @module
  */
-import type { CompressionTypes, Producer } from "kafkajs";
+import { Buffer } from "node:buffer";
+import { compatibilityPartitioner, ProduceAcks, Producer } from "@platformatic/kafka";
 import { backoffDelay, sleep } from "../core/backoff.ts";
 import { InvalidInputError, SluiceError } from "../core/errors.ts";
 import { getLogger } from "../core/log.ts";
-import {
-  type Compression,
-  COMPRESSION_TYPES,
-  SUPPORTED_COMPRESSION,
-  UNAVAILABLE_COMPRESSION,
-} from "./codecs.ts";
-import { createKafka, type KafkaConnectionOptions } from "./connection.ts";
+import { type Compression, SUPPORTED_COMPRESSION, UNAVAILABLE_COMPRESSION } from "./codecs.ts";
+import { type KafkaConnectionOptions, producerConnection } from "./connection.ts";
 
 /** One Kafka record: key and value as text. */
 export interface ProducerRecord {
@@ -86,7 +83,9 @@ interface Pending {
 const log = getLogger("kafka", "producer");
 
 /**
- * A kafkajs-backed LogProducer: idempotent, acks=-1, one request in flight (so order holds).
+ * A LogProducer on @platformatic/kafka: idempotent, acks=-1, one request in flight (so order
+ * holds), keys partitioned as the Java client and kafkajs do (murmur2), so a source keeps its
+ * partition across the client change.
  *
  * @example
  * ```ts
@@ -97,25 +96,27 @@ const log = getLogger("kafka", "producer");
  * ```
  */
 export function createLogProducer(options: LogProducerOptions): LogProducer {
-  return new KafkajsLogProducer(options);
+  return new PlatformaticLogProducer(options);
 }
 
-class KafkajsLogProducer implements LogProducer {
+type BufferProducer = Producer<Buffer, Buffer, Buffer, Buffer>;
+
+class PlatformaticLogProducer implements LogProducer {
   readonly #options: LogProducerOptions;
   readonly #queue: Pending[] = [];
   #queuedBytes = 0;
-  #producer: Producer | undefined;
+  #producer: BufferProducer | undefined;
   #wake: (() => void) | undefined;
   #closing = false;
   readonly #stop = new AbortController();
   readonly #loop: Promise<void>;
-  readonly #compression: CompressionTypes;
+  readonly #compression: Compression;
   readonly #maxBatchBytes: number;
   readonly #lingerMs: number;
 
   constructor(options: LogProducerOptions) {
     this.#options = options;
-    this.#compression = COMPRESSION_TYPES[options.compression ?? "gzip"];
+    this.#compression = options.compression ?? "gzip";
     this.#maxBatchBytes = options.maxBatchBytes ?? 1_000_000;
     this.#lingerMs = options.lingerMs ?? 10;
     this.#loop = this.#run();
@@ -144,7 +145,7 @@ class KafkajsLogProducer implements LogProducer {
     this.#wake?.();
     await this.#loop;
     for (const p of this.#queue.splice(0)) p.reject(new ProducerClosedError());
-    await this.#producer?.disconnect().catch(() => {});
+    await this.#producer?.close(true).catch(() => {});
   }
 
   #enqueue(p: Pending): void {
@@ -153,25 +154,27 @@ class KafkajsLogProducer implements LogProducer {
     this.#wake?.();
   }
 
-  async #connected(): Promise<Producer> {
-    if (this.#producer) return this.#producer;
-    const kafka = createKafka({
-      clientId: this.#options.clientId ?? "sluice-agent",
-      brokers: this.#options.brokers,
-      security: this.#options.security,
-      connectionTimeoutMs: this.#options.connectionTimeoutMs,
-      requestTimeoutMs: this.#options.requestTimeoutMs,
-    });
-    const producer = kafka.producer({
+  /** The producer, created on first use; it connects (and gets its producer id) on first send. */
+  #connected(): BufferProducer {
+    this.#producer ??= new Producer<Buffer, Buffer, Buffer, Buffer>({
+      ...producerConnection({
+        clientId: this.#options.clientId ?? "sluice-agent",
+        brokers: this.#options.brokers,
+        security: this.#options.security,
+        connectionTimeoutMs: this.#options.connectionTimeoutMs,
+        requestTimeoutMs: this.#options.requestTimeoutMs,
+      }),
       idempotent: true,
-      maxInFlightRequests: 1,
-      allowAutoTopicCreation: true,
-      // Our own loop retries forever with a fresh producer; kafkajs' retries cover short blips.
-      retry: { retries: 3, initialRetryTime: 100, maxRetryTime: 2_000 },
+      acks: ProduceAcks.ALL,
+      compression: this.#compression,
+      partitioner: compatibilityPartitioner,
+      autocreateTopics: true,
+      maxInflights: 1,
+      // Our own loop retries forever with a fresh producer; the client's retries cover blips.
+      retries: 3,
+      retryDelay: 250,
     });
-    await producer.connect();
-    this.#producer = producer;
-    return producer;
+    return this.#producer;
   }
 
   async #run(): Promise<void> {
@@ -196,21 +199,14 @@ class KafkajsLogProducer implements LogProducer {
       }
       const batch = this.#queue.slice(0, n);
       try {
-        const producer = await this.#connected();
-        const byTopic = new Map<string, ProducerRecord[]>();
-        for (const p of batch) {
-          if (p.records.length === 0) continue;
-          const list = byTopic.get(p.topic);
-          if (list) { for (const r of p.records) list.push(r); }
-          else byTopic.set(p.topic, p.records.slice());
+        const producer = this.#connected();
+        const messages: { topic: string; key: Buffer; value: Buffer }[] = [];
+        for (const { topic, records } of batch) {
+          for (const r of records) {
+            messages.push({ topic, key: Buffer.from(r.key), value: Buffer.from(r.value) });
+          }
         }
-        if (byTopic.size > 0) {
-          await producer.sendBatch({
-            acks: -1,
-            compression: this.#compression,
-            topicMessages: [...byTopic].map(([topic, messages]) => ({ topic, messages })),
-          });
-        }
+        if (messages.length > 0) await producer.send({ messages });
         if (attempt > 0) log.info("Kafka is reachable again; sending resumed");
         attempt = 0;
         this.#queue.splice(0, n);
@@ -229,7 +225,7 @@ class KafkajsLogProducer implements LogProducer {
         // fresh one (new producer id) rather than risk OutOfOrderSequence errors forever.
         const old = this.#producer;
         this.#producer = undefined;
-        await old?.disconnect().catch(() => {});
+        await old?.close(true).catch(() => {});
         await sleep(delay, this.#stop.signal).catch(() => {});
       }
     }
