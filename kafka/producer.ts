@@ -7,7 +7,7 @@
  * @module
  */
 import { Buffer } from "node:buffer";
-import { compatibilityPartitioner, ProduceAcks, Producer } from "@platformatic/kafka";
+import { murmur2, ProduceAcks, Producer } from "@platformatic/kafka";
 import { backoffDelay, sleep } from "../core/backoff.ts";
 import { InvalidInputError, SluiceError } from "../core/errors.ts";
 import { getLogger } from "../core/log.ts";
@@ -101,6 +101,28 @@ export function createLogProducer(options: LogProducerOptions): LogProducer {
 
 type BufferProducer = Producer<Buffer, Buffer, Buffer, Buffer>;
 
+interface OutgoingMessage {
+  topic: string;
+  key: Buffer;
+  value: Buffer;
+  partition: number;
+}
+
+/**
+ * The partition of a key before the client takes it modulo the topic's partition count: the Java
+ * client's (and kafkajs') murmur2, so a key lands where it always did.
+ *
+ * @example
+ * ```ts
+ * import { Buffer } from "node:buffer";
+ * import { keyPartition } from "./producer.ts";
+ * keyPartition(Buffer.from("web-1/64769-1234-ab12")) % 3; // the same partition for every call
+ * ```
+ */
+export function keyPartition(key: Buffer): number {
+  return murmur2(key) & 0x7fffffff;
+}
+
 class PlatformaticLogProducer implements LogProducer {
   readonly #options: LogProducerOptions;
   readonly #queue: Pending[] = [];
@@ -167,7 +189,6 @@ class PlatformaticLogProducer implements LogProducer {
       idempotent: true,
       acks: ProduceAcks.ALL,
       compression: this.#compression,
-      partitioner: compatibilityPartitioner,
       autocreateTopics: true,
       maxInflights: 1,
       // Our own loop retries forever with a fresh producer; the client's retries cover blips.
@@ -200,10 +221,19 @@ class PlatformaticLogProducer implements LogProducer {
       const batch = this.#queue.slice(0, n);
       try {
         const producer = this.#connected();
-        const messages: { topic: string; key: Buffer; value: Buffer }[] = [];
+        const messages: OutgoingMessage[] = [];
+        let key = "";
+        let keyBytes = Buffer.alloc(0);
+        let partition = 0;
         for (const { topic, records } of batch) {
           for (const r of records) {
-            messages.push({ topic, key: Buffer.from(r.key), value: Buffer.from(r.value) });
+            // A send's records normally share one key: encode and hash it once per run of it.
+            if (r.key !== key || messages.length === 0) {
+              key = r.key;
+              keyBytes = Buffer.from(key);
+              partition = keyPartition(keyBytes);
+            }
+            messages.push({ topic, key: keyBytes, value: Buffer.from(r.value), partition });
           }
         }
         if (messages.length > 0) await producer.send({ messages });

@@ -1,0 +1,29 @@
+import { equal, throws } from "node:assert/strict";
+import { Buffer } from "node:buffer";
+import { InvalidInputError } from "../core/errors.ts";
+import { keyPartition, parseCompression } from "./producer.ts";
+
+Deno.test("keyPartition: the Java client's murmur2 (its published test vectors), made positive", () => {
+  // Kafka's own murmur2 test cases: key → Utils.murmur2(key) as a signed 32-bit int.
+  const java: [string, number][] = [
+    ["21", -973932308],
+    ["foobar", -790332482],
+    ["a-little-bit-long-string", -985981536],
+    ["a-little-bit-longer-string", -1486304829],
+    ["lkjh234lh9fiuh90y23oiuhsafujhadof229phr9h19h89h8", -58897971],
+    ["abc", 479470107],
+  ];
+  for (const [key, hash] of java) equal(keyPartition(Buffer.from(key)), hash & 0x7fffffff, key);
+});
+
+Deno.test("parseCompression: offered codecs pass, lz4 and zstd are refused with a reason", () => {
+  equal(parseCompression("GZIP"), "gzip");
+  equal(parseCompression("snappy"), "snappy");
+  throws(
+    () => parseCompression("zstd"),
+    (e: Error) =>
+      e instanceof InvalidInputError && /cannot read zstd/.test(e.message) &&
+      /supported: none, gzip, snappy/.test(e.message),
+  );
+  throws(() => parseCompression("brotli"), /unknown/);
+});
