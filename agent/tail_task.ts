@@ -7,7 +7,7 @@
  */
 import { dirname, join } from "node:path";
 import { sleep } from "../core/backoff.ts";
-import { eventId } from "../core/envelope.ts";
+import { eventIdFrom, eventIdPrefix } from "../core/envelope.ts";
 import { getLogger } from "../core/log.ts";
 import type { Source, SourceState, SourceStatus } from "../config_plane/types.ts";
 import type { LogProducer, ProducerRecord } from "../kafka/producer.ts";
@@ -78,6 +78,8 @@ interface FileTail {
   lastDataAt: number;
   /** JSON prefix shared by every record of this file (host, source, path, file id, fields). */
   prefix: string;
+  /** Event id prefix of this file (core/envelope.ts `eventIdPrefix`). */
+  idPrefix: string;
   key: string;
   loop?: Promise<void>;
   released: boolean;
@@ -338,6 +340,7 @@ export class TailTask {
       draining,
       lastDataAt: Date.now(),
       prefix: "",
+      idPrefix: "",
       key: "",
       released: false,
     };
@@ -479,12 +482,11 @@ export class TailTask {
     if (!identity) return;
     const ts = new Date().toISOString();
     const records: ProducerRecord[] = new Array(lines.length);
-    const host = this.#deps.host;
     const parser = this.source.parser;
     for (let i = 0; i < lines.length; i++) {
       const l = lines[i];
       let value = `${tail.prefix},"@timestamp":"${ts}","id":"${
-        eventId(host, identity.id, l.offset, l.part ?? 0)
+        eventIdFrom(tail.idPrefix, l.offset, l.part ?? 0)
       }","offset":${l.offset}`;
       if (l.part !== undefined) value += `,"part":${l.part}`;
       if (l.invalidUtf8) value += `,"invalid_utf8":true`;
@@ -528,6 +530,7 @@ export class TailTask {
       JSON.stringify(this.id)
     },"path":${JSON.stringify(tail.reader.path)},"file_id":"${id}"${fields}`;
     tail.key = `${this.#deps.host}/${id}`;
+    tail.idPrefix = eventIdPrefix(this.#deps.host, id);
   }
 
   #record(tail: FileTail, identity: FileIdentity, offset: number): void {
