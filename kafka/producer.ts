@@ -12,7 +12,7 @@ import { backoffDelay, sleep } from "../core/backoff.ts";
 import { InvalidInputError, SluiceError } from "../core/errors.ts";
 import { getLogger } from "../core/log.ts";
 import { type Compression, SUPPORTED_COMPRESSION, UNAVAILABLE_COMPRESSION } from "./codecs.ts";
-import { type KafkaConnectionOptions, producerConnection } from "./connection.ts";
+import { type KafkaConnectionOptions, producerConnection } from "./options.ts";
 
 /** One Kafka record: key and value as text. */
 export interface ProducerRecord {

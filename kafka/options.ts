@@ -1,0 +1,121 @@
+/**
+ * Kafka connection settings that do not depend on a client library: the options every client is
+ * built from, @platformatic/kafka's form of them (`producerConnection`, for kafka/producer.ts), and
+ * operator-facing explanations of TLS and SASL failures. The agent loads only this, the producer
+ * and @platformatic/kafka; kafkajs (kafka/connection.ts) is loaded by the transfer and tools.
+ * @module
+ */
+import type { ConnectionOptions as PlatformaticConnection } from "@platformatic/kafka";
+import { SluiceError } from "../core/errors.ts";
+import {
+  classifySecurityFailure,
+  type KafkaSecurity,
+  kafkaSecurityFromEnv,
+} from "../core/security.ts";
+
+export interface KafkaConnectionOptions {
+  brokers: string[];
+  clientId: string;
+  /** TLS and SASL (default: from the SLUICE_KAFKA_* variables, core/security.ts). */
+  security?: KafkaSecurity;
+  /** Connection timeout in ms (default 3000). */
+  connectionTimeoutMs?: number;
+  /** Request timeout in ms (default 30000). */
+  requestTimeoutMs?: number;
+}
+
+/** @platformatic/kafka's SASL mechanism names for ours. */
+const PLATFORMATIC_MECHANISMS = {
+  "plain": "PLAIN",
+  "scram-sha-256": "SCRAM-SHA-256",
+  "scram-sha-512": "SCRAM-SHA-512",
+} as const;
+
+/**
+ * @platformatic/kafka's connection options for `options`: bootstrap brokers, timeouts, and `tls`
+ * and `sasl` for its security. As with kafkajs, the password is revealed only here.
+ *
+ * @example
+ * ```ts
+ * import { producerConnection } from "./connection.ts";
+ * producerConnection({ brokers: ["k:9092"], clientId: "a", security: {} }).bootstrapBrokers;
+ * // ["k:9092"]
+ * ```
+ */
+export function producerConnection(options: KafkaConnectionOptions): PlatformaticConnection & {
+  clientId: string;
+  bootstrapBrokers: string[];
+  timeout: number;
+} {
+  const security = options.security ?? kafkaSecurityFromEnv();
+  const out: ReturnType<typeof producerConnection> = {
+    clientId: options.clientId,
+    bootstrapBrokers: options.brokers,
+    connectTimeout: options.connectionTimeoutMs ?? 3000,
+    requestTimeout: options.requestTimeoutMs ?? 30000,
+    timeout: options.requestTimeoutMs ?? 30000,
+  };
+  if (security.tls) {
+    const { ca, cert, key } = security.tls;
+    out.tls = {
+      ...(ca ? { ca: [ca] } : {}),
+      ...(cert ? { cert, key: key?.reveal() } : {}),
+      rejectUnauthorized: true,
+    };
+  }
+  if (security.sasl) {
+    const { mechanism, username, password } = security.sasl;
+    out.sasl = {
+      mechanism: PLATFORMATIC_MECHANISMS[mechanism],
+      username,
+      password: password.reveal(),
+    };
+  }
+  return out;
+}
+
+/**
+ * A Kafka error as an operator-facing sentence when it is about TLS or SASL (a wrong CA, a
+ * rejected password), naming the variables to check; undefined for any other error.
+ *
+ * @example
+ * ```ts
+ * import { explainKafkaSecurityError } from "./connection.ts";
+ * explainKafkaSecurityError(new Error("SASL SCRAM SHA512 authentication failed"), ["k:9093"]);
+ * // "Kafka at k:9093 rejected the SASL credentials (...): check SLUICE_KAFKA_USERNAME ..."
+ * ```
+ */
+export function explainKafkaSecurityError(error: unknown, brokers: string[]): string | undefined {
+  // Our own errors (a settings file that cannot be read) already say what to do.
+  if (error instanceof SluiceError) return undefined;
+  const message = errorChainText(error);
+  const failure = classifySecurityFailure(message);
+  if (failure === "tls") {
+    return `TLS with Kafka at ${brokers.join(",")} failed (${message}): check that ` +
+      "SLUICE_KAFKA_TLS_CA(_FILE) holds the CA that signed the broker's certificate and that " +
+      "the broker address is a TLS listener";
+  }
+  if (failure === "auth") {
+    return `Kafka at ${brokers.join(",")} rejected the SASL credentials (${message}): check ` +
+      "SLUICE_KAFKA_USERNAME, SLUICE_KAFKA_PASSWORD(_FILE) and SLUICE_KAFKA_SASL_MECHANISM";
+  }
+  return undefined;
+}
+
+/**
+ * The messages of an error and its causes, joined: kafkajs wraps the error it got in
+ * `originalError`, @platformatic/kafka in `cause` and in the `errors` of an AggregateError.
+ */
+export function errorChainText(error: unknown): string {
+  const parts: string[] = [];
+  const visit = (e: unknown, depth: number) => {
+    if (!e || depth > 5) return;
+    const message = (e as { message?: unknown }).message;
+    if (typeof message === "string" && message && !parts.includes(message)) parts.push(message);
+    const inner = e as { cause?: unknown; originalError?: unknown; errors?: unknown };
+    visit(inner.cause ?? inner.originalError, depth + 1);
+    if (Array.isArray(inner.errors)) { for (const each of inner.errors) visit(each, depth + 1); }
+  };
+  visit(error, 0);
+  return parts.join(": ") || String(error);
+}
