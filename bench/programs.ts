@@ -15,7 +15,7 @@ import {
   type Child,
   freePort,
   spawnLogged,
-  waitUntil,
+  waitFor,
 } from "../core/child.ts";
 
 export const REPO_ROOT = new URL("..", import.meta.url).pathname;
@@ -81,10 +81,10 @@ async function startProgram(
     ...(options.extraArgs ?? []),
   ], { log: `${options.workDir}/${task}.log`, env: { SLUICE_LOG_LEVEL: "warning" } });
   try {
-    await waitUntil(`the ${task}'s /healthz to answer 200`, async () => {
+    await waitFor(`the ${task}'s /healthz to answer 200`, async () => {
       await assertRunning(child);
       return await answers200(`http://127.0.0.1:${metricsPort}/healthz`);
-    }, 60_000);
+    }, { timeoutMs: 60_000 });
   } catch (error) {
     await child.stop(graceMs);
     throw error;
@@ -226,10 +226,10 @@ export async function startRsyslog(options: {
     await child.stop(15_000);
   };
   try {
-    await waitUntil("rsyslogd's pid file", async () => {
+    await waitFor("rsyslogd's pid file", async () => {
       await assertRunning(child);
       return await Deno.stat(pidFile).then(() => true, () => false);
-    }, 15_000);
+    }, { timeoutMs: 15_000 });
   } catch (error) {
     await stop();
     throw error;

@@ -5,6 +5,7 @@
  * @module
  */
 import { type BrowserContext, chromium } from "playwright-core";
+import { waitFor as poll } from "../core/child.ts";
 import { eventId } from "../core/envelope.ts";
 import { indexTemplate, templateName } from "../transfer/index_template.ts";
 
@@ -178,21 +179,10 @@ export function testIndices(searchUrl: string) {
 }
 
 /** Waits until `check` returns a value other than undefined, or fails after `timeoutMs`. */
-export async function waitFor<T>(
+export function waitFor<T>(
   what: string,
   check: () => Promise<T | undefined>,
   timeoutMs = 10_000,
 ): Promise<T> {
-  const deadline = Date.now() + timeoutMs;
-  let last: unknown;
-  while (Date.now() < deadline) {
-    try {
-      const value = await check();
-      if (value !== undefined) return value;
-    } catch (error) {
-      last = error;
-    }
-    await new Promise((r) => setTimeout(r, 100));
-  }
-  throw new Error(`timed out after ${timeoutMs} ms waiting for ${what}${last ? `: ${last}` : ""}`);
+  return poll(what, check, { timeoutMs, retryErrors: true });
 }

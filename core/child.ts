@@ -118,17 +118,49 @@ export function freePort(): number {
   return port;
 }
 
-/** Polls `check` every `intervalMs` until it returns true; throws `what` after `timeoutMs`. */
-export async function waitUntil(
+export interface WaitForOptions {
+  /** Give up after this long, ms. */
+  timeoutMs: number;
+  /** Pause between two checks, ms (default 100). */
+  intervalMs?: number;
+  /**
+   * Treat an error thrown by `check` as "not yet" and keep polling; the last one is named in the
+   * timeout error (default: an error ends the wait at once).
+   */
+  retryErrors?: boolean;
+}
+
+/**
+ * Polls `check` until it returns a value other than `undefined` or `false`, and returns that
+ * value; throws after `timeoutMs`, naming `what`. The one poller of programs and tests.
+ *
+ * @example
+ * ```ts ignore
+ * import { waitFor } from "./child.ts";
+ * await waitFor("the file", () => Deno.stat("/tmp/x").then(() => true), { timeoutMs: 5_000 });
+ * ```
+ */
+export async function waitFor<T>(
   what: string,
-  check: () => boolean | Promise<boolean>,
-  timeoutMs: number,
-  intervalMs = 100,
-): Promise<void> {
+  check: () => T | undefined | false | Promise<T | undefined | false>,
+  options: WaitForOptions,
+): Promise<T> {
+  const { timeoutMs, intervalMs = 100, retryErrors = false } = options;
   const deadline = Date.now() + timeoutMs;
-  while (!(await check())) {
-    if (Date.now() > deadline) {
-      throw new Error(`timed out after ${timeoutMs} ms waiting for ${what}`);
+  let last: unknown;
+  for (;;) {
+    try {
+      const value = await check();
+      if (value !== undefined && value !== false) return value;
+    } catch (error) {
+      if (!retryErrors) throw error;
+      last = error;
+    }
+    if (Date.now() >= deadline) {
+      const detail = last === undefined
+        ? ""
+        : ` (last error: ${last instanceof Error ? last.message : last})`;
+      throw new Error(`timed out after ${timeoutMs} ms waiting for ${what}${detail}`);
     }
     await sleep(intervalMs);
   }

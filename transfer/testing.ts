@@ -7,6 +7,7 @@
 import { Buffer } from "node:buffer";
 import { type Envelope, eventId } from "../core/envelope.ts";
 import { sleep } from "../core/backoff.ts";
+import { waitFor } from "../core/child.ts";
 import { searchHttp } from "../core/search_http.ts";
 import { searchSecurityFromEnv } from "../core/security.ts";
 import { createKafka, ensureTopic } from "../kafka/connection.ts";
@@ -171,21 +172,13 @@ export async function waitForCount(
 }
 
 /** Polls `check` until it returns a value other than undefined, or throws at the deadline. */
-export async function eventually<T>(
+export function eventually<T>(
   what: string,
   check: () => Promise<T | undefined> | T | undefined,
   timeoutMs = 60_000,
   intervalMs = 250,
 ): Promise<T> {
-  const deadline = Date.now() + timeoutMs;
-  while (true) {
-    const value = await check();
-    if (value !== undefined) return value;
-    if (Date.now() >= deadline) {
-      throw new Error(`timed out after ${timeoutMs} ms waiting for ${what}`);
-    }
-    await sleep(intervalMs);
-  }
+  return waitFor(what, check, { timeoutMs, intervalMs });
 }
 
 /** Reads `count` records of the dead-letter topic (from its start) and parses them. */

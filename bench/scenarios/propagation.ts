@@ -11,7 +11,7 @@ import { openConfigPlane } from "../../config_plane/mod.ts";
 import type { AgentStatus, Source } from "../../config_plane/types.ts";
 import type { Scenario } from "../context.ts";
 import { MIB, sample } from "../procstat.ts";
-import { assertRunning, spawnLogged, waitUntil } from "../../core/child.ts";
+import { assertRunning, spawnLogged, waitFor } from "../../core/child.ts";
 import { REPO_ROOT, uniqueName } from "../programs.ts";
 import { type BenchResult, buildResult, type Distribution, distribution } from "../stats.ts";
 
@@ -78,14 +78,13 @@ export const propagationScenario: Scenario = {
         work,
       ], { log: `${work}/fleet.log`, env: { SLUICE_LOG_LEVEL: "warning" } });
       const f = fleet;
-      await waitUntil(
+      await waitFor(
         `${agents} agents to report seq ${head}`,
         async () => {
           await assertRunning(f);
           return [...reported.values()].filter((s) => s >= head).length >= agents;
         },
-        180_000,
-        200,
+        { timeoutMs: 180_000, intervalMs: 200 },
       );
       for (let run = 1; run <= runs; run++) {
         // Let heartbeats and the previous restarts settle.
@@ -94,7 +93,10 @@ export const propagationScenario: Scenario = {
         waiting = { seq: head + 1, t0: performance.now(), times };
         await apply(run);
         try {
-          await waitUntil(`all agents on seq ${head}`, () => times.size >= agents, 60_000, 20);
+          await waitFor(`all agents on seq ${head}`, () => times.size >= agents, {
+            timeoutMs: 60_000,
+            intervalMs: 20,
+          });
         } catch (error) {
           errors.push(`run ${run}: ${times.size}/${agents} agents: ${(error as Error).message}`);
         }

@@ -8,7 +8,7 @@
  */
 import { deepStrictEqual as assertEquals } from "node:assert/strict";
 import { sleep } from "../../core/backoff.ts";
-import { freePort } from "../../core/child.ts";
+import { freePort, waitFor } from "../../core/child.ts";
 import { endpointsFromEnv } from "../../core/endpoints.ts";
 import {
   type AgentStatus,
@@ -716,13 +716,7 @@ export async function until(
   condition: () => boolean | Promise<boolean>,
   timeoutMs = 30_000,
 ): Promise<void> {
-  const deadline = Date.now() + timeoutMs;
-  while (!(await condition())) {
-    if (Date.now() > deadline) {
-      throw new Error(`timed out after ${timeoutMs} ms waiting for ${what}`);
-    }
-    await sleep(250);
-  }
+  await waitFor(what, condition, { timeoutMs, intervalMs: 250 });
 }
 
 /** The first `count` of `lines` (log lines) without their timestamp, as report items. */

@@ -8,6 +8,7 @@ import type { Consumer } from "kafkajs";
 import { endpointsFromEnv } from "../../core/endpoints.ts";
 import type { Envelope } from "../../core/envelope.ts";
 import type { Source } from "../../config_plane/types.ts";
+import { waitFor as poll } from "../../core/child.ts";
 import { createKafka, ensureTopic } from "../../kafka/connection.ts";
 import {
   createLogProducer,
@@ -48,13 +49,8 @@ export async function waitFor(
   what: string,
   condition: () => boolean | Promise<boolean>,
   timeoutMs = 20_000,
-) {
-  const deadline = Date.now() + timeoutMs;
-  while (Date.now() < deadline) {
-    if (await condition()) return;
-    await new Promise((r) => setTimeout(r, 100));
-  }
-  throw new Error(`timed out after ${timeoutMs} ms waiting for ${what}`);
+): Promise<void> {
+  await poll(what, condition, { timeoutMs });
 }
 
 /** Collects every record of a topic from the beginning into `envelopes`. */

@@ -8,7 +8,7 @@
  */
 import { equal, ok } from "node:assert/strict";
 import { openConfigPlane } from "../../config_plane/mod.ts";
-import { freePort } from "../../core/child.ts";
+import { freePort, waitFor } from "../../core/child.ts";
 import { searchHttp } from "../../core/search_http.ts";
 import { securityFromEnv } from "../../core/security.ts";
 import { createKafka } from "../../kafka/connection.ts";
@@ -24,25 +24,6 @@ import {
 } from "./security_support.ts";
 
 const LINES = 300;
-
-async function eventually<T>(
-  what: string,
-  check: () => Promise<T | undefined>,
-  timeoutMs = 60_000,
-): Promise<T> {
-  const deadline = Date.now() + timeoutMs;
-  let last: unknown;
-  while (Date.now() < deadline) {
-    try {
-      const value = await check();
-      if (value !== undefined) return value;
-    } catch (error) {
-      last = error;
-    }
-    await new Promise((r) => setTimeout(r, 250));
-  }
-  throw new Error(`timed out waiting for ${what}${last ? ` (last error: ${last})` : ""}`);
-}
 
 Deno.test({
   name:
@@ -129,11 +110,11 @@ Deno.test({
         }
         const started = Date.now();
         await Deno.writeTextFile(logFile, text);
-        const count = await eventually(`${LINES} documents in ${name}-*`, async () => {
+        const count = await waitFor(`${LINES} documents in ${name}-*`, async () => {
           await engine.refresh(`${name}-*`);
           const n = await engine.count(`${name}-*`);
           return n >= LINES ? n : undefined;
-        }, 90_000);
+        }, { timeoutMs: 90_000, intervalMs: 250, retryErrors: true });
         equal(count, LINES, "every line indexed exactly once");
         console.error(`${count} documents in ${name}-* after ${Date.now() - started} ms`);
         const sample = await engine.search(`${name}-*`, {
@@ -149,10 +130,10 @@ Deno.test({
         });
         let values: string[] = [];
         try {
-          await eventually("the agent's status key", async () => {
+          await waitFor("the agent's status key", async () => {
             const status = await plane.kv.get(`agents/${name}-agent`).string();
             return status ?? undefined;
-          }, 20_000);
+          }, { timeoutMs: 20_000, intervalMs: 250, retryErrors: true });
           values = Object.values(await plane.kv.getAll().prefix("").strings());
         } finally {
           plane.close();
