@@ -241,6 +241,30 @@ export async function startRsyslog(options: {
  * Starts `transfer/main.ts` on `topic` with its own group and index prefix; resolves once its
  * /healthz answers 200.
  */
+/**
+ * Starts `bench/line_writer.ts`: `rate` lines/s for `seconds`, dealt over `files` files in `dir`,
+ * each line tagged `tag` (and every `probeEvery`-th a search probe), logging to `log`.
+ */
+export function startLineWriter(options: {
+  dir: string;
+  files: number;
+  rate: number;
+  seconds: number;
+  tag: string;
+  probeEvery?: number;
+  log: string;
+}): Promise<Child> {
+  const { dir, files, rate, seconds, tag, probeEvery, log } = options;
+  return spawnLogged("line writer", Deno.execPath(), [
+    "run",
+    "-A",
+    `${REPO_ROOT}bench/line_writer.ts`,
+    ...["--dir", dir, "--files", String(files), "--rate", String(rate)],
+    ...["--seconds", String(seconds), "--tag", tag],
+    ...(probeEvery ? ["--probe-every", String(probeEvery)] : []),
+  ], { log });
+}
+
 export async function startTransfer(options: {
   endpoints: Endpoints;
   workDir: string;

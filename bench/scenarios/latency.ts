@@ -13,8 +13,14 @@ import { createKafka } from "../../kafka/connection.ts";
 import { templateName } from "../../transfer/index_template.ts";
 import type { BenchContext, Scenario } from "../context.ts";
 import { parseTimed, probeWord } from "../lines.ts";
-import { assertRunning, spawnLogged } from "../../core/child.ts";
-import { benchSource, REPO_ROOT, startAgent, startTransfer, uniqueName } from "../programs.ts";
+import { assertRunning } from "../../core/child.ts";
+import {
+  benchSource,
+  startAgent,
+  startLineWriter,
+  startTransfer,
+  uniqueName,
+} from "../programs.ts";
 import { type BenchResult, buildResult, type Distribution, distribution } from "../stats.ts";
 
 const PROBE_EVERY = 1_000;
@@ -91,23 +97,15 @@ async function runOnce(ctx: BenchContext, label: string): Promise<RunLatency> {
     });
     stops.push(transfer.stop);
     const tag = `l${crypto.randomUUID().replaceAll("-", "").slice(0, 8)}`;
-    const writer = await spawnLogged("line writer", Deno.execPath(), [
-      "run",
-      "-A",
-      `${REPO_ROOT}bench/line_writer.ts`,
-      "--dir",
-      logs,
-      "--files",
-      "1",
-      "--rate",
-      String(rate),
-      "--seconds",
-      String(seconds),
-      "--tag",
+    const writer = await startLineWriter({
+      dir: logs,
+      files: 1,
+      rate,
+      seconds,
       tag,
-      "--probe-every",
-      String(PROBE_EVERY),
-    ], { log: `${work}/writer.log` });
+      probeEvery: PROBE_EVERY,
+      log: `${work}/writer.log`,
+    });
     stops.push(() => writer.stop(1_000));
     const writerStarted = Date.now();
     const probes = total / PROBE_EVERY;

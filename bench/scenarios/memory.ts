@@ -9,8 +9,8 @@ import { sleep } from "../../core/backoff.ts";
 import type { BenchContext, Scenario } from "../context.ts";
 import { timedLine } from "../lines.ts";
 import { MIB, RssWatcher, sample } from "../procstat.ts";
-import { assertRunning, type Child, spawnLogged } from "../../core/child.ts";
-import { benchSource, REPO_ROOT, startAgent, startRsyslog, uniqueName } from "../programs.ts";
+import { assertRunning, type Child } from "../../core/child.ts";
+import { benchSource, startAgent, startLineWriter, startRsyslog, uniqueName } from "../programs.ts";
 import { type BenchResult, buildResult } from "../stats.ts";
 
 const PROGRAMS = ["sluice agent", "rsyslog"] as const;
@@ -89,21 +89,14 @@ async function runOnce(ctx: BenchContext, program: Program, label: string): Prom
     ctx.progress(`  ${label}: writing ${rate.toLocaleString("en-US")} lines/s for ${loadS} s`);
     const watcher = new RssWatcher(child.pid, 200);
     watcher.start();
-    const writer = await spawnLogged("line writer", Deno.execPath(), [
-      "run",
-      "-A",
-      `${REPO_ROOT}bench/line_writer.ts`,
-      "--dir",
-      logs,
-      "--files",
-      String(files),
-      "--rate",
-      String(rate),
-      "--seconds",
-      String(loadS),
-      "--tag",
-      "m",
-    ], { log: `${work}/writer.log` });
+    const writer = await startLineWriter({
+      dir: logs,
+      files,
+      rate,
+      seconds: loadS,
+      tag: "m",
+      log: `${work}/writer.log`,
+    });
     const code = await writer.exited;
     if (code !== 0) throw new Error(`the line writer failed (exit ${code})`);
     await waitForRecords(ctx, topic, initial + rate * loadS, child, 60_000);
