@@ -21,6 +21,7 @@ import {
   explainKafkaSecurityError,
   type KafkaConnectionOptions,
   producerConnection,
+  tlsConnectOptions,
 } from "./options.ts";
 
 export { explainKafkaSecurityError, type KafkaConnectionOptions, producerConnection };
@@ -51,14 +52,7 @@ const log = getLogger("kafka");
 export function kafkaTlsAndSasl(security: KafkaSecurity): Pick<KafkaConfig, "ssl" | "sasl"> {
   const out: Pick<KafkaConfig, "ssl" | "sasl"> = {};
   if (security.tls) {
-    const { ca, cert, key } = security.tls;
-    out.ssl = ca || cert
-      ? {
-        ...(ca ? { ca: [ca] } : {}),
-        ...(cert ? { cert, key: key?.reveal() } : {}),
-        rejectUnauthorized: true,
-      }
-      : true;
+    out.ssl = security.tls.ca || security.tls.cert ? tlsConnectOptions(security.tls) : true;
   }
   if (security.sasl) {
     const { mechanism, username, password } = security.sasl;

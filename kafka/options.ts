@@ -11,6 +11,7 @@ import {
   classifySecurityFailure,
   type KafkaSecurity,
   kafkaSecurityFromEnv,
+  type TlsSettings,
 } from "../core/security.ts";
 
 export interface KafkaConnectionOptions {
@@ -55,14 +56,7 @@ export function producerConnection(options: KafkaConnectionOptions): Platformati
     requestTimeout: options.requestTimeoutMs ?? 30000,
     timeout: options.requestTimeoutMs ?? 30000,
   };
-  if (security.tls) {
-    const { ca, cert, key } = security.tls;
-    out.tls = {
-      ...(ca ? { ca: [ca] } : {}),
-      ...(cert ? { cert, key: key?.reveal() } : {}),
-      rejectUnauthorized: true,
-    };
-  }
+  if (security.tls) out.tls = tlsConnectOptions(security.tls);
   if (security.sasl) {
     const { mechanism, username, password } = security.sasl;
     out.sasl = {
@@ -75,12 +69,30 @@ export function producerConnection(options: KafkaConnectionOptions): Platformati
 }
 
 /**
+ * Node `tls.connect` options for `tls`, as both Kafka clients take them: the CA and the client
+ * certificate when set, and always a verified server certificate. The key is revealed only here.
+ */
+export function tlsConnectOptions(tls: TlsSettings): {
+  ca?: string[];
+  cert?: string;
+  key?: string;
+  rejectUnauthorized: true;
+} {
+  const { ca, cert, key } = tls;
+  return {
+    ...(ca ? { ca: [ca] } : {}),
+    ...(cert ? { cert, key: key?.reveal() } : {}),
+    rejectUnauthorized: true,
+  };
+}
+
+/**
  * A Kafka error as an operator-facing sentence when it is about TLS or SASL (a wrong CA, a
  * rejected password), naming the variables to check; undefined for any other error.
  *
  * @example
  * ```ts
- * import { explainKafkaSecurityError } from "./connection.ts";
+ * import { explainKafkaSecurityError } from "./options.ts";
  * explainKafkaSecurityError(new Error("SASL SCRAM SHA512 authentication failed"), ["k:9093"]);
  * // "Kafka at k:9093 rejected the SASL credentials (...): check SLUICE_KAFKA_USERNAME ..."
  * ```

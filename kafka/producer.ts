@@ -177,7 +177,7 @@ class PlatformaticLogProducer implements LogProducer {
   }
 
   /** The producer, created on first use; it connects (and gets its producer id) on first send. */
-  #connected(): BufferProducer {
+  #client(): BufferProducer {
     this.#producer ??= new Producer<Buffer, Buffer, Buffer, Buffer>({
       ...producerConnection({
         clientId: this.#options.clientId ?? "sluice-agent",
@@ -220,7 +220,7 @@ class PlatformaticLogProducer implements LogProducer {
       }
       const batch = this.#queue.slice(0, n);
       try {
-        const producer = this.#connected();
+        const producer = this.#client();
         const messages: OutgoingMessage[] = [];
         let key = "";
         let keyBytes = Buffer.alloc(0);
