@@ -9,13 +9,12 @@
 import { equal, ok } from "node:assert/strict";
 import { openConfigPlane } from "../../config_plane/mod.ts";
 import { freePort, waitFor } from "../../core/child.ts";
-import { searchHttp } from "../../core/search_http.ts";
 import { securityFromEnv } from "../../core/security.ts";
 import { createKafka } from "../../kafka/connection.ts";
 import { createEngine } from "../../transfer/engine.ts";
-import { templateName } from "../../transfer/index_template.ts";
 import {
   allPasswords,
+  deleteIndexTemplate,
   leakedPasswords,
   runSluice,
   SluiceProcess,
@@ -198,13 +197,7 @@ async function cleanUp(
   } finally {
     await engine.close();
   }
-  const http = searchHttp(env.SLUICE_SEARCH_URL, security.search);
-  try {
-    const url = `${http.base}/_index_template/${templateName(name)}`;
-    await (await fetch(url, { ...http.init, method: "DELETE" })).body?.cancel();
-  } finally {
-    http.close();
-  }
+  await deleteIndexTemplate(env.SLUICE_SEARCH_URL, security.search, name);
   const plane = openConfigPlane({
     endpoints: [env.SLUICE_ETCD_ENDPOINTS],
     prefix,

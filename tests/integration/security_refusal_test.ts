@@ -5,11 +5,9 @@
  * retrying a refusal).
  */
 import { equal, ok } from "node:assert/strict";
-import { searchHttp } from "../../core/search_http.ts";
 import { searchSecurityFromEnv } from "../../core/security.ts";
 import { ensureCa } from "../../stack/secure/certs.ts";
-import { templateName } from "../../transfer/index_template.ts";
-import { runSluice, uniqueName, withSecureStack } from "./security_support.ts";
+import { deleteIndexTemplate, runSluice, uniqueName, withSecureStack } from "./security_support.ts";
 
 const WRONG = `wrong-${crypto.randomUUID()}`;
 
@@ -116,12 +114,11 @@ Deno.test({
       } finally {
         await Deno.remove(dir, { recursive: true }).catch(() => {});
         // The Kafka cases reach the engine first and install the index template.
-        const http = searchHttp(stack.env.SLUICE_SEARCH_URL, searchSecurityFromEnv(stack.env));
-        await fetch(`${http.base}/_index_template/${templateName(name)}`, {
-          ...http.init,
-          method: "DELETE",
-        }).then((r) => r.body?.cancel(), () => {});
-        http.close();
+        await deleteIndexTemplate(
+          stack.env.SLUICE_SEARCH_URL,
+          searchSecurityFromEnv(stack.env),
+          name,
+        ).catch(() => {});
       }
     }),
 });

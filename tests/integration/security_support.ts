@@ -5,7 +5,10 @@
  * sluice commands as child processes with their output kept.
  * @module
  */
+import { searchHttp } from "../../core/search_http.ts";
+import type { SearchSecurity } from "../../core/security.ts";
 import { readPassword } from "../../stack/secure/credentials.ts";
+import { templateName } from "../../transfer/index_template.ts";
 import {
   ensureSecureStack,
   SECURE_STACK_DIR,
@@ -63,13 +66,12 @@ export interface Finished {
   stderr: string;
 }
 
-/** Runs `deno run -A SCRIPT ARGS` to the end (killed after `timeoutMs`). */
-export async function runSluice(
+/** Starts `deno run -A SCRIPT ARGS` with only `env`; `output` resolves with all it printed. */
+function spawnSluice(
   script: string,
   args: string[],
   env: Record<string, string>,
-  timeoutMs = 60_000,
-): Promise<Finished> {
+): { child: Deno.ChildProcess; output: Promise<Finished> } {
   const child = new Deno.Command(Deno.execPath(), {
     args: ["run", "-A", `${ROOT}/${script}`, ...args],
     env: childEnv(env),
@@ -79,15 +81,28 @@ export async function runSluice(
     stdout: "piped",
     stderr: "piped",
   }).spawn();
-  const timer = setTimeout(() => child.kill("SIGKILL"), timeoutMs);
-  try {
-    const out = await child.output();
+  const output = child.output().then((out) => {
     const decoder = new TextDecoder();
     return {
       code: out.code,
       stdout: decoder.decode(out.stdout),
       stderr: decoder.decode(out.stderr),
     };
+  });
+  return { child, output };
+}
+
+/** Runs `deno run -A SCRIPT ARGS` to the end (killed after `timeoutMs`). */
+export async function runSluice(
+  script: string,
+  args: string[],
+  env: Record<string, string>,
+  timeoutMs = 60_000,
+): Promise<Finished> {
+  const { child, output } = spawnSluice(script, args, env);
+  const timer = setTimeout(() => child.kill("SIGKILL"), timeoutMs);
+  try {
+    return await output;
   } finally {
     clearTimeout(timer);
   }
@@ -99,23 +114,7 @@ export class SluiceProcess {
   readonly #output: Promise<Finished>;
 
   constructor(script: string, args: string[], env: Record<string, string>) {
-    this.#child = new Deno.Command(Deno.execPath(), {
-      args: ["run", "-A", `${ROOT}/${script}`, ...args],
-      env: childEnv(env),
-      clearEnv: true,
-      cwd: ROOT,
-      stdin: "null",
-      stdout: "piped",
-      stderr: "piped",
-    }).spawn();
-    this.#output = this.#child.output().then((out) => {
-      const decoder = new TextDecoder();
-      return {
-        code: out.code,
-        stdout: decoder.decode(out.stdout),
-        stderr: decoder.decode(out.stderr),
-      };
-    });
+    ({ child: this.#child, output: this.#output } = spawnSluice(script, args, env));
   }
 
   /** SIGTERM, then SIGKILL after `graceMs`; resolves with everything it printed. */
@@ -143,4 +142,19 @@ export class SluiceProcess {
 /** A unique lowercase name for topics, prefixes and indices (`sluice*`: the role's pattern). */
 export function uniqueName(label: string): string {
   return `sluice-sec-${label}-${Date.now().toString(36)}-${crypto.randomUUID().slice(0, 6)}`;
+}
+
+/** Deletes the index template the transfer installed for index prefix `prefix`. */
+export async function deleteIndexTemplate(
+  searchUrl: string,
+  security: SearchSecurity,
+  prefix: string,
+): Promise<void> {
+  const http = searchHttp(searchUrl, security);
+  try {
+    const url = `${http.base}/_index_template/${templateName(prefix)}`;
+    await (await fetch(url, { ...http.init, method: "DELETE" })).body?.cancel();
+  } finally {
+    http.close();
+  }
 }
