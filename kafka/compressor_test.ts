@@ -1,0 +1,66 @@
+import { deepEqual, equal, rejects } from "node:assert/strict";
+import { Buffer } from "node:buffer";
+import { gunzipSync } from "node:zlib";
+import { compressionsAlgorithms } from "@platformatic/kafka";
+import { Compressor } from "./compressor.ts";
+
+const data = new TextEncoder().encode("GET /api/orders/17 HTTP/1.1 200 512\n".repeat(4_000));
+
+Deno.test("Compressor: gzip of a large batch runs on the worker and gunzips back", async () => {
+  const gzip = new Compressor("gzip", { offThreadBytes: 1024 });
+  try {
+    const input = data.slice();
+    const out = await gzip.compress(input);
+    equal(gzip.threaded, true);
+    deepEqual(new Uint8Array(gunzipSync(out)), data);
+    equal(out.length < data.length / 10, true);
+    // The caller's buffer is left as it was (it is reused for the next batch).
+    deepEqual(input, data);
+    // Several at once come back to their own callers.
+    const parts = [data.subarray(0, 5_000), data.subarray(5_000, 60_000), data.subarray(60_000)];
+    const outs = await Promise.all(parts.map((p) => gzip.compress(p)));
+    outs.forEach((o, i) => deepEqual(new Uint8Array(gunzipSync(o)), parts[i]));
+  } finally {
+    gzip.close();
+  }
+  equal(gzip.threaded, false);
+});
+
+Deno.test("Compressor: small gzip input is compressed in place, without a worker", async () => {
+  const gzip = new Compressor("gzip");
+  const out = await gzip.compress(data.subarray(0, 2_000));
+  equal(gzip.threaded, false);
+  deepEqual(new Uint8Array(gunzipSync(out)), data.subarray(0, 2_000));
+  gzip.close();
+});
+
+Deno.test("Compressor: the worker stops after its idle time, and starts again on demand", async () => {
+  const gzip = new Compressor("gzip", { offThreadBytes: 1024, idleMs: 50 });
+  try {
+    await gzip.compress(data);
+    equal(gzip.threaded, true);
+    await new Promise((r) => setTimeout(r, 200));
+    equal(gzip.threaded, false);
+    deepEqual(new Uint8Array(gunzipSync(await gzip.compress(data))), data);
+  } finally {
+    gzip.close();
+  }
+});
+
+Deno.test("Compressor: close rejects what is still on the worker", async () => {
+  const gzip = new Compressor("gzip", { offThreadBytes: 1024 });
+  const pending = gzip.compress(data);
+  gzip.close();
+  await rejects(pending, /closed/);
+});
+
+Deno.test("Compressor: none copies, snappy decodes back with the client's codec", async () => {
+  const none = new Compressor("none");
+  const input = data.subarray(0, 100);
+  const copy = await none.compress(input);
+  deepEqual(copy, input);
+  equal(copy.buffer === input.buffer, false);
+  const snappy = await new Compressor("snappy").compress(data);
+  const back = compressionsAlgorithms.snappy.decompressSync(Buffer.from(snappy));
+  deepEqual(new Uint8Array(back), data);
+});
