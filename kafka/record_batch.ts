@@ -127,51 +127,63 @@ export class RecordsWriter {
 
 /**
  * The records of one send while they wait for their batch: the values already UTF-8, one after
- * another in one array, and the keys as runs (a send's records normally share one key). A queue
- * of these is a few objects per send, where the values as strings were several per record.
+ * another, and the keys as runs (a send's records normally share one key). A queue of these is a
+ * few objects per send, where the values as strings were several per record.
  */
 export interface EncodedRecords {
-  /** Every value's bytes, one after another. */
+  /** Every value's bytes, one after another (a view of a shared slab). */
   data: Uint8Array;
   /** End of each value in `data`. */
-  ends: Uint32Array;
+  ends: number[];
   /** Distinct consecutive keys: `keys[i]` is the key of the records before `keyEnds[i]`. */
   keys: string[];
   keyEnds: number[];
 }
 
-let scratch = new Uint8Array(256 * 1024);
+/**
+ * Sends are encoded into slabs of this size, as views: many small sends (many quiet files) cost
+ * no array buffer each, and a slab is freed once no queued send points into it any more.
+ */
+const SLAB_BYTES = 256 * 1024;
+let slab = new Uint8Array(SLAB_BYTES);
+let slabUsed = 0;
 
 /**
- * Encodes `records`' values as UTF-8 into one array and their keys as runs.
+ * Encodes `records`' values as UTF-8, back to back, and their keys as runs.
  *
  * @example
  * ```ts
  * import { encodeRecords } from "./record_batch.ts";
  * const e = encodeRecords([{ key: "k", value: "a" }, { key: "k", value: "bc" }]);
- * [...e.ends]; // [1, 3]
+ * e.ends; // [1, 3]
  * e.keys; // ["k"]
  * ```
  */
 export function encodeRecords(records: { key: string; value: string }[]): EncodedRecords {
   let units = 0;
   for (const r of records) units += r.value.length;
-  if (scratch.length < units * 3) scratch = new Uint8Array(units * 3);
-  const ends = new Uint32Array(records.length);
+  // UTF-8 needs at most 3 bytes per UTF-16 unit.
+  if (slab.length - slabUsed < units * 3) {
+    slab = new Uint8Array(Math.max(SLAB_BYTES, units * 3));
+    slabUsed = 0;
+  }
+  const start = slabUsed;
+  const ends: number[] = new Array(records.length);
   const keys: string[] = [];
   const keyEnds: number[] = [];
-  let pos = 0;
+  let pos = start;
   for (let i = 0; i < records.length; i++) {
     const { key, value } = records[i];
     if (keys.length === 0 || keys[keys.length - 1] !== key) {
       if (keys.length > 0) keyEnds.push(i);
       keys.push(key);
     }
-    pos += encoder.encodeInto(value, scratch.subarray(pos)).written;
-    ends[i] = pos;
+    pos += encoder.encodeInto(value, slab.subarray(pos)).written;
+    ends[i] = pos - start;
   }
   if (keys.length > 0) keyEnds.push(records.length);
-  return { data: scratch.slice(0, pos), ends, keys, keyEnds };
+  slabUsed = pos;
+  return { data: slab.subarray(start, pos), ends, keys, keyEnds };
 }
 
 /** What a record batch's header says besides its records. */
