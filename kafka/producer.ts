@@ -103,9 +103,9 @@ interface Pending {
 const log = getLogger("kafka", "producer");
 
 /**
- * A LogProducer on @platformatic/kafka: idempotent, acks=-1, one request in flight (so order
- * holds), keys partitioned as the Java client and kafkajs do (murmur2), so a source keeps its
- * partition across the client change.
+ * A LogProducer writing its own record batches over @platformatic/kafka's connections:
+ * idempotent, acks=-1, up to `maxInflight` requests in flight in order, keys partitioned as the
+ * Java client and kafkajs do (murmur2), so a source keeps its partition across client changes.
  *
  * @example
  * ```ts
@@ -116,7 +116,7 @@ const log = getLogger("kafka", "producer");
  * ```
  */
 export function createLogProducer(options: LogProducerOptions): LogProducer {
-  return new PlatformaticLogProducer(options);
+  return new KafkaLogProducer(options);
 }
 
 type BufferProducer = Producer<Buffer, Buffer, Buffer, Buffer>;
@@ -157,7 +157,7 @@ export function keyPartition(key: Buffer): number {
   return murmur2(key) & 0x7fffffff;
 }
 
-class PlatformaticLogProducer implements LogProducer {
+class KafkaLogProducer implements LogProducer {
   readonly #options: LogProducerOptions;
   readonly #queue: Pending[] = [];
   #queuedBytes = 0;
