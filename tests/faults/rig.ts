@@ -224,13 +224,28 @@ export class Pipeline {
   readonly topic: string;
   readonly dlq: string;
   readonly prefix: string;
-  readonly plane: ConfigPlane;
+  #plane: ConfigPlane | undefined;
 
   private constructor(readonly name: string, readonly dir: string) {
     this.topic = name;
     this.dlq = `${name}-dlq`;
     this.prefix = `/${name}`;
-    this.plane = openConfigPlane({ endpoints: endpoints.etcd, prefix: this.prefix });
+  }
+
+  /** The suite's own config plane client, opened on first use (again after `releaseEtcd`). */
+  get plane(): ConfigPlane {
+    this.#plane ??= openConfigPlane({ endpoints: endpoints.etcd, prefix: this.prefix });
+    return this.#plane;
+  }
+
+  /**
+   * Closes the suite's etcd client before etcd is stopped: a process holding an idle HTTP/2
+   * session with an etcd that goes away can die inside Deno's HTTP/2 (denoland/deno#36788), and
+   * here that process is the test runner. The next use of `plane` opens a new client.
+   */
+  releaseEtcd(): void {
+    this.#plane?.close();
+    this.#plane = undefined;
   }
 
   /** A fresh pipeline; its topic has 3 partitions and `topicConfig` (e.g. max.message.bytes). */
@@ -455,7 +470,7 @@ export class Pipeline {
       () => {},
     );
     await this.plane.kv.delete().all().catch(() => {});
-    this.plane.close();
+    this.releaseEtcd();
     await Deno.remove(this.dir, { recursive: true }).catch(() => {});
   }
 }

@@ -65,6 +65,7 @@ await scenario({
     );
     await sleep(5_000);
     const t0 = Date.now();
+    p.releaseEtcd(); // the test process keeps no etcd session through the outage
     const { restartMs } = await outage("etcd", DOWN_MS);
     const back = Date.now();
     const head = await p.put(
