@@ -238,10 +238,6 @@ export async function startRsyslog(options: {
 }
 
 /**
- * Starts `transfer/main.ts` on `topic` with its own group and index prefix; resolves once its
- * /healthz answers 200.
- */
-/**
  * Starts `bench/line_writer.ts`: `rate` lines/s for `seconds`, dealt over `files` files in `dir`,
  * each line tagged `tag` (and every `probeEvery`-th a search probe), logging to `log`.
  */
@@ -265,6 +261,10 @@ export function startLineWriter(options: {
   ], { log });
 }
 
+/**
+ * Starts `transfer/main.ts` on `topic` with its own group and index prefix; resolves once its
+ * /healthz answers 200.
+ */
 export async function startTransfer(options: {
   endpoints: Endpoints;
   workDir: string;
