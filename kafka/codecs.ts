@@ -1,6 +1,6 @@
 /**
- * The compression codecs sluice offers. The producer (@platformatic/kafka) writes none, gzip and
- * snappy itself; the consumer (kafkajs) reads gzip built in and snappy from a pure-JavaScript
+ * The compression codecs sluice offers. The producer writes none, gzip and snappy
+ * (kafka/compressor.ts); the consumer (kafkajs) reads gzip built in and snappy from a pure-JavaScript
  * package (kafkajs-snappy on snappyjs, registered in kafka/connection.ts). lz4 and zstd are
  * refused: see UNAVAILABLE_COMPRESSION for why.
  * @module

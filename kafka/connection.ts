@@ -20,11 +20,10 @@ import { type KafkaSecurity, kafkaSecurityFromEnv } from "../core/security.ts";
 import {
   explainKafkaSecurityError,
   type KafkaConnectionOptions,
-  producerConnection,
   tlsConnectOptions,
 } from "./options.ts";
 
-export { explainKafkaSecurityError, type KafkaConnectionOptions, producerConnection };
+export { explainKafkaSecurityError, type KafkaConnectionOptions };
 
 // kafkajs schedules its request-queue check with a negative delay when no broker throttles it;
 // the runtime clamps that to 1 ms (what kafkajs expects) and prints a TimeoutNegativeWarning per

@@ -1,7 +1,8 @@
 import { deepEqual, equal, ok } from "node:assert/strict";
 import { InvalidInputError } from "../core/errors.ts";
 import { Secret } from "../core/secret.ts";
-import { explainKafkaSecurityError, kafkaTlsAndSasl, producerConnection } from "./connection.ts";
+import { explainKafkaSecurityError, kafkaTlsAndSasl } from "./connection.ts";
+import { producerConnection } from "./options.ts";
 
 const CA = "-----BEGIN CERTIFICATE-----\nMIIB\n-----END CERTIFICATE-----";
 

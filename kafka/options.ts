@@ -38,7 +38,7 @@ const PLATFORMATIC_MECHANISMS = {
  *
  * @example
  * ```ts
- * import { producerConnection } from "./connection.ts";
+ * import { producerConnection } from "./options.ts";
  * producerConnection({ brokers: ["k:9092"], clientId: "a", security: {} }).bootstrapBrokers;
  * // ["k:9092"]
  * ```
