@@ -9,7 +9,15 @@
  * @module
  */
 import { Buffer } from "node:buffer";
-import { crc32c, murmur2, ProduceAcks, Producer, produceV9, Writer } from "@platformatic/kafka";
+import {
+  type ClusterMetadata,
+  crc32c,
+  murmur2,
+  ProduceAcks,
+  Producer,
+  produceV9,
+  Writer,
+} from "@platformatic/kafka";
 import { backoffDelay, sleep } from "../core/backoff.ts";
 import { InvalidInputError, SluiceError } from "../core/errors.ts";
 import { getLogger } from "../core/log.ts";
@@ -194,7 +202,11 @@ class KafkaLogProducer implements LogProducer {
     // collector to copy again and again while it waits.
     const encoded = encodeRecords(records);
     let bytes = encoded.data.length;
-    for (let i = 0; i < encoded.keys.length; i++) bytes += encoded.keys[i].length;
+    for (let k = 0; k < encoded.keys.length; k++) {
+      // Every record carries its key.
+      bytes += encoded.keys[k].length *
+        (encoded.keyEnds[k] - (k === 0 ? 0 : encoded.keyEnds[k - 1]));
+    }
     // Even an empty send is queued, so it resolves after the sends before it.
     return new Promise((resolve, reject) =>
       this.#enqueue({ topic, records: encoded, bytes, resolve, reject })
@@ -335,8 +347,8 @@ class KafkaLogProducer implements LogProducer {
   }
 
   /**
-   * Writes the queued sends from index `start` (whole sends up to the byte limit, at least one)
-   * into one compressed record batch per partition, grouped by the partitions' leaders.
+   * Takes the queued sends from index `start` (whole sends up to the byte limit, at least one)
+   * and writes them into one compressed record batch per partition, grouped by leader.
    */
   async #prepare(session: Session, start: number): Promise<Prepared> {
     let sends = 0;
@@ -349,12 +361,17 @@ class KafkaLogProducer implements LogProducer {
       sends++;
     }
     const batch = this.#queue.slice(start, start + sends);
-    const requests = new Map<number, TopicBatches[]>();
     if (batch.every((p) => p.records.ends.length === 0)) {
-      return { sends, bytes, ready: Promise.resolve(requests) };
+      return { sends, bytes, ready: Promise.resolve(new Map()) };
     }
     const topics = [...new Set(batch.map((p) => p.topic))];
     const metadata = await session.client.metadata({ topics, autocreateTopics: true });
+    this.#write(batch, metadata);
+    return { sends, bytes, ready: this.#seal(session, metadata) };
+  }
+
+  /** Writes the records of `batch` into the writer of their topic and partition. */
+  #write(batch: Pending[], metadata: ClusterMetadata): void {
     for (const byPartition of this.#writers.values()) {
       for (const w of byPartition.values()) w.reset();
     }
@@ -383,15 +400,21 @@ class KafkaLogProducer implements LogProducer {
         }
       }
     }
-    // Sequence numbers and compression of every partition's records; the writers' buffers are
-    // free again once `compress` returned (it copies what it keeps).
+  }
+
+  /**
+   * The written records as one batch per partition, numbered with the partition's sequence and
+   * compressed, grouped by partition leader. The writers are free again when this returns
+   * (`compress` copies what it keeps); the batches are ready when the promise resolves.
+   */
+  #seal(session: Session, metadata: ClusterMetadata): Promise<Map<number, TopicBatches[]>> {
+    const requests = new Map<number, TopicBatches[]>();
     const timestamp = Date.now();
     const compressed: Promise<void>[] = [];
     for (const [topic, byPartition] of this.#writers) {
-      const topicMetadata = metadata.topics.get(topic);
       for (const [partition, writer] of byPartition) {
         if (writer.count === 0) continue;
-        const leader = topicMetadata!.partitions[partition].leader;
+        const leader = metadata.topics.get(topic)!.partitions[partition].leader;
         let forLeader = requests.get(leader);
         if (!forLeader) requests.set(leader, forLeader = []);
         let entry = forLeader.at(-1);
@@ -416,7 +439,7 @@ class KafkaLogProducer implements LogProducer {
         );
       }
     }
-    return { sends, bytes, ready: Promise.all(compressed).then(() => requests) };
+    return Promise.all(compressed).then(() => requests);
   }
 
   /**

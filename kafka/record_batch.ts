@@ -8,34 +8,18 @@
  * @module
  */
 
+import type { Compression } from "./codecs.ts";
+
 const encoder = new TextEncoder();
 
-/** Attribute bits of a record batch for each codec this module is given output of. */
-export const COMPRESSION_ATTRIBUTE = { none: 0, gzip: 1, snappy: 2 } as const;
+/** Attribute bits of a record batch for each codec. */
+export const COMPRESSION_ATTRIBUTE: Readonly<Record<Compression, number>> = {
+  none: 0,
+  gzip: 1,
+  snappy: 2,
+};
 
-/** Bytes of the zig-zag varint of a non-negative `n` (record fields are signed varints). */
-export function varintSize(n: number): number {
-  let z = n * 2;
-  let size = 1;
-  while (z >= 0x80) {
-    z = Math.floor(z / 128);
-    size++;
-  }
-  return size;
-}
-
-/** Writes the zig-zag varint of a non-negative `n` at `pos`; returns the position after it. */
-function writeVarint(buf: Uint8Array, pos: number, n: number): number {
-  let z = n * 2;
-  while (z >= 0x80) {
-    buf[pos++] = (z & 0x7f) | 0x80;
-    z = Math.floor(z / 128);
-  }
-  buf[pos++] = z;
-  return pos;
-}
-
-/** Writes the unsigned varint of `n` (compact lengths of flexible requests). */
+/** Writes the unsigned varint of `n` at `pos`; returns the position after it. */
 function writeUnsignedVarint(buf: Uint8Array, pos: number, n: number): number {
   while (n >= 0x80) {
     buf[pos++] = (n & 0x7f) | 0x80;
@@ -52,6 +36,16 @@ function unsignedVarintSize(n: number): number {
     size++;
   }
   return size;
+}
+
+/** Bytes of the zig-zag varint of a non-negative `n` (record fields are signed varints). */
+export function varintSize(n: number): number {
+  return unsignedVarintSize(n * 2);
+}
+
+/** Writes the zig-zag varint of a non-negative `n` at `pos`; returns the position after it. */
+function writeVarint(buf: Uint8Array, pos: number, n: number): number {
+  return writeUnsignedVarint(buf, pos, n * 2);
 }
 
 /**
@@ -76,11 +70,6 @@ export class RecordsWriter {
   /** Records written since the last `reset`. */
   get count(): number {
     return this.#count;
-  }
-
-  /** Bytes written since the last `reset`. */
-  get length(): number {
-    return this.#pos;
   }
 
   /** The records written so far (a view of the reused buffer: copy or consume before `reset`). */

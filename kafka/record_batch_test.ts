@@ -136,7 +136,7 @@ Deno.test("RecordsWriter: reset starts the next batch at offset delta 0 in the s
   const writer = new RecordsWriter();
   addAll(writer, text.encode("k"), ["first"]);
   writer.reset();
-  equal(writer.length, 0);
+  equal(writer.bytes().length, 0);
   addAll(writer, text.encode("k"), ["second"]);
   const batch = decode(recordBatch(writer.bytes(), {
     count: 1,
