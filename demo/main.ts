@@ -124,10 +124,11 @@ async function main(): Promise<number> {
 
   const children: Child[] = [];
   let webConsole: { url: string; stop(): Promise<void> } | undefined;
-  let stopping = false;
-  const stopAll = async () => {
-    if (stopping) return;
-    stopping = true;
+  // One stop, whoever asks first (Ctrl-C or the end of main); every caller waits for all of it,
+  // so the process never exits with services still running.
+  let stopping: Promise<void> | undefined;
+  const stopAll = () => stopping ??= stopEverything();
+  const stopEverything = async () => {
     say("\n== stopping what the demo started");
     await webConsole?.stop().catch(() => {});
     await Promise.all(
@@ -266,6 +267,7 @@ async function main(): Promise<number> {
         say(`   ${await countMatching(endpoints.search, run)} lines of this run searchable`);
       }
     }
+    await stopAll(); // already under way after Ctrl-C: wait until it is done
     return 0;
   } catch (error) {
     await stopAll();
