@@ -1,5 +1,6 @@
 import { equal, throws } from "node:assert/strict";
 import { Buffer } from "node:buffer";
+import { murmur2 } from "@platformatic/kafka";
 import { InvalidInputError } from "../core/errors.ts";
 import { keyPartition, parseCompression } from "./producer.ts";
 
@@ -13,7 +14,24 @@ Deno.test("keyPartition: the Java client's murmur2 (its published test vectors),
     ["lkjh234lh9fiuh90y23oiuhsafujhadof229phr9h19h89h8", -58897971],
     ["abc", 479470107],
   ];
-  for (const [key, hash] of java) equal(keyPartition(Buffer.from(key)), hash & 0x7fffffff, key);
+  for (const [key, hash] of java) {
+    equal(keyPartition(new TextEncoder().encode(key)), hash & 0x7fffffff, key);
+  }
+});
+
+Deno.test("keyPartition agrees with @platformatic/kafka's murmur2 on every tail length and on UTF-8", () => {
+  const alphabet = "abcXYZ019-/._é€😀";
+  let seed = 7;
+  const next = () => (seed = (Math.imul(seed, 1103515245) + 12345) >>> 0) / 2 ** 32;
+  for (let n = 0; n < 500; n++) {
+    let key = "";
+    const length = n % 67;
+    for (let i = 0; i < length; i++) {
+      key += [...alphabet][Math.floor(next() * [...alphabet].length)];
+    }
+    const bytes = new TextEncoder().encode(key);
+    equal(keyPartition(bytes), murmur2(Buffer.from(bytes)) & 0x7fffffff, JSON.stringify(key));
+  }
 });
 
 Deno.test("parseCompression: offered codecs pass, lz4 and zstd are refused with a reason", () => {
