@@ -42,7 +42,7 @@ Deno.test("readHead reads the start and restores the position", async () => {
     await Deno.writeTextFile(path, "0123456789");
     using f = await Deno.open(path);
     await f.seek(7, Deno.SeekMode.Start);
-    assertEquals(new TextDecoder().decode(await readHead(f, 4)), "0123");
+    assertEquals(new TextDecoder().decode(readHead(f, 4)), "0123");
     const buf = new Uint8Array(3);
     await f.read(buf);
     assertEquals(new TextDecoder().decode(buf), "789");
