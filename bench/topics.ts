@@ -5,6 +5,7 @@
  * @module
  */
 import type { Admin } from "kafkajs";
+import { assertRunning, type Child, waitFor } from "../core/child.ts";
 import { createKafka } from "../kafka/connection.ts";
 
 export class BenchTopics {
@@ -46,6 +47,17 @@ export class BenchTopics {
     let sum = 0;
     for (const p of offsets) sum += Number(p.high) - Number(p.low);
     return sum;
+  }
+
+  /**
+   * Waits until `topic` holds `total` records (polled every 200 ms); fails after `timeoutMs`, or
+   * at once when `writer`, the program sending them, has exited.
+   */
+  async waitForRecords(topic: string, total: number, timeoutMs: number, writer?: Child) {
+    await waitFor(`${writer ? `${writer.name}: ` : ""}all ${total} lines in ${topic}`, async () => {
+      if (writer) await assertRunning(writer);
+      return (await this.records(topic)) >= total;
+    }, { timeoutMs, intervalMs: 200 });
   }
 
   /**

@@ -147,7 +147,7 @@ async function runOnce(ctx: BenchContext, label: string): Promise<RunLatency> {
       await assertRunning(transfer.child);
     }
     await writer.exited;
-    await waitForRecords(ctx, topic, total, 60_000);
+    await ctx.topics.waitForRecords(topic, total, 60_000);
     if (!Number.isFinite(firstWrite)) throw new Error("the first probe line was never found");
     const cutoff = firstWrite + warmup * 1000;
     const kafka = distribution(await kafkaLatencies(ctx, topic, cutoff));
@@ -167,14 +167,6 @@ async function runOnce(ctx: BenchContext, label: string): Promise<RunLatency> {
     await admin.connect().then(() => admin.deleteGroups([group])).catch(() => {});
     await admin.disconnect().catch(() => {});
     await Deno.remove(work, { recursive: true }).catch(() => {});
-  }
-}
-
-async function waitForRecords(ctx: BenchContext, topic: string, total: number, timeoutMs: number) {
-  const deadline = Date.now() + timeoutMs;
-  while ((await ctx.topics.records(topic)) < total) {
-    if (Date.now() > deadline) throw new Error(`not all ${total} lines reached ${topic}`);
-    await sleep(200);
   }
 }
 

@@ -9,7 +9,7 @@ import { sleep } from "../../core/backoff.ts";
 import type { BenchContext, Scenario } from "../context.ts";
 import { timedLine } from "../lines.ts";
 import { MIB, RssWatcher, sample } from "../procstat.ts";
-import { assertRunning, type Child } from "../../core/child.ts";
+import type { Child } from "../../core/child.ts";
 import { benchSource, startAgent, startLineWriter, startRsyslog, uniqueName } from "../programs.ts";
 import { type BenchResult, buildResult } from "../stats.ts";
 
@@ -21,24 +21,6 @@ interface MemoryMeasure {
   idleRssMib: number;
   loadRssMib: number;
   peakRssMib: number;
-}
-
-async function waitForRecords(
-  ctx: BenchContext,
-  topic: string,
-  total: number,
-  child: Child,
-  timeoutMs: number,
-): Promise<void> {
-  const deadline = Date.now() + timeoutMs;
-  let n = 0;
-  while ((n = await ctx.topics.records(topic)) < total) {
-    await assertRunning(child);
-    if (Date.now() > deadline) {
-      throw new Error(`${child.name}: only ${n} of ${total} lines reached Kafka in time`);
-    }
-    await sleep(200);
-  }
 }
 
 async function runOnce(ctx: BenchContext, program: Program, label: string): Promise<MemoryMeasure> {
@@ -81,7 +63,7 @@ async function runOnce(ctx: BenchContext, program: Program, label: string): Prom
       stop = rsyslog.stop;
     }
     const initial = files * LINES_PER_FILE;
-    await waitForRecords(ctx, topic, initial, child, 120_000);
+    await ctx.topics.waitForRecords(topic, initial, 120_000, child);
     ctx.progress(`  ${label}: ${files} files read; idle for ${idleS} s`);
     await sleep(idleS * 1000);
     const idle = await sample(child.pid);
@@ -99,7 +81,7 @@ async function runOnce(ctx: BenchContext, program: Program, label: string): Prom
     });
     const code = await writer.exited;
     if (code !== 0) throw new Error(`the line writer failed (exit ${code})`);
-    await waitForRecords(ctx, topic, initial + rate * loadS, child, 60_000);
+    await ctx.topics.waitForRecords(topic, initial + rate * loadS, 60_000, child);
     const loadRss = await watcher.stop();
     const end = await sample(child.pid);
     return {
