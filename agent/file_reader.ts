@@ -54,15 +54,13 @@ export class FileReader {
   binary = false;
   readonly #file: Deno.FsFile;
   /** Device and inode of the open file: a handle's never change. */
-  readonly #dev: number;
-  readonly #ino: number;
+  readonly #id: { dev: number; ino: number };
   #size: number;
 
   private constructor(path: string, file: Deno.FsFile, info: Deno.FileInfo, offset: number) {
     this.path = path;
     this.#file = file;
-    this.#dev = info.dev ?? 0;
-    this.#ino = info.ino ?? 0;
+    this.#id = { dev: info.dev ?? 0, ino: info.ino ?? 0 };
     this.#size = info.size;
     this.offset = offset;
   }
@@ -84,7 +82,7 @@ export class FileReader {
 
   /** Device and inode of the open file. */
   get devIno(): string {
-    return `${this.#dev}:${this.#ino}`;
+    return `${this.#id.dev}:${this.#id.ino}`;
   }
 
   /** Size at the last `refreshSize` (or `check`). */
@@ -104,7 +102,7 @@ export class FileReader {
     if (this.identity) return this.identity;
     if (this.#size === 0) return undefined;
     const head = readHead(this.#file, FINGERPRINT_BYTES);
-    this.identity = identify({ dev: this.#dev, ino: this.#ino }, head);
+    this.identity = identify(this.#id, head);
     this.binary = looksBinary(head);
     return this.identity;
   }
@@ -135,7 +133,7 @@ export class FileReader {
     if (this.refreshSize() < this.offset) return "truncated";
     if (verifyFingerprint && this.identity) {
       const head = readHead(this.#file, this.identity.fpLen);
-      if (!isSameFile(this.identity, { dev: this.#dev, ino: this.#ino }, head)) return "truncated";
+      if (!isSameFile(this.identity, this.#id, head)) return "truncated";
     }
     let atPath: Deno.FileInfo;
     try {
@@ -144,7 +142,8 @@ export class FileReader {
       if (error instanceof Deno.errors.NotFound) return "deleted";
       throw error;
     }
-    return (atPath.dev ?? 0) === this.#dev && (atPath.ino ?? 0) === this.#ino ? "none" : "moved";
+    const { dev, ino } = this.#id;
+    return (atPath.dev ?? 0) === dev && (atPath.ino ?? 0) === ino ? "none" : "moved";
   }
 
   /** Continues reading at `offset`. */
