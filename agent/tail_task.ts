@@ -492,26 +492,7 @@ export class TailTask {
       change = reader.check(++tail.checks % 4 === 0);
     }
     if (change === "truncated") {
-      log.info("source {source}: {path} was truncated; reading it again from the start", {
-        source: this.id,
-        path: reader.path,
-      });
-      // Lines of the old content not yet acknowledged are lost with it; its entry goes.
-      if (reader.identity) this.#store!.delete(reader.identity.id);
-      reader.restartAtZero();
-      if (reader.binary) {
-        this.#skipBinary(reader.path, reader.devIno, reader.size);
-        this.#release(tail, true);
-        return false;
-      }
-      tail.splitter.reset(0);
-      if (tail.joiner) tail.joiner = new MultilineJoiner(this.source.multiline!);
-      tail.acked = 0;
-      tail.sentUpTo = 0;
-      this.#setPrefix(tail);
-      if (reader.identity) this.#record(tail, reader.identity, 0);
-      tail.idle = this.#opt.pollMs;
-      tail.nextPollAt = 0;
+      this.#restart(tail);
       return false;
     }
     if ((change === "moved" || change === "deleted") && !tail.draining) {
@@ -532,6 +513,31 @@ export class TailTask {
     tail.nextPollAt = now + tail.idle;
     if (!grew) tail.idle = Math.min(tail.idle * 2, MAX_IDLE_MS);
     return false;
+  }
+
+  /** Reads a truncated file again from byte 0, as a new file (looked at again at once). */
+  #restart(tail: FileTail): void {
+    const { reader } = tail;
+    log.info("source {source}: {path} was truncated; reading it again from the start", {
+      source: this.id,
+      path: reader.path,
+    });
+    // Lines of the old content not yet acknowledged are lost with it; its entry goes.
+    if (reader.identity) this.#store!.delete(reader.identity.id);
+    reader.restartAtZero();
+    if (reader.binary) {
+      this.#skipBinary(reader.path, reader.devIno, reader.size);
+      this.#release(tail, true);
+      return;
+    }
+    tail.splitter.reset(0);
+    if (tail.joiner) tail.joiner = new MultilineJoiner(this.source.multiline!);
+    tail.acked = 0;
+    tail.sentUpTo = 0;
+    this.#setPrefix(tail);
+    if (reader.identity) this.#record(tail, reader.identity, 0);
+    tail.idle = this.#opt.pollMs;
+    tail.nextPollAt = 0;
   }
 
   /** Lines from the splitter: through the multiline joiner (if any), then sent. */
