@@ -38,6 +38,19 @@ async function sh(...command: string[]): Promise<boolean> {
   return out.success;
 }
 
+/**
+ * Makes the bind mount at `dir` read-only. The remount is refused ("mount point is busy") while a
+ * file on it is open for writing, which is the case for the moment the agent saves a checkpoint
+ * there (temp file, fsync, rename, every 200 ms): tried again for up to 2 s.
+ */
+async function remountReadOnly(dir: string): Promise<boolean> {
+  for (let attempt = 0; attempt < 40; attempt++) {
+    if (await sh("mount", "-o", "remount,bind,ro", dir)) return true;
+    await sleep(50);
+  }
+  return false;
+}
+
 async function canWrite(dir: string): Promise<boolean> {
   try {
     await Deno.writeTextFile(`${dir}/.probe`, "x");
@@ -60,7 +73,7 @@ const READ_ONLY: Mechanism[] = [
     name: "a read-only bind mount of the directory onto itself",
     apply: async (dir) =>
       await sh("mount", "--bind", dir, dir) &&
-      (await sh("mount", "-o", "remount,bind,ro", dir) || (await sh("umount", dir), false)),
+      (await remountReadOnly(dir) || (await sh("umount", dir), false)),
     undo: (dir) => sh("umount", dir),
   },
   {
