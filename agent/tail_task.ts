@@ -23,7 +23,10 @@ import { RateLimiter } from "./rate_limiter.ts";
 
 /** Knobs of the reading loop (agent settings, not per source). */
 export interface TailOptions {
-  /** How often an idle file is looked at, ms (default 250). */
+  /**
+   * How soon a file that just grew is looked at again, ms (default 50); the wait doubles up to
+   * 1 s while the file stays idle.
+   */
   pollMs: number;
   /** How often the globs are scanned for new files, ms (default 1000). */
   scanMs: number;

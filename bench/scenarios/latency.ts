@@ -16,6 +16,8 @@ import { parseTimed, probeWord } from "../lines.ts";
 import { assertRunning } from "../../core/child.ts";
 import {
   benchSource,
+  metricValue,
+  scrape,
   startAgent,
   startLineWriter,
   startTransfer,
@@ -30,6 +32,17 @@ interface RunLatency {
   kafka: Distribution;
   searchable: Distribution;
   probesMissing: number;
+  engine: EngineTimings;
+}
+
+/** Where write → searchable waits outside sluice: the transfer's bulk requests and the index's refreshes. */
+interface EngineTimings {
+  /** Mean time of a bulk request, as the transfer saw it (its sluice_transfer_bulk_seconds). */
+  bulkMs: number;
+  /** Mean duration of a refresh that made documents searchable. */
+  refreshMs: number;
+  /** Mean time from one such refresh to the next (the 1 s interval runs after a refresh ends). */
+  refreshEveryMs: number;
 }
 
 async function searchJson(ctx: BenchContext, path: string, body?: unknown): Promise<unknown> {
@@ -39,6 +52,40 @@ async function searchJson(ctx: BenchContext, path: string, body?: unknown): Prom
     body: body === undefined ? undefined : JSON.stringify(body),
   });
   return await response.json().catch(() => ({}));
+}
+
+async function engineTimings(
+  ctx: BenchContext,
+  prefix: string,
+  metricsPort: number,
+): Promise<EngineTimings> {
+  const page = await scrape(metricsPort);
+  const bulks = metricValue(page, "sluice_transfer_bulk_seconds_count");
+  const bulkSeconds = metricValue(page, "sluice_transfer_bulk_seconds_sum");
+  const stats = await searchJson(ctx, `/${prefix}-*/_stats/refresh`) as {
+    indices?: Record<string, { primaries?: { refresh?: Record<string, number> } }>;
+  };
+  const settings = await searchJson(ctx, `/${prefix}-*/_settings/index.creation_date`) as Record<
+    string,
+    { settings?: { index?: { creation_date?: string } } }
+  >;
+  const now = Date.now();
+  let refreshes = 0, refreshMs = 0, lifetimeMs = 0;
+  for (const [index, entry] of Object.entries(stats.indices ?? {})) {
+    // external_* counts the refreshes that change what searches see (OpenSearch 2, ES 8).
+    const refresh = entry.primaries?.refresh ?? {};
+    refreshes += refresh.external_total ?? refresh.total ?? 0;
+    refreshMs += refresh.external_total_time_in_millis ?? refresh.total_time_in_millis ?? 0;
+    lifetimeMs = Math.max(
+      lifetimeMs,
+      now - Number(settings[index]?.settings?.index?.creation_date),
+    );
+  }
+  return {
+    bulkMs: bulks > 0 ? (bulkSeconds / bulks) * 1000 : NaN,
+    refreshMs: refreshes > 0 ? refreshMs / refreshes : NaN,
+    refreshEveryMs: refreshes > 0 ? lifetimeMs / refreshes : NaN,
+  };
 }
 
 /** Write → broker append time of every record of `topic` written after `cutoff`. */
@@ -150,11 +197,12 @@ async function runOnce(ctx: BenchContext, label: string): Promise<RunLatency> {
     await ctx.topics.waitForRecords(topic, total, 60_000);
     if (!Number.isFinite(firstWrite)) throw new Error("the first probe line was never found");
     const cutoff = firstWrite + warmup * 1000;
+    const engine = await engineTimings(ctx, prefix, transfer.metricsPort);
     const kafka = distribution(await kafkaLatencies(ctx, topic, cutoff));
     const searchable = distribution(
       [...found].filter(([k]) => k * PROBE_EVERY >= warmup * rate).map(([, ms]) => ms),
     );
-    return { kafka, searchable, probesMissing: probes - found.size };
+    return { kafka, searchable, probesMissing: probes - found.size, engine };
   } finally {
     for (const stop of stops.reverse()) await stop().catch(() => {});
     await ctx.topics.delete(topic, `${topic}-dlq`);
@@ -190,7 +238,11 @@ export const latencyScenario: Scenario = {
             m.kafka.max.toFixed(0)
           } ms; searchable p50 ${m.searchable.p50.toFixed(0)} / p99 ${
             m.searchable.p99.toFixed(0)
-          } / max ${m.searchable.max.toFixed(0)} ms` +
+          } / max ${m.searchable.max.toFixed(0)} ms; engine: bulk ${
+            m.engine.bulkMs.toFixed(0)
+          } ms, refresh ${m.engine.refreshMs.toFixed(0)} ms every ${
+            m.engine.refreshEveryMs.toFixed(0)
+          } ms (means)` +
             (m.probesMissing ? ` (${m.probesMissing} probes never found)` : ""),
         );
       } catch (error) {
@@ -222,6 +274,13 @@ export const latencyScenario: Scenario = {
               warmup_seconds: ctx.sizes.latencyWarmupS,
               probe_every: PROBE_EVERY,
               search_poll_ms: POLL_MS,
+              ...(what.endsWith("(1 s refresh)")
+                ? {
+                  engine_bulk_ms: measured.map((m) => Math.round(m.engine.bulkMs)),
+                  engine_refresh_ms: measured.map((m) => Math.round(m.engine.refreshMs)),
+                  engine_refresh_every_ms: measured.map((m) => Math.round(m.engine.refreshEveryMs)),
+                }
+                : {}),
             }
             : undefined,
           error,
