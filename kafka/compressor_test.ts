@@ -26,11 +26,18 @@ Deno.test("Compressor: gzip of a large batch runs on the worker and gunzips back
   equal(gzip.threaded, false);
 });
 
-Deno.test("Compressor: small gzip input is compressed in place, without a worker", async () => {
+Deno.test("Compressor: by default, batches of steady traffic are compressed in place", async () => {
   const gzip = new Compressor("gzip");
-  const out = await gzip.compress(data.subarray(0, 2_000));
-  equal(gzip.threaded, false);
-  deepEqual(new Uint8Array(gunzipSync(out)), data.subarray(0, 2_000));
+  for (const input of [data.subarray(0, 2_000), data]) { // 2 KB, and ~144 KB
+    deepEqual(new Uint8Array(gunzipSync(await gzip.compress(input))), input);
+    equal(gzip.threaded, false);
+  }
+  // A backlog's batch (here ~288 KB) goes to the worker.
+  const backlog = new Uint8Array(2 * data.length);
+  backlog.set(data);
+  backlog.set(data, data.length);
+  deepEqual(new Uint8Array(gunzipSync(await gzip.compress(backlog))), backlog);
+  equal(gzip.threaded, true);
   gzip.close();
 });
 
