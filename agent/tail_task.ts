@@ -384,6 +384,12 @@ export class TailTask {
     this.#wakePoller?.();
   }
 
+  /** Stops following a file whose first bytes turned out binary (see `#skipBinary`). */
+  #dropBinary(tail: FileTail): void {
+    this.#skipBinary(tail.reader.path, tail.reader.devIno, tail.reader.size);
+    this.#release(tail, true);
+  }
+
   #skipBinary(path: string, devIno: string, size: number): void {
     if (this.#skipped.has(devIno)) return;
     this.#skipped.set(devIno, `${size}`);
@@ -465,8 +471,7 @@ export class TailTask {
       if (!hadIdentity) {
         reader.establishIdentity();
         if (reader.binary) {
-          this.#skipBinary(reader.path, reader.devIno, size);
-          this.#release(tail, true);
+          this.#dropBinary(tail);
           return false;
         }
         this.#setPrefix(tail);
@@ -529,8 +534,7 @@ export class TailTask {
     if (reader.identity) this.#store!.delete(reader.identity.id);
     reader.restartAtZero();
     if (reader.binary) {
-      this.#skipBinary(reader.path, reader.devIno, reader.size);
-      this.#release(tail, true);
+      this.#dropBinary(tail);
       return;
     }
     tail.splitter.reset(0);
