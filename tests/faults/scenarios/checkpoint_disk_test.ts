@@ -4,6 +4,7 @@
  * root too: a read-only bind mount (or `chattr +i`) and a small tmpfs filled up.
  */
 import { sleep } from "../../../core/backoff.ts";
+import { waitFor } from "../../../core/child.ts";
 import {
   n,
   Pipeline,
@@ -43,12 +44,11 @@ async function sh(...command: string[]): Promise<boolean> {
  * file on it is open for writing, which is the case for the moment the agent saves a checkpoint
  * there (temp file, fsync, rename, every 200 ms): tried again for up to 2 s.
  */
-async function remountReadOnly(dir: string): Promise<boolean> {
-  for (let attempt = 0; attempt < 40; attempt++) {
-    if (await sh("mount", "-o", "remount,bind,ro", dir)) return true;
-    await sleep(50);
-  }
-  return false;
+function remountReadOnly(dir: string): Promise<boolean> {
+  return waitFor(`a read-only remount of ${dir}`, () => sh("mount", "-o", "remount,bind,ro", dir), {
+    timeoutMs: 2_000,
+    intervalMs: 50,
+  }).catch(() => false);
 }
 
 async function canWrite(dir: string): Promise<boolean> {
