@@ -631,7 +631,9 @@ export class TailTask {
     tail.idPrefix = eventIdPrefix(this.#deps.host, id);
   }
 
+  /** Sets a file's checkpoint entry (its offset acknowledged up to `offset`). */
   #record(tail: FileTail, identity: FileIdentity, offset: number): void {
+    const seenBefore = this.#store!.get(identity.id) !== undefined;
     this.#store!.set({
       file_id: identity.id,
       dev: identity.dev,
@@ -646,6 +648,10 @@ export class TailTask {
       { source: this.id, path: tail.reader.path },
       Math.max(0, tail.reader.size - offset),
     );
+    // A file new to the checkpoints is saved within one checkpoint interval, whether or not
+    // Kafka has acknowledged anything: after a crash the agent looks for every file it had seen,
+    // and one it had not saved is never found again once rotated out of the globs.
+    if (!seenBefore) this.#scheduleSave();
   }
 
   /**

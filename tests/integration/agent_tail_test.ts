@@ -132,6 +132,40 @@ test("agent tail: rotation and truncation while stopped resume without loss", as
   }
 });
 
+test("agent tail: a file found while Kafka cannot be reached is checkpointed before any ack", async () => {
+  // Nothing listens on port 1: no line of the new file is ever acknowledged.
+  const r = await rig({ brokers: ["127.0.0.1:1"] });
+  try {
+    const store = `${r.checkpoints}/src.json`;
+    const entries = async (): Promise<{ path: string; offset: number }[]> => {
+      try {
+        return JSON.parse(await Deno.readTextFile(store)).files;
+      } catch {
+        return [];
+      }
+    };
+    r.task({});
+    await waitFor("the first scan's save", () => Deno.stat(store).then(() => true, () => false));
+    assertEquals(await entries(), []);
+    await appendSeq(`${r.dir}/new.log`, "unacked", 0, 100);
+    // Saved without any acknowledgement: after a crash the agent knows the file and looks for it
+    // (by device + inode) even if it was rotated out of the globs meanwhile.
+    await waitFor(
+      "new.log in the saved checkpoints",
+      async () => (await entries()).length > 0,
+      5000,
+    );
+    const [entry] = await entries();
+    assertEquals({ path: entry.path, offset: entry.offset }, {
+      path: `${r.dir}/new.log`,
+      offset: 0,
+    });
+    assertEquals(r.collector.tagged("unacked").length, 0);
+  } finally {
+    await r.cleanup();
+  }
+});
+
 test("agent tail: invalid UTF-8, a 10 MiB line and a binary file behave as documented", async () => {
   const r = await rig();
   try {
