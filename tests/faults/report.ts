@@ -81,7 +81,9 @@ export function renderReport(rows: readonly ScenarioRow[]): string {
     "and OpenSearch of `stack/` — breaks something the way an operator would, and then reads every",
     "document back from the index: **lost** = numbers written but not indexed, **duplicated** =",
     "documents beyond one per number. Expected: 0 and 0, unless the scenario says why not.",
-    "Scenarios live in `tests/faults/scenarios/`, the shared rig in `tests/faults/rig.ts`.",
+    "Scenarios live in `tests/faults/scenarios/`, the shared rig in `tests/faults/rig.ts`. A",
+    "scenario with random moments reports its seed; `SLUICE_FAULT_SEED=N deno task test:faults",
+    "--filter TEXT` replays them.",
   );
   out.push("");
   const finished = sorted.map((r) => r.finishedAt).sort();
