@@ -39,8 +39,17 @@ interface Tally {
   failed: number;
   /** Ignored tests: never counted as passed, always named in the summary. */
   skipped: string[];
-  failures: string[];
+  failures: Failure[];
 }
+
+/** A failed test or step, with the first lines of why (repeated in the summary). */
+export interface Failure {
+  name: string;
+  reason: string;
+}
+
+/** Lines of a failure's reason the summary repeats: CI often shows only the end of the output. */
+const REASON_LINES = 12;
 
 const root = new URL("..", import.meta.url).pathname;
 const deno = Deno.execPath();
@@ -75,7 +84,7 @@ async function check(tally: Tally, name: string, args: string[]): Promise<void> 
     console.log(`ok: ${name}`);
   } else {
     tally.failed++;
-    tally.failures.push(name);
+    tally.failures.push({ name, reason: output });
     console.log(output.trimEnd());
     console.log(`FAILED: ${name}`);
   }
@@ -83,10 +92,13 @@ async function check(tally: Tally, name: string, args: string[]): Promise<void> 
 
 /**
  * Counts from a `deno test --junit-path` report. Steps are test cases of their own there; an
- * ignored test is `<skipped/>` and counts neither as passed nor as failed.
+ * ignored test is `<skipped/>` and counts neither as passed nor as failed. A failure's reason is
+ * its `message` attribute (the error and its message).
  */
-export function countJunit(xml: string): { passed: number; failed: string[]; skipped: string[] } {
-  const failed: string[] = [];
+export function countJunit(
+  xml: string,
+): { passed: number; failed: Failure[]; skipped: string[] } {
+  const failed: Failure[] = [];
   const skipped: string[] = [];
   let total = 0;
   const caseRe = /<testcase\b([^>]*?)(\/>|>([\s\S]*?)<\/testcase>)/g;
@@ -95,10 +107,25 @@ export function countJunit(xml: string): { passed: number; failed: string[]; ski
     const body = m[3] ?? "";
     const name = unescapeXml(/\bname="([^"]*)"/.exec(m[1])?.[1] ?? "(unnamed)");
     const cls = /\bclassname="([^"]*)"/.exec(m[1])?.[1] ?? "";
-    if (/<failure\b|<error\b/.test(body)) failed.push(`${cls} › ${name}`);
-    else if (/<skipped\b/.test(body)) skipped.push(`${cls} › ${name}`);
+    const failure = /<(?:failure|error)\b([^>]*)>/.exec(body);
+    if (failure) {
+      const reason = unescapeXml(/\bmessage="([^"]*)"/.exec(failure[1])?.[1] ?? "");
+      failed.push({ name: `${cls} › ${name}`, reason });
+    } else if (/<skipped\b/.test(body)) skipped.push(`${cls} › ${name}`);
   }
   return { passed: total - failed.length - skipped.length, failed, skipped };
+}
+
+/** `FAILED: name` and, indented, the first lines of its reason (colours removed). */
+export function formatFailure(failure: Failure): string {
+  // deno-lint-ignore no-control-regex -- ANSI colour codes, as deno test prints them
+  const lines = failure.reason.replace(/\x1b\[[0-9;]*m/g, "").split("\n")
+    .map((l) => l.trimEnd()).filter((l) => l.trim() !== "");
+  const shown = lines.slice(0, REASON_LINES).map((l) => `    ${l.slice(0, 240)}`);
+  if (lines.length > REASON_LINES) {
+    shown.push(`    … ${lines.length - REASON_LINES} more lines in the output above`);
+  }
+  return [`FAILED: ${failure.name}`, ...shown].join("\n");
 }
 
 function unescapeXml(s: string): string {
@@ -126,7 +153,10 @@ async function tests(
   if (code !== 0 && counts.failed.length === 0) {
     // The runner itself failed (a module that does not load, a type error): count it.
     tally.failed++;
-    tally.failures.push(`${name}: deno test exited ${code} without a failing test case`);
+    tally.failures.push({
+      name: `${name}: deno test exited ${code} without a failing test case`,
+      reason: "",
+    });
   }
 }
 
@@ -160,7 +190,10 @@ async function main(): Promise<number> {
       }
     } catch (error) {
       tally.failed++;
-      tally.failures.push(`local stack did not come up, integration tests not run: ${error}`);
+      tally.failures.push({
+        name: "local stack did not come up, integration tests not run",
+        reason: String(error),
+      });
       console.log(String(error));
     }
     if (stack) {
@@ -199,7 +232,7 @@ async function main(): Promise<number> {
 
   section("summary");
   for (const f of tally.skipped) console.log(`SKIPPED: ${f}`);
-  for (const f of tally.failures) console.log(`FAILED: ${f}`);
+  for (const f of tally.failures) console.log(formatFailure(f));
   console.log(`took ${((Date.now() - started) / 1000).toFixed(0)} s`);
   const skipped = tally.skipped.length > 0 ? `, ${tally.skipped.length} skipped` : "";
   console.log(`${tally.passed} passed, ${tally.failed} failed${skipped}`);

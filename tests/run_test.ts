@@ -1,5 +1,5 @@
 import { deepStrictEqual as assertEquals } from "node:assert/strict";
-import { countJunit } from "./run.ts";
+import { countJunit, formatFailure } from "./run.ts";
 
 Deno.test("countJunit counts passing and failing test cases from deno's report", () => {
   const xml = `<?xml version="1.0" encoding="UTF-8"?>
@@ -8,13 +8,17 @@ Deno.test("countJunit counts passing and failing test cases from deno's report",
     <testcase name="ok one" classname="./a_test.ts" time="0.0"></testcase>
     <testcase name="ok two" classname="./a_test.ts" time="0.0"/>
     <testcase name="fails &quot;here&quot;" classname="./a_test.ts" time="0.0">
-      <failure message="boom">stack</failure>
+      <failure message="AssertionError: lost 3
+first 7,8,9 &amp; more">stack</failure>
     </testcase>
   </testsuite>
 </testsuites>`;
   assertEquals(countJunit(xml), {
     passed: 2,
-    failed: ['./a_test.ts › fails "here"'],
+    failed: [{
+      name: './a_test.ts › fails "here"',
+      reason: "AssertionError: lost 3\nfirst 7,8,9 & more",
+    }],
     skipped: [],
   });
 });
@@ -36,4 +40,23 @@ Deno.test("countJunit counts an ignored test as skipped, not passed, and steps a
     </testsuite>
 </testsuites>`;
   assertEquals(countJunit(xml), { passed: 2, failed: [], skipped: ["./s_test.ts › skipped one"] });
+});
+
+Deno.test("formatFailure repeats the first lines of the reason under the name, without colours", () => {
+  const reason = [
+    "\x1b[31mAssertionError\x1b[0m: 10000 lost",
+    "",
+    ...Array.from(
+      { length: 14 },
+      (_, i) => `line ${i}`,
+    ),
+  ].join("\n");
+  const text = formatFailure({ name: "./x_test.ts › fault: kill", reason });
+  const lines = text.split("\n");
+  assertEquals(lines[0], "FAILED: ./x_test.ts › fault: kill");
+  assertEquals(lines[1], "    AssertionError: 10000 lost");
+  assertEquals(lines[2], "    line 0");
+  assertEquals(lines.length, 1 + 12 + 1);
+  assertEquals(lines.at(-1), "    … 3 more lines in the output above");
+  assertEquals(formatFailure({ name: "deno lint", reason: "" }), "FAILED: deno lint");
 });
