@@ -122,6 +122,15 @@ export function intOption(value: unknown, name: string, fallback: number): numbe
 }
 
 /**
+ * How the user runs Deno, for the commands a hint tells them to type: `npx -y deno@<version>` when
+ * this process runs on the Deno that npx fetched (the README's first commands, no Deno installed),
+ * else `deno`.
+ */
+export function denoCommand(execPath = Deno.execPath(), version = Deno.version.deno): string {
+  return /[\\/]_npx[\\/]/.test(execPath) ? `npx -y deno@${version}` : "deno";
+}
+
+/**
  * Runs a command's main function: a SluiceError ends the process with its exit code and its
  * message on stderr (no stack trace); anything else is a bug and prints the stack (exit 1).
  */

@@ -1,5 +1,5 @@
 import { equal, match, throws } from "node:assert/strict";
-import { type CommandSpec, helpText, intOption, parseCommand } from "./cli.ts";
+import { type CommandSpec, denoCommand, helpText, intOption, parseCommand } from "./cli.ts";
 import { ExitCode, InvalidInputError } from "./errors.ts";
 
 const spec: CommandSpec = {
@@ -45,4 +45,13 @@ Deno.test("intOption parses whole numbers and refuses the rest", () => {
   equal(intOption("12", "limit", 5), 12);
   throws(() => intOption("1.5", "limit", 5), /--limit must be a whole number/);
   throws(() => intOption("-1", "limit", 5), InvalidInputError);
+});
+
+Deno.test("denoCommand names npx and the version only when Deno came through npx", () => {
+  equal(
+    denoCommand("/root/.npm/_npx/6c2b1f/node_modules/deno/deno", "2.9.6"),
+    "npx -y deno@2.9.6",
+  );
+  equal(denoCommand("/usr/lib/node_modules/deno/deno", "2.9.6"), "deno");
+  equal(denoCommand("/home/u/.deno/bin/deno", "2.9.6"), "deno");
 });

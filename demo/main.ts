@@ -6,7 +6,7 @@
  * everything it started.
  * @module
  */
-import { intOption, parseCommand, runMain } from "../core/cli.ts";
+import { denoCommand, intOption, parseCommand, runMain } from "../core/cli.ts";
 import { endpointsFromEnv } from "../core/endpoints.ts";
 import { searchHttp } from "../core/search_http.ts";
 import { searchSecurityFromEnv } from "../core/security.ts";
@@ -247,8 +247,8 @@ async function main(): Promise<number> {
       `  curl -s '${endpoints.search}/${INDEX_PREFIX}-demo-*/_search?q=message:${run}&size=3&pretty'`,
     );
     say(`  curl -s '${endpoints.search}/_cat/indices/${INDEX_PREFIX}-*?v'`);
-    say("  deno task config:history");
-    say("  deno task config:status");
+    say(`  ${denoCommand()} task config:history`);
+    say(`  ${denoCommand()} task config:status`);
     say("  curl -s http://127.0.0.1:9464/metrics | grep sluice_   # agent");
     say("  curl -s http://127.0.0.1:9465/metrics | grep sluice_   # transfer");
 

@@ -4,6 +4,7 @@
  * functions, so "running twice starts nothing twice" holds for every caller.
  * @module
  */
+import { denoCommand } from "../core/cli.ts";
 import { type Endpoints, endpointsFromEnv } from "../core/endpoints.ts";
 import { SluiceError, UnreachableError } from "../core/errors.ts";
 import { etcdService } from "./etcd.ts";
@@ -279,7 +280,8 @@ async function waitForAnswer(
     throw new ServiceStartError(
       `${definition.name} did not come up after ${seconds} s: ${errorText(error)}\n` +
         `--- last lines of ${logFile} ---\n${tail.join("\n")}\n---\n` +
-        `Fix: read the log above; \`deno task stack:down\` and then \`deno task stack:up\` retries.`,
+        `Fix: read the log above; \`${denoCommand()} task stack:down\` and then ` +
+        `\`${denoCommand()} task stack:up\` retries.`,
     );
   }
 }
