@@ -1,6 +1,6 @@
 /**
  * `kill -9` of the agent five times at random moments while 200,000 lines are written with a
- * rename rotation every 10,000 lines; each time the agent is started again at once.
+ * rename rotation every 20,000 lines; each time the agent is started again at once.
  */
 import { sleep } from "../../../core/backoff.ts";
 import { seededRandom } from "../../../demo/generate.ts";
@@ -24,7 +24,9 @@ const MIN_ALIVE_MS = 1_000;
 await scenario({
   id: "agent-kill",
   order: 1,
-  title: "kill -9 of the agent ×5 during 200,000 lines, rename rotation every 10,000",
+  title: `kill -9 of the agent ×${KILLS} during ${n(TOTAL)} lines, rename rotation every ${
+    n(ROTATE_EVERY)
+  }`,
   done: `An agent follows \`app.log\` (the glob names only the live file, as with logrotate). A ` +
     `writer appends ${n(TOTAL)} numbered lines at ${n(RATE)} lines/s and renames the file to ` +
     `\`app.log.N\` after every ${n(ROTATE_EVERY)} lines (a new \`app.log\` follows). At ${KILLS} ` +
