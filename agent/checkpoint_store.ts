@@ -5,6 +5,7 @@
  * @module
  */
 import { join } from "node:path";
+import { writeFileAtomic } from "../core/atomic_file.ts";
 import { SluiceError } from "../core/errors.ts";
 
 /** Where one file was read to. */
@@ -138,19 +139,10 @@ export class CheckpointStore {
     if (!this.#dirty) return;
     this.#dirty = false;
     const body: CheckpointFile = { version: 1, source: this.source, files: this.all() };
-    const tmp = `${this.path}.tmp-${Deno.pid}`;
     try {
-      const file = await Deno.open(tmp, { write: true, create: true, truncate: true });
-      try {
-        await file.write(new TextEncoder().encode(JSON.stringify(body)));
-        await file.sync();
-      } finally {
-        file.close();
-      }
-      await Deno.rename(tmp, this.path);
+      await writeFileAtomic(this.path, JSON.stringify(body));
     } catch (error) {
       this.#dirty = true;
-      await Deno.remove(tmp).catch(() => {});
       throw new CheckpointWriteError(
         `cannot save checkpoints to ${this.path}: ${
           (error as Error).message
