@@ -13,6 +13,7 @@ import {
 } from "../config_plane/mod.ts";
 import type { AgentStatus, DesiredState, SourceStatus } from "../config_plane/types.ts";
 import { createLogProducer, type LogProducer } from "../kafka/producer.ts";
+import { loadAppliedConfig, saveAppliedConfig } from "./applied_config.ts";
 import { AgentMetrics, serveMetrics } from "./metrics.ts";
 import { CoalescingRunner, planReconcile } from "./reconciler.ts";
 import type { AgentSettings } from "./settings.ts";
@@ -52,6 +53,10 @@ export class Agent {
   #server: { port: number; close(): Promise<void> } | undefined;
   #watch: Promise<void> | undefined;
   #desired: { seq: number; state: DesiredState } | undefined;
+  /** The desired state as last saved to disk (applied_config.ts), to save only what changed. */
+  #savedJson: string | undefined;
+  /** True until etcd's state arrives when the agent started from its saved config. */
+  #fromSaved = false;
   #appliedSeq = -1;
   #rejected: { seq: number; error: string } | undefined;
   #stopping = false;
@@ -92,12 +97,17 @@ export class Agent {
         }),
       });
     }
+    await this.#startFromSaved();
     this.#plane = openConfigPlane({ endpoints: s.etcd, prefix: s.prefix });
     this.#reporter = new StatusReporter(this.#plane, () => this.status(), s.statusTtlSeconds);
     await this.#reporter.start();
     this.#watch = this.#plane.watchState({
       signal: this.#abort.signal,
       onState: (seq, state) => {
+        if (this.#fromSaved) {
+          this.#fromSaved = false;
+          log.info("etcd answered: config seq {seq} replaces the saved one", { seq });
+        }
         this.#desired = { seq, state };
         if (this.#rejected && this.#rejected.seq <= seq) this.#rejected = undefined;
         void this.#runner.trigger();
@@ -157,6 +167,47 @@ export class Agent {
     });
   }
 
+  /**
+   * Runs the config saved by the last run (applied_config.ts) until etcd's arrives, so that a
+   * restart while etcd is unreachable does not stop collecting. A saved config that does not
+   * check out is logged and ignored.
+   */
+  async #startFromSaved(): Promise<void> {
+    const s = this.settings;
+    const saved = await loadAppliedConfig(s.checkpointDir, s.prefix);
+    if (!saved) return;
+    if (!saved.ok) {
+      log.warn("the saved config in {dir} is not used: {reason}", {
+        dir: s.checkpointDir,
+        reason: saved.reason,
+      });
+      return;
+    }
+    log.info("running the saved config seq {seq} (applied {at}) until etcd answers", {
+      seq: saved.seq,
+      at: saved.savedAt,
+    });
+    this.#fromSaved = true;
+    this.#desired = { seq: saved.seq, state: saved.state };
+    this.#savedJson = JSON.stringify(this.#desired);
+    await this.#runner.trigger();
+  }
+
+  /** Saves the desired state just applied when it differs from the saved one; never throws. */
+  async #saveApplied(desired: { seq: number; state: DesiredState }): Promise<void> {
+    const json = JSON.stringify(desired);
+    if (json === this.#savedJson) return;
+    try {
+      const { checkpointDir, prefix } = this.settings;
+      await saveAppliedConfig(checkpointDir, prefix, desired.seq, desired.state);
+      this.#savedJson = json;
+    } catch (error) {
+      log.warn("cannot save the applied config (a restart without etcd runs nothing): {error}", {
+        error: (error as Error).message,
+      });
+    }
+  }
+
   #sourceStatuses(): Record<string, SourceStatus> {
     const out: Record<string, SourceStatus> = {};
     for (const [id, r] of this.#tasks) out[id] = r.task.status();
@@ -200,6 +251,7 @@ export class Agent {
     }
     this.#appliedSeq = desired.seq;
     this.metrics.appliedSeq.set(desired.seq);
+    await this.#saveApplied(desired);
     if (plan.start.length + plan.stop.length + plan.restart.length > 0) {
       log.info(
         "config seq {seq}: started {start}, restarted {restart}, stopped {stop}, unchanged {unchanged}",

@@ -68,7 +68,8 @@ export const AGENT_OPTIONS: Record<string, OptionSpec> = {
     type: "string",
     arg: "DIR",
     description:
-      "Where read offsets are kept [SLUICE_CHECKPOINT_DIR] (default: ~/.local/state/sluice/agent)",
+      "Where read offsets and the last applied config are kept [SLUICE_CHECKPOINT_DIR] " +
+      "(default: ~/.local/state/sluice/agent)",
   },
   "metrics-addr": {
     type: "string",

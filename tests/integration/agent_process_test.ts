@@ -183,3 +183,60 @@ test("agent process: kill -9 and restart loses nothing; repeats only from the un
     await Deno.remove(dir, { recursive: true });
   }
 });
+
+test("agent process: restarted while etcd is unreachable, it runs its saved config and loses nothing", async () => {
+  const dir = await Deno.makeTempDir({ prefix: "sluice-agent-saved-" });
+  const prefix = `/${unique("sluice-agent-test")}`;
+  const topic = unique("agent-saved");
+  const collector = await TopicCollector.start(topic);
+  const plane = openConfigPlane({ endpoints: endpoints.etcd, prefix });
+  const agentId = unique("saved");
+  const checkpoints = `${dir}/cp`;
+  let child = spawnAgent({ prefix, checkpointDir: checkpoints, agentId });
+  const w = writer(`${dir}/app.log`, "sv", 10, 20);
+  try {
+    const { event } = await plane.append({
+      base: 0,
+      ops: [{
+        op: "put_source",
+        source: { id: "sv", paths: [`${dir}/*.log`], topic, start_at: "beginning" },
+      }],
+      author: "test",
+      message: "saved config test",
+    });
+    await waitFor("lines flowing", () => collector.tagged("sv").length > 200, 30_000);
+    child.kill("SIGTERM");
+    assertEquals((await child.status).code, 0);
+    const saved = JSON.parse(await Deno.readTextFile(`${checkpoints}/_applied-config.json`));
+    assertEquals([saved.prefix, saved.seq, saved.state.sources[0].id], [prefix, event.seq, "sv"]);
+    // Nothing listens on port 1: this agent never hears from etcd.
+    const atRestart = w.count;
+    child = spawnAgent({
+      prefix,
+      checkpointDir: checkpoints,
+      agentId,
+      etcd: ["http://127.0.0.1:1"],
+    });
+    await waitFor(
+      "lines written since the restart",
+      () => collector.tagged("sv").length > atRestart + 200,
+      30_000,
+    );
+    const total = await w.stop();
+    await waitFor(`all ${total}`, () => collector.tagged("sv").length >= total, 30_000);
+    await new Promise((r) => setTimeout(r, 300));
+    assertExactlyOnce(collector.envelopes, "sv", total);
+    child.kill("SIGTERM");
+    assertEquals((await child.status).code, 0, "stops cleanly without ever reaching etcd");
+  } finally {
+    await w.stop();
+    try {
+      child.kill("SIGKILL");
+    } catch { /* gone */ }
+    await child.status;
+    await plane.kv.delete().all().catch(() => {});
+    plane.close();
+    await collector.stop();
+    await Deno.remove(dir, { recursive: true });
+  }
+});

@@ -164,6 +164,8 @@ export interface AgentProcessOptions {
   pollMs?: number;
   /** Glob scan interval (default 200 ms). */
   scanMs?: number;
+  /** etcd endpoints (default: the stack's). */
+  etcd?: string[];
 }
 
 /**
@@ -178,14 +180,14 @@ export interface AgentProcessOptions {
  * ```
  */
 export function spawnAgent(options: AgentProcessOptions): Deno.ChildProcess {
-  const { labels = ["role=test"], pollMs = 50, scanMs = 200 } = options;
+  const { labels = ["role=test"], pollMs = 50, scanMs = 200, etcd = endpoints.etcd } = options;
   return new Deno.Command(Deno.execPath(), {
     args: [
       ...["run", "-A", AGENT_MAIN, "--agent-id", options.agentId],
       ...labels.flatMap((label) => ["--label", label]),
       ...["--prefix", options.prefix, "--checkpoint-dir", options.checkpointDir],
       ...["--metrics-addr", "", "--kafka", endpoints.kafka.join(",")],
-      ...["--etcd", endpoints.etcd.join(","), "--poll-ms", String(pollMs)],
+      ...["--etcd", etcd.join(","), "--poll-ms", String(pollMs)],
       ...["--scan-ms", String(scanMs), "--linger-ms", "5", "--shutdown-timeout-ms", "5000"],
     ],
     env: { SLUICE_LOG_LEVEL: "warning" },
