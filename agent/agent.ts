@@ -251,7 +251,6 @@ export class Agent {
     }
     this.#appliedSeq = desired.seq;
     this.metrics.appliedSeq.set(desired.seq);
-    await this.#saveApplied(desired);
     if (plan.start.length + plan.stop.length + plan.restart.length > 0) {
       log.info(
         "config seq {seq}: started {start}, restarted {restart}, stopped {stop}, unchanged {unchanged}",
@@ -265,5 +264,7 @@ export class Agent {
       );
     }
     await this.#reporter?.update();
+    // After the status key: the fleet sees the new seq without waiting for this fsync.
+    await this.#saveApplied(desired);
   }
 }
