@@ -14,7 +14,7 @@ import { SluiceError } from "../core/errors.ts";
 import { ensureStack, formatStatusTable, STACK_DIR, stopStack } from "../stack/mod.ts";
 import { startConsole } from "../console/server.ts";
 import { accessLogLine, appLogLine, seededRandom } from "./generate.ts";
-import { type Child, spawnLogged, tailOf } from "../core/child.ts";
+import { answers200, type Child, spawnLogged, tailOf, waitFor } from "../core/child.ts";
 
 const spec = {
   name: "deno task demo",
@@ -186,6 +186,16 @@ async function main(): Promise<number> {
       ]),
     );
     for (const c of children) say(`   ${c.name}: pid ${c.pid}, log ${c.log}`);
+    // Lines are written once both answer, so the time reported below is write → searchable, not
+    // their start-up (which on a first run includes fetching their npm packages).
+    const startedAt = Date.now();
+    for (const [c, port] of [[children[0], 9464], [children[1], 9465]] as const) {
+      await waitFor(`${c.name} to answer http://127.0.0.1:${port}/healthz`, async () => {
+        await throwIfExited(children);
+        return await answers200(`http://127.0.0.1:${port}/healthz`);
+      }, { timeoutMs: 180_000, intervalMs: 250 });
+    }
+    say(`   both running ${((Date.now() - startedAt) / 1000).toFixed(1)} s after their start`);
 
     Deno.addSignalListener("SIGINT", () => {
       stopAll().then(() => Deno.exit(0));
@@ -216,14 +226,7 @@ async function main(): Promise<number> {
         );
         lastShown = found;
       }
-      for (const c of children) {
-        const code = await Promise.race([c.exited, Promise.resolve(undefined)]);
-        if (code !== undefined) {
-          throw new SluiceError(
-            `${c.name} exited with code ${code}; its log ends with:\n${await tailOf(c.log, 20)}`,
-          );
-        }
-      }
+      await throwIfExited(children);
     }
     const tookS = (Date.now() - writtenAt) / 1000;
     if (found < total) {
@@ -272,6 +275,18 @@ async function main(): Promise<number> {
   } catch (error) {
     await stopAll();
     throw error;
+  }
+}
+
+/** Throws, with the end of its log, when one of `children` has exited. */
+async function throwIfExited(children: Child[]): Promise<void> {
+  for (const c of children) {
+    const code = await Promise.race([c.exited, Promise.resolve(undefined)]);
+    if (code !== undefined) {
+      throw new SluiceError(
+        `${c.name} exited with code ${code}; its log ends with:\n${await tailOf(c.log, 20)}`,
+      );
+    }
   }
 }
 

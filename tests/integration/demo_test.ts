@@ -18,6 +18,7 @@ Deno.test({
     }).output();
     const text = new TextDecoder().decode(out.stdout) + new TextDecoder().decode(out.stderr);
     equal(out.code, 0, text);
+    match(text, /both running \d+\.\d s after their start/);
     match(text, /600 of 600 lines written on this host are searchable/);
     match(text, /time from write to searchable \(all lines\): \d+\.\d+ s/);
     match(text, /stopped agent \(exit 0\)/);
