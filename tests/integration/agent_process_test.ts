@@ -5,7 +5,7 @@
  * nothing (repeats only from the unacknowledged window).
  */
 import { deepStrictEqual as assertEquals, ok as assert } from "node:assert/strict";
-import { openConfigPlane } from "../../config_plane/mod.ts";
+import { type ConfigPlane, openConfigPlane } from "../../config_plane/mod.ts";
 import type { Source } from "../../config_plane/types.ts";
 import {
   appendSeq,
@@ -19,8 +19,14 @@ import {
   waitFor,
 } from "./agent_support.ts";
 
-/** Appends lines at a steady pace until stopped; returns how many it wrote. */
-function writer(path: string, tag: string, linesPerTick = 20, tickMs = 20) {
+interface Writer {
+  readonly count: number;
+  /** Stops writing; resolves to how many lines were written. */
+  stop(): Promise<number>;
+}
+
+/** Appends lines at a steady pace until stopped. */
+function writer(path: string, tag: string, linesPerTick = 20, tickMs = 20): Writer {
   let n = 0;
   let running = true;
   const done = (async () => {
@@ -42,21 +48,74 @@ function writer(path: string, tag: string, linesPerTick = 20, tickMs = 20) {
   };
 }
 
-test("agent process: sources added, changed and removed live; the unchanged one loses and repeats nothing", async () => {
-  const dir = await Deno.makeTempDir({ prefix: "sluice-agent-live-" });
+/** What one test's agent run is made of; `withAgentRun` sets it up and tears it down. */
+interface AgentRun {
+  dir: string;
+  prefix: string;
+  /** Collected from its start. */
+  topic: string;
+  collector: TopicCollector;
+  plane: ConfigPlane;
+  agentId: string;
+  checkpoints: string;
+  /** The agent process now running; replace it to restart (the last one is killed at the end). */
+  child: Deno.ChildProcess;
+  /** A writer stopped at the end whatever happens. */
+  writer(path: string, tag: string, linesPerTick?: number, tickMs?: number): Writer;
+}
+
+/**
+ * A temp directory, an etcd prefix, a collected topic, a config plane client and an agent
+ * process (`label` names them); runs `body`, then stops the writers, kills the agent and deletes
+ * all of it.
+ */
+async function withAgentRun(label: string, body: (run: AgentRun) => Promise<void>) {
+  const dir = await Deno.makeTempDir({ prefix: `sluice-agent-${label}-` });
   const prefix = `/${unique("sluice-agent-test")}`;
-  const topic = unique("agent-live");
+  const topic = unique(`agent-${label}`);
   const collector = await TopicCollector.start(topic);
   const plane = openConfigPlane({ endpoints: endpoints.etcd, prefix });
-  const agentId = unique("live");
-  const child = spawnAgent({ prefix, checkpointDir: `${dir}/cp`, agentId });
-  const a: Source = { id: "steady", paths: [`${dir}/a/*.log`], topic, start_at: "beginning" };
-  const b: Source = { id: "extra", paths: [`${dir}/b/*.log`], topic, start_at: "beginning" };
-  await Deno.mkdir(`${dir}/a`);
-  await Deno.mkdir(`${dir}/b`);
-  const wa = writer(`${dir}/a/app.log`, "steady");
-  let wb: ReturnType<typeof writer> | undefined;
+  const agentId = unique(label);
+  const checkpoints = `${dir}/cp`;
+  const writers: Writer[] = [];
+  const run: AgentRun = {
+    dir,
+    prefix,
+    topic,
+    collector,
+    plane,
+    agentId,
+    checkpoints,
+    child: spawnAgent({ prefix, checkpointDir: checkpoints, agentId }),
+    writer(path, tag, linesPerTick, tickMs) {
+      const w = writer(path, tag, linesPerTick, tickMs);
+      writers.push(w);
+      return w;
+    },
+  };
   try {
+    await body(run);
+  } finally {
+    for (const w of writers) await w.stop();
+    try {
+      run.child.kill("SIGKILL");
+    } catch { /* already gone */ }
+    await run.child.status;
+    await plane.kv.delete().all().catch(() => {});
+    plane.close();
+    await collector.stop();
+    await Deno.remove(dir, { recursive: true });
+  }
+}
+
+test("agent process: sources added, changed and removed live; the unchanged one loses and repeats nothing", () =>
+  withAgentRun("live", async (run) => {
+    const { dir, topic, collector, plane, agentId } = run;
+    const a: Source = { id: "steady", paths: [`${dir}/a/*.log`], topic, start_at: "beginning" };
+    const b: Source = { id: "extra", paths: [`${dir}/b/*.log`], topic, start_at: "beginning" };
+    await Deno.mkdir(`${dir}/a`);
+    await Deno.mkdir(`${dir}/b`);
+    const wa = run.writer(`${dir}/a/app.log`, "steady");
     let head = 0;
     const append = async (ops: Parameters<typeof plane.append>[0]["ops"], message: string) => {
       const { event } = await plane.append({ base: head, ops, author: "test", message });
@@ -66,7 +125,7 @@ test("agent process: sources added, changed and removed live; the unchanged one 
     await append([{ op: "put_source", source: a }], "add steady");
     await waitFor("steady lines", () => collector.tagged("steady").length > 100, 30_000);
     // Add a second source while the first keeps going.
-    wb = writer(`${dir}/b/app.log`, "extra", 10, 20);
+    const wb = run.writer(`${dir}/b/app.log`, "extra", 10, 20);
     await append([{ op: "put_source", source: b }], "add extra");
     const t0 = Date.now();
     await waitFor("extra lines", () => collector.tagged("extra").length > 50);
@@ -108,8 +167,8 @@ test("agent process: sources added, changed and removed live; the unchanged one 
 
     // SIGTERM: exit 0, quickly, and the status key is gone.
     const t1 = Date.now();
-    child.kill("SIGTERM");
-    const status = await child.status;
+    run.child.kill("SIGTERM");
+    const status = await run.child.status;
     assertEquals(status.code, 0);
     assert(Date.now() - t1 < 10_000, "stopped within the bound");
     assertEquals(
@@ -117,31 +176,12 @@ test("agent process: sources added, changed and removed live; the unchanged one 
       undefined,
       "deregistered",
     );
-  } finally {
-    await wa.stop();
-    await wb?.stop();
-    try {
-      child.kill("SIGKILL");
-    } catch { /* already gone */ }
-    await child.status;
-    await plane.kv.delete().all().catch(() => {});
-    plane.close();
-    await collector.stop();
-    await Deno.remove(dir, { recursive: true });
-  }
-});
+  }));
 
-test("agent process: kill -9 and restart loses nothing; repeats only from the unacknowledged window", async () => {
-  const dir = await Deno.makeTempDir({ prefix: "sluice-agent-kill-" });
-  const prefix = `/${unique("sluice-agent-test")}`;
-  const topic = unique("agent-kill");
-  const collector = await TopicCollector.start(topic);
-  const plane = openConfigPlane({ endpoints: endpoints.etcd, prefix });
-  const agentId = unique("kill");
-  const checkpoints = `${dir}/cp`;
-  let child = spawnAgent({ prefix, checkpointDir: checkpoints, agentId });
-  const w = writer(`${dir}/app.log`, "k9", 20, 10); // ≈ 2,000 lines/s
-  try {
+test("agent process: kill -9 and restart loses nothing; repeats only from the unacknowledged window", () =>
+  withAgentRun("kill", async (run) => {
+    const { dir, prefix, topic, collector, plane, agentId, checkpoints } = run;
+    const w = run.writer(`${dir}/app.log`, "k9", 20, 10); // ≈ 2,000 lines/s
     await plane.append({
       base: 0,
       ops: [{
@@ -152,11 +192,11 @@ test("agent process: kill -9 and restart loses nothing; repeats only from the un
       message: "kill test",
     });
     await waitFor("lines flowing", () => collector.tagged("k9").length > 4000, 30_000);
-    child.kill("SIGKILL");
-    await child.status;
+    run.child.kill("SIGKILL");
+    await run.child.status;
     const atKill = w.count;
     await new Promise((r) => setTimeout(r, 500));
-    child = spawnAgent({ prefix, checkpointDir: checkpoints, agentId });
+    run.child = spawnAgent({ prefix, checkpointDir: checkpoints, agentId });
     await waitFor("after restart", () => collector.tagged("k9").length > atKill + 1000, 30_000);
     const total = await w.stop();
     await waitFor(
@@ -171,30 +211,12 @@ test("agent process: kill -9 and restart loses nothing; repeats only from the un
     // Anything near the whole file (> 4,000) would mean the checkpoint was not used.
     assert(r.duplicates < 1500, `${r.duplicates} duplicates`);
     console.log(`kill -9: ${total} lines, ${r.duplicates} repeated from the unacknowledged window`);
-  } finally {
-    await w.stop();
-    try {
-      child.kill("SIGKILL");
-    } catch { /* gone */ }
-    await child.status;
-    await plane.kv.delete().all().catch(() => {});
-    plane.close();
-    await collector.stop();
-    await Deno.remove(dir, { recursive: true });
-  }
-});
+  }));
 
-test("agent process: restarted while etcd is unreachable, it runs its saved config and loses nothing", async () => {
-  const dir = await Deno.makeTempDir({ prefix: "sluice-agent-saved-" });
-  const prefix = `/${unique("sluice-agent-test")}`;
-  const topic = unique("agent-saved");
-  const collector = await TopicCollector.start(topic);
-  const plane = openConfigPlane({ endpoints: endpoints.etcd, prefix });
-  const agentId = unique("saved");
-  const checkpoints = `${dir}/cp`;
-  let child = spawnAgent({ prefix, checkpointDir: checkpoints, agentId });
-  const w = writer(`${dir}/app.log`, "sv", 10, 20);
-  try {
+test("agent process: restarted while etcd is unreachable, it runs its saved config and loses nothing", () =>
+  withAgentRun("saved", async (run) => {
+    const { dir, prefix, topic, collector, plane, agentId, checkpoints } = run;
+    const w = run.writer(`${dir}/app.log`, "sv", 10, 20);
     const { event } = await plane.append({
       base: 0,
       ops: [{
@@ -205,13 +227,13 @@ test("agent process: restarted while etcd is unreachable, it runs its saved conf
       message: "saved config test",
     });
     await waitFor("lines flowing", () => collector.tagged("sv").length > 200, 30_000);
-    child.kill("SIGTERM");
-    assertEquals((await child.status).code, 0);
+    run.child.kill("SIGTERM");
+    assertEquals((await run.child.status).code, 0);
     const saved = JSON.parse(await Deno.readTextFile(`${checkpoints}/_applied-config.json`));
     assertEquals([saved.prefix, saved.seq, saved.state.sources[0].id], [prefix, event.seq, "sv"]);
     // Nothing listens on port 1: this agent never hears from etcd.
     const atRestart = w.count;
-    child = spawnAgent({
+    run.child = spawnAgent({
       prefix,
       checkpointDir: checkpoints,
       agentId,
@@ -226,17 +248,6 @@ test("agent process: restarted while etcd is unreachable, it runs its saved conf
     await waitFor(`all ${total}`, () => collector.tagged("sv").length >= total, 30_000);
     await new Promise((r) => setTimeout(r, 300));
     assertExactlyOnce(collector.envelopes, "sv", total);
-    child.kill("SIGTERM");
-    assertEquals((await child.status).code, 0, "stops cleanly without ever reaching etcd");
-  } finally {
-    await w.stop();
-    try {
-      child.kill("SIGKILL");
-    } catch { /* gone */ }
-    await child.status;
-    await plane.kv.delete().all().catch(() => {});
-    plane.close();
-    await collector.stop();
-    await Deno.remove(dir, { recursive: true });
-  }
-});
+    run.child.kill("SIGTERM");
+    assertEquals((await run.child.status).code, 0, "stops cleanly without ever reaching etcd");
+  }));
