@@ -633,7 +633,6 @@ export class TailTask {
 
   /** Sets a file's checkpoint entry (its offset acknowledged up to `offset`). */
   #record(tail: FileTail, identity: FileIdentity, offset: number): void {
-    const seenBefore = this.#store!.get(identity.id) !== undefined;
     this.#store!.set({
       file_id: identity.id,
       dev: identity.dev,
@@ -648,10 +647,9 @@ export class TailTask {
       { source: this.id, path: tail.reader.path },
       Math.max(0, tail.reader.size - offset),
     );
-    // A file new to the checkpoints is saved within one checkpoint interval, whether or not
-    // Kafka has acknowledged anything: after a crash the agent looks for every file it had seen,
-    // and one it had not saved is never found again once rotated out of the globs.
-    if (!seenBefore) this.#scheduleSave();
+    // Saved within one checkpoint interval, acknowledged or not: a file just found is then known
+    // after a crash, and looked for even if it was rotated out of the globs meanwhile.
+    this.#scheduleSave();
   }
 
   /**
