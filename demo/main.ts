@@ -52,6 +52,8 @@ const spec = {
 
 const TOPIC = "sluice-demo";
 const INDEX_PREFIX = "sluice";
+/** Where the demo's agent and transfer serve /metrics and /healthz (their defaults, set here). */
+const METRICS = { agent: "127.0.0.1:9464", transfer: "127.0.0.1:9465" };
 const root = new URL("..", import.meta.url).pathname;
 const deno = Deno.execPath();
 
@@ -172,6 +174,8 @@ async function main(): Promise<number> {
         `${demoDir}/checkpoints`,
         "--label",
         "role=demo",
+        "--metrics-addr",
+        METRICS.agent,
       ]),
     );
     children.push(
@@ -183,16 +187,19 @@ async function main(): Promise<number> {
         "sluice-demo",
         "--index-replicas",
         "0",
+        "--metrics-addr",
+        METRICS.transfer,
       ]),
     );
     for (const c of children) say(`   ${c.name}: pid ${c.pid}, log ${c.log}`);
     // Lines are written once both answer, so the time reported below is write → searchable, not
     // their start-up (which on a first run includes fetching their npm packages).
     const startedAt = Date.now();
-    for (const [c, port] of [[children[0], 9464], [children[1], 9465]] as const) {
-      await waitFor(`${c.name} to answer http://127.0.0.1:${port}/healthz`, async () => {
+    for (const c of children) {
+      const url = `http://${METRICS[c.name as keyof typeof METRICS]}/healthz`;
+      await waitFor(`${c.name} to answer ${url}`, async () => {
         await throwIfExited(children);
-        return await answers200(`http://127.0.0.1:${port}/healthz`);
+        return await answers200(url);
       }, { timeoutMs: 180_000, intervalMs: 250 });
     }
     say(`   both running ${((Date.now() - startedAt) / 1000).toFixed(1)} s after their start`);
@@ -252,8 +259,8 @@ async function main(): Promise<number> {
     say(`  curl -s '${endpoints.search}/_cat/indices/${INDEX_PREFIX}-*?v'`);
     say(`  ${denoCommand()} task config:history`);
     say(`  ${denoCommand()} task config:status`);
-    say("  curl -s http://127.0.0.1:9464/metrics | grep sluice_   # agent");
-    say("  curl -s http://127.0.0.1:9465/metrics | grep sluice_   # transfer");
+    say(`  curl -s http://${METRICS.agent}/metrics | grep sluice_   # agent`);
+    say(`  curl -s http://${METRICS.transfer}/metrics | grep sluice_   # transfer`);
 
     if (values.exit) {
       await stopAll();
