@@ -6,7 +6,7 @@
  */
 import { deepStrictEqual as assertEquals, ok as assert } from "node:assert/strict";
 import { type ConfigPlane, openConfigPlane } from "../../config_plane/mod.ts";
-import type { Source } from "../../config_plane/types.ts";
+import type { Op, Source } from "../../config_plane/types.ts";
 import {
   appendSeq,
   assertExactlyOnce,
@@ -62,6 +62,10 @@ interface AgentRun {
   child: Deno.ChildProcess;
   /** A writer stopped at the end whatever happens. */
   writer(path: string, tag: string, linesPerTick?: number, tickMs?: number): Writer;
+  /** Appends one event on the head; returns its seq (the new head). */
+  apply(ops: Op[], message: string): Promise<number>;
+  /** The seq of the last event `apply` appended (0 before the first). */
+  readonly head: number;
 }
 
 /**
@@ -78,6 +82,7 @@ async function withAgentRun(label: string, body: (run: AgentRun) => Promise<void
   const agentId = unique(label);
   const checkpoints = `${dir}/cp`;
   const writers: Writer[] = [];
+  let head = 0;
   const run: AgentRun = {
     dir,
     prefix,
@@ -91,6 +96,14 @@ async function withAgentRun(label: string, body: (run: AgentRun) => Promise<void
       const w = writer(path, tag, linesPerTick, tickMs);
       writers.push(w);
       return w;
+    },
+    async apply(ops, message) {
+      const { event } = await plane.append({ base: head, ops, author: "test", message });
+      head = event.seq;
+      return head;
+    },
+    get head() {
+      return head;
     },
   };
   try {
@@ -116,45 +129,39 @@ test("agent process: sources added, changed and removed live; the unchanged one 
     await Deno.mkdir(`${dir}/a`);
     await Deno.mkdir(`${dir}/b`);
     const wa = run.writer(`${dir}/a/app.log`, "steady");
-    let head = 0;
-    const append = async (ops: Parameters<typeof plane.append>[0]["ops"], message: string) => {
-      const { event } = await plane.append({ base: head, ops, author: "test", message });
-      head = event.seq;
-      return event.seq;
-    };
-    await append([{ op: "put_source", source: a }], "add steady");
+    await run.apply([{ op: "put_source", source: a }], "add steady");
     await waitFor("steady lines", () => collector.tagged("steady").length > 100, 30_000);
     // Add a second source while the first keeps going.
     const wb = run.writer(`${dir}/b/app.log`, "extra", 10, 20);
-    await append([{ op: "put_source", source: b }], "add extra");
+    await run.apply([{ op: "put_source", source: b }], "add extra");
     const t0 = Date.now();
     await waitFor("extra lines", () => collector.tagged("extra").length > 50);
     const followMs = Date.now() - t0;
     // Change the second (restart), then a burst of changes, then remove it.
-    await append([{ op: "put_source", source: { ...b, fields: { v: "2" } } }], "change extra");
+    await run.apply([{ op: "put_source", source: { ...b, fields: { v: "2" } } }], "change extra");
     await waitFor(
       "changed extra",
       () => collector.tagged("extra").some((e) => e.fields?.v === "2"),
     );
     for (let i = 3; i < 6; i++) {
-      await append([{ op: "put_source", source: { ...b, fields: { v: String(i) } } }], "burst");
+      await run.apply([{ op: "put_source", source: { ...b, fields: { v: String(i) } } }], "burst");
     }
     await waitFor("v=5", () => collector.tagged("extra").some((e) => e.fields?.v === "5"));
     // The status key shows the seq the agent runs.
     await waitFor("status seq", async () => {
       const agents = await plane.listAgents();
       const me = agents.find((x) => x.agent_id === agentId);
-      return me?.seq === head && me.sources.steady?.state === "running";
+      return me?.seq === run.head && me.sources.steady?.state === "running";
     });
     const bCount = await wb.stop();
     await waitFor(
       "extra complete",
       () => checkSeq(collector.envelopes, "extra", bCount).missing.length === 0,
     );
-    await append([{ op: "delete_source", id: "extra" }], "remove extra");
+    await run.apply([{ op: "delete_source", id: "extra" }], "remove extra");
     await waitFor("extra gone from status", async () => {
       const me = (await plane.listAgents()).find((x) => x.agent_id === agentId);
-      return me?.seq === head && me.sources.extra === undefined;
+      return me?.seq === run.head && me.sources.extra === undefined;
     });
     const total = await wa.stop();
     await waitFor(`steady ${total}`, () => collector.tagged("steady").length >= total);
@@ -180,17 +187,12 @@ test("agent process: sources added, changed and removed live; the unchanged one 
 
 test("agent process: kill -9 and restart loses nothing; repeats only from the unacknowledged window", () =>
   withAgentRun("kill", async (run) => {
-    const { dir, prefix, topic, collector, plane, agentId, checkpoints } = run;
+    const { dir, prefix, topic, collector, agentId, checkpoints } = run;
     const w = run.writer(`${dir}/app.log`, "k9", 20, 10); // ≈ 2,000 lines/s
-    await plane.append({
-      base: 0,
-      ops: [{
-        op: "put_source",
-        source: { id: "k9", paths: [`${dir}/*.log`], topic, start_at: "beginning" },
-      }],
-      author: "test",
-      message: "kill test",
-    });
+    await run.apply([{
+      op: "put_source",
+      source: { id: "k9", paths: [`${dir}/*.log`], topic, start_at: "beginning" },
+    }], "kill test");
     await waitFor("lines flowing", () => collector.tagged("k9").length > 4000, 30_000);
     run.child.kill("SIGKILL");
     await run.child.status;
@@ -215,22 +217,17 @@ test("agent process: kill -9 and restart loses nothing; repeats only from the un
 
 test("agent process: restarted while etcd is unreachable, it runs its saved config and loses nothing", () =>
   withAgentRun("saved", async (run) => {
-    const { dir, prefix, topic, collector, plane, agentId, checkpoints } = run;
+    const { dir, prefix, topic, collector, agentId, checkpoints } = run;
     const w = run.writer(`${dir}/app.log`, "sv", 10, 20);
-    const { event } = await plane.append({
-      base: 0,
-      ops: [{
-        op: "put_source",
-        source: { id: "sv", paths: [`${dir}/*.log`], topic, start_at: "beginning" },
-      }],
-      author: "test",
-      message: "saved config test",
-    });
+    const seq = await run.apply([{
+      op: "put_source",
+      source: { id: "sv", paths: [`${dir}/*.log`], topic, start_at: "beginning" },
+    }], "saved config test");
     await waitFor("lines flowing", () => collector.tagged("sv").length > 200, 30_000);
     run.child.kill("SIGTERM");
     assertEquals((await run.child.status).code, 0);
     const saved = JSON.parse(await Deno.readTextFile(`${checkpoints}/_applied-config.json`));
-    assertEquals([saved.prefix, saved.seq, saved.state.sources[0].id], [prefix, event.seq, "sv"]);
+    assertEquals([saved.prefix, saved.seq, saved.state.sources[0].id], [prefix, seq, "sv"]);
     // Nothing listens on port 1: this agent never hears from etcd.
     const atRestart = w.count;
     run.child = spawnAgent({
