@@ -13,6 +13,7 @@ import { isCompactionError } from "./compaction.ts";
 import { EMPTY_STATE, foldEvents, foldOps } from "./fold.ts";
 import { KEYS, seqOfKey } from "./keys.ts";
 import type { ConfigPlane } from "./plane.ts";
+import { resumeFromSnapshot } from "./runnable_state.ts";
 import { runnableEvents } from "./stored_events.ts";
 import type { ConfigEvent, DesiredState } from "./types.ts";
 
@@ -167,9 +168,12 @@ class StateWatcher implements WatchPosition {
       to: snapshot.seq,
       seq: snapshot.seq,
     });
-    this.folded = foldEvents(between, snapshot.state);
-    this.seq = below;
-    this.checkAndAccept(below, this.folded);
+    const running = { seq: this.seq, folded: this.folded, goodSeq: this.goodSeq, good: this.good };
+    const next = resumeFromSnapshot(running, snapshot, between, below);
+    this.folded = next.folded;
+    this.seq = next.seq;
+    this.goodSeq = next.goodSeq;
+    this.good = next.good;
   }
 
   /** Processes one stored event (raw JSON) in seq order. */
