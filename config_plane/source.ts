@@ -14,7 +14,8 @@ export const DEFAULT_MULTILINE_TIMEOUT_MS = 1000;
 
 /**
  * The source with every default filled in: topic, rate (burst = one second's worth), start_at,
- * fields (the source's own win), max_line_bytes, parser, exclude, enabled. Pure.
+ * fields (the source's own win), max_line_bytes, parser, exclude, enabled; timestamp and
+ * processors as given. Pure.
  *
  * @example
  * ```ts
@@ -45,6 +46,9 @@ export function resolveSource(source: Source, defaults: Defaults = {}): Source {
       timeout_ms: source.multiline.timeout_ms ?? DEFAULT_MULTILINE_TIMEOUT_MS,
     };
   }
+  // Event time and processors change what a task sends: they are part of the spec (and its hash).
+  if (source.timestamp) resolved.timestamp = structuredClone(source.timestamp);
+  if (source.processors?.length) resolved.processors = structuredClone(source.processors);
   if (source.hosts) resolved.hosts = structuredClone(source.hosts);
   return resolved;
 }

@@ -46,6 +46,20 @@ Deno.test("resolveSource fills every default and lets the source's own values wi
   assertEquals(resolveSource({ id: "c", paths: ["/c"] }).start_at, "end");
 });
 
+Deno.test("resolveSource keeps timestamp and processors, processors in their order", () => {
+  const timestamp = { field: "time", formats: ["syslog"], timezone: "Europe/Berlin" };
+  const processors = [
+    { type: "redact" as const, pattern: "\\d{16}" },
+    { type: "drop" as const, pattern: "healthz" },
+  ];
+  const resolved = resolveSource({ id: "a", paths: ["/a"], timestamp, processors });
+  assertEquals(resolved.timestamp, timestamp);
+  assertEquals(resolved.processors, processors);
+  assertEquals("processors" in resolveSource({ id: "a", paths: ["/a"], processors: [] }), false);
+  const swapped = resolveSource({ id: "a", paths: ["/a"], processors: [...processors].reverse() });
+  notStrictEqual(specHash(swapped), specHash(resolved));
+});
+
 Deno.test("matchesHost: no selector matches all; names are globs (any); labels must all match", () => {
   assert(matchesHost(undefined, "anything", {}));
   assert(matchesHost({}, "anything", {}));
@@ -100,10 +114,20 @@ Deno.test("specHash ignores key order, hosts and enabled; changes with anything 
     ),
   );
   for (
-    const changed of [{ ...a, topic: "u" }, { ...a, paths: ["/b"] }, {
-      ...a,
-      rate: { lines_per_sec: 1, burst: 1 },
-    }, { ...a, fields: { x: "1" } }]
+    const changed of [
+      { ...a, topic: "u" },
+      { ...a, paths: ["/b"] },
+      {
+        ...a,
+        rate: { lines_per_sec: 1, burst: 1 },
+      },
+      { ...a, fields: { x: "1" } },
+      {
+        ...a,
+        timestamp: { field: "time", formats: ["rfc3339"] },
+      },
+      { ...a, processors: [{ type: "drop" as const, pattern: "x" }] },
+    ]
   ) {
     notStrictEqual(specHash(changed), specHash(a));
   }

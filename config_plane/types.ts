@@ -36,6 +36,40 @@ export type ParserSpec =
   | { type: "json" }
   | { type: "regex"; pattern: string };
 
+/**
+ * Where the event time of a line comes from (`docs/agent.md`, "Event time and processors").
+ * Without it, `@timestamp` is the read time.
+ */
+export interface TimestampSpec {
+  /** The parsed field (JSON key, regex group, or dotted path into nested JSON) holding the time. */
+  field: string;
+  /**
+   * Tried in order; the first that parses wins. A named format (`rfc3339`, `common_log`,
+   * `syslog`, `epoch_s`, `epoch_ms`, `epoch_us`) or a strftime-style pattern with `%`.
+   */
+  formats: string[];
+  /** IANA time zone of times written without an offset (default "UTC"). */
+  timezone?: string;
+  /** A time more than this far ahead of the read time is not trusted (default 86400 = 1 day). */
+  max_future_sec?: number;
+}
+
+/** The type a `convert` processor gives a parsed field. */
+export type ConvertType = "integer" | "float" | "boolean" | "string";
+
+/** One processing step on the host, run in the order of the source's `processors` list. */
+export type ProcessorSpec =
+  /** Drops lines whose message (or `field`) matches `pattern`. */
+  | { type: "drop"; pattern: string; field?: string }
+  /** Keeps only lines whose message (or `field`) matches `pattern`. */
+  | { type: "keep"; pattern: string; field?: string }
+  /** Replaces every match of `pattern` in the message and in parsed string fields by `mask`. */
+  | { type: "redact"; pattern: string; mask?: string }
+  /** Gives parsed fields a type. */
+  | { type: "convert"; fields: Record<string, ConvertType> }
+  /** Sets parsed fields to fixed values. */
+  | { type: "add_fields"; fields: Record<string, string | number | boolean> };
+
 /** What to collect and where to send it. */
 export interface Source {
   /** Unique id: lowercase letters, digits, `_`, `-`, `.`; also the index stream name. */
@@ -53,6 +87,10 @@ export interface Source {
   parser?: ParserSpec;
   /** Extra fields added to every record of the source. */
   fields?: Record<string, string>;
+  /** The event time from a parsed field; absent = the read time. */
+  timestamp?: TimestampSpec;
+  /** Drop/keep, redaction, conversion and added fields, applied in this order on the host. */
+  processors?: ProcessorSpec[];
   hosts?: HostSelector;
   /** Default true; a disabled source is kept in the config but not run. */
   enabled?: boolean;
