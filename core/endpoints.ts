@@ -2,8 +2,10 @@
  * Where the services are. One place reads the environment so that the stack scripts, the CLI,
  * the agent, the transfer and the tests agree; each can still be overridden by a flag. How to
  * connect to them (TLS, SASL, users and passwords) is read by the sibling core/security.ts.
+ * Also the one reader and writer of a listening address (`host:port`, IPv6 in brackets).
  * @module
  */
+import { InvalidInputError } from "./errors.ts";
 import { redactUrl } from "./secret.ts";
 
 export interface Endpoints {
@@ -50,4 +52,51 @@ export function endpointsFromEnv(
     kafka: list(env.SLUICE_KAFKA_BROKERS) ?? DEFAULT_ENDPOINTS.kafka,
     search: env.SLUICE_SEARCH_URL ? redactUrl(env.SLUICE_SEARCH_URL) : DEFAULT_ENDPOINTS.search,
   };
+}
+
+/** A listening address split into what `Deno.serve` takes. */
+export interface HostPort {
+  hostname: string;
+  port: number;
+}
+
+/**
+ * Splits a listening address `host:port`: an IPv6 host goes in brackets (`[::1]:9464`), an empty
+ * host (`:9464`) listens on every IPv4 interface, port 0 picks a free port. Throws
+ * InvalidInputError naming `what` and the value otherwise. Pure.
+ *
+ * @example
+ * ```ts
+ * import { parseHostPort } from "./endpoints.ts";
+ * parseHostPort("[::1]:9464"); // { hostname: "::1", port: 9464 }
+ * parseHostPort(":9465"); // { hostname: "0.0.0.0", port: 9465 }
+ * ```
+ */
+export function parseHostPort(address: string, what = "listening address"): HostPort {
+  // A bare IPv6 host ("::1:80") is refused: which colon starts the port would be a guess.
+  const m = /^(?:\[([0-9A-Fa-f:.%\w-]*:[0-9A-Fa-f:.%\w-]*)\]|([^\s:\[\]]*)):(\d{1,5})$/.exec(
+    address.trim(),
+  );
+  const port = m ? Number(m[3]) : NaN;
+  if (!m || port > 65_535) {
+    throw new InvalidInputError(
+      `${what} '${address}' must be HOST:PORT, [IPV6]:PORT or :PORT (port 0-65535)`,
+    );
+  }
+  return { hostname: m[1] ?? (m[2] || "0.0.0.0"), port };
+}
+
+/**
+ * The address `host:port` a client dials for a bound hostname and port (IPv6 in brackets), the
+ * inverse of parseHostPort. Pure.
+ *
+ * @example
+ * ```ts
+ * import { formatHostPort } from "./endpoints.ts";
+ * formatHostPort("::1", 9464); // "[::1]:9464"
+ * formatHostPort("127.0.0.1", 9464); // "127.0.0.1:9464"
+ * ```
+ */
+export function formatHostPort(hostname: string, port: number): string {
+  return hostname.includes(":") ? `[${hostname}]:${port}` : `${hostname}:${port}`;
 }
