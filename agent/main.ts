@@ -6,21 +6,21 @@
 import { parseCommand, runMain } from "../core/cli.ts";
 import { getLogger, setupLogging } from "../core/log.ts";
 import { Agent } from "./agent.ts";
-import { AGENT_OPTIONS, readSettingsFile, resolveSettings } from "./settings.ts";
+import { AGENT_OPTIONS, loadSettings } from "./settings.ts";
 
 const SPEC = {
   name: "deno task agent",
   summary: "tail the log files the config plane assigns to this host and send them to Kafka",
   options: AGENT_OPTIONS,
   epilog: `What to collect comes from the config plane (etcd); see docs/agent.md.
+/healthz answers as docs/health.md says.
 Exit codes: 0 stopped cleanly, 1 failure, 2 invalid settings.`,
 };
 
 /** Parses the command line, runs the agent and waits for a stop signal. */
 export async function main(args: string[]): Promise<number> {
   const { values } = parseCommand(SPEC, args);
-  const file = await readSettingsFile(values.config as string | undefined);
-  const settings = resolveSettings(values, Deno.env.toObject(), file, Deno.hostname());
+  const settings = await loadSettings(values, Deno.env.toObject(), Deno.hostname());
   setupLogging();
   const log = getLogger("agent");
   const agent = new Agent(settings);

@@ -1,17 +1,22 @@
 /**
  * Bootstrap settings of an agent: who it is (id, labels), where the services are, where it keeps
  * checkpoints and serves metrics, and the knobs of reading and sending. Flags beat environment
- * variables, which beat the optional settings file (JSON or YAML), which beats the defaults.
+ * variables, which beat the optional settings file (JSON or YAML), which beats the defaults: the
+ * table below, resolved by the one settings loader (core/settings.ts) the transfer uses too.
  * What to collect never comes from here: that is the config plane's job.
  * @module
  */
-import { parse as parseYaml } from "yaml";
 import type { OptionSpec } from "../core/cli.ts";
-import { endpointsFromEnv } from "../core/endpoints.ts";
+import { DEFAULT_ENDPOINTS, parseHostPort } from "../core/endpoints.ts";
 import { InvalidInputError } from "../core/errors.ts";
+import {
+  readSettingsFile,
+  resolveSettingTable,
+  type Setting,
+  settingOptions,
+} from "../core/settings.ts";
 import { type Compression, parseCompression } from "../kafka/producer.ts";
 import { DEFAULT_TAIL_OPTIONS, type TailOptions } from "./tail_task.ts";
-
 export interface AgentSettings {
   /** Agent id: the host name used in selectors, envelopes, record keys and the status key. */
   agentId: string;
@@ -31,6 +36,182 @@ export interface AgentSettings {
   tail: TailOptions;
 }
 
+/** The settings as the table reads them, before the tail options are grouped. */
+interface AgentValues {
+  agentId: string;
+  labels: Record<string, string>;
+  etcd: string[];
+  prefix: string;
+  kafka: string[];
+  checkpointDir: string;
+  metricsAddress: string;
+  compression: Compression;
+  lingerMs: number;
+  maxInflightBytes: number;
+  lineFlushMs: number;
+  rotateWaitMs: number;
+  pollMs: number;
+  scanMs: number;
+  shutdownTimeoutMs: number;
+}
+
+/** Every setting of the agent: its flag, environment variable and settings-file key. */
+const AGENT_SETTINGS: readonly Setting<keyof AgentValues>[] = [
+  {
+    key: "agentId",
+    flag: "agent-id",
+    env: "SLUICE_AGENT_ID",
+    file: "agent_id",
+    kind: "string",
+    arg: "ID",
+    description: "Agent id",
+    shownDefault: "host name",
+  },
+  {
+    key: "labels",
+    flag: "label",
+    env: "SLUICE_AGENT_LABELS",
+    file: "labels",
+    fileAliases: ["label"],
+    kind: "pairs",
+    arg: "K=V",
+    description: "A label for source selectors; repeatable, or k=v,k=v",
+  },
+  {
+    key: "etcd",
+    flag: "etcd",
+    env: "SLUICE_ETCD_ENDPOINTS",
+    file: "etcd",
+    kind: "list",
+    arg: "URLS",
+    description: "etcd endpoints, comma separated",
+  },
+  {
+    key: "prefix",
+    flag: "prefix",
+    env: "SLUICE_ETCD_PREFIX",
+    file: "prefix",
+    kind: "string",
+    arg: "PREFIX",
+    description: "Config plane key prefix",
+  },
+  {
+    key: "kafka",
+    flag: "kafka",
+    env: "SLUICE_KAFKA_BROKERS",
+    file: "kafka",
+    kind: "list",
+    arg: "BROKERS",
+    description: "Kafka brokers host:port, comma separated",
+  },
+  {
+    key: "checkpointDir",
+    flag: "checkpoint-dir",
+    env: "SLUICE_CHECKPOINT_DIR",
+    file: "checkpoint_dir",
+    kind: "string",
+    arg: "DIR",
+    description: "Where read offsets and the last applied config are kept",
+    shownDefault: "~/.local/state/sluice/agent",
+  },
+  {
+    key: "metricsAddress",
+    flag: "metrics-addr",
+    env: "SLUICE_METRICS_ADDR",
+    file: "metrics_addr",
+    kind: "string",
+    arg: "HOST:PORT",
+    description: "/metrics and /healthz (docs/health.md); empty to disable",
+  },
+  {
+    key: "compression",
+    flag: "compression",
+    env: "SLUICE_KAFKA_COMPRESSION",
+    file: "compression",
+    kind: "string",
+    parse: parseCompression,
+    arg: "CODEC",
+    description: "none, gzip or snappy",
+  },
+  {
+    key: "lingerMs",
+    flag: "linger-ms",
+    file: "linger_ms",
+    kind: "int",
+    arg: "MS",
+    description: "How long a small Kafka batch waits for more",
+  },
+  {
+    key: "maxInflightBytes",
+    flag: "max-inflight-bytes",
+    file: "max_inflight_bytes",
+    kind: "int",
+    arg: "BYTES",
+    description: "Per source: bytes read but not yet acknowledged + checkpointed",
+  },
+  {
+    key: "lineFlushMs",
+    flag: "line-flush-ms",
+    file: "line_flush_ms",
+    kind: "int",
+    arg: "MS",
+    description: "Send a last line without newline after this long",
+  },
+  {
+    key: "rotateWaitMs",
+    flag: "rotate-wait-ms",
+    file: "rotate_wait_ms",
+    kind: "int",
+    arg: "MS",
+    description: "Release a rotated/deleted file this long after its last byte",
+  },
+  {
+    key: "pollMs",
+    flag: "poll-ms",
+    file: "poll_ms",
+    kind: "int",
+    arg: "MS",
+    description: "Idle file poll interval (at least 10)",
+  },
+  {
+    key: "scanMs",
+    flag: "scan-ms",
+    file: "scan_ms",
+    kind: "int",
+    arg: "MS",
+    description: "Glob rescan interval (at least 10)",
+  },
+  {
+    key: "shutdownTimeoutMs",
+    flag: "shutdown-timeout-ms",
+    file: "shutdown_timeout_ms",
+    kind: "int",
+    arg: "MS",
+    description: "Bound on a clean stop",
+  },
+];
+
+/** The defaults; the agent id is the host name, checkpoints live under the home directory. */
+function agentDefaults(home: string, hostname: string): AgentValues {
+  return {
+    agentId: hostname,
+    labels: {},
+    etcd: DEFAULT_ENDPOINTS.etcd,
+    prefix: DEFAULT_ENDPOINTS.etcdPrefix,
+    kafka: DEFAULT_ENDPOINTS.kafka,
+    checkpointDir: `${home}/.local/state/sluice/agent`,
+    metricsAddress: "127.0.0.1:9464",
+    compression: "gzip",
+    lingerMs: 10,
+    maxInflightBytes: DEFAULT_TAIL_OPTIONS.maxInflightBytes,
+    lineFlushMs: DEFAULT_TAIL_OPTIONS.lineFlushMs,
+    rotateWaitMs: DEFAULT_TAIL_OPTIONS.rotateWaitMs,
+    pollMs: DEFAULT_TAIL_OPTIONS.pollMs,
+    scanMs: DEFAULT_TAIL_OPTIONS.scanMs,
+    shutdownTimeoutMs: 10_000,
+  };
+}
+
 /** The agent's command-line options (also the keys of the settings file, with `_` for `-`). */
 export const AGENT_OPTIONS: Record<string, OptionSpec> = {
   config: {
@@ -38,91 +219,7 @@ export const AGENT_OPTIONS: Record<string, OptionSpec> = {
     arg: "FILE",
     description: "Settings file (JSON or YAML); keys as the flags, e.g. agent_id.",
   },
-  "agent-id": {
-    type: "string",
-    arg: "ID",
-    description: "Agent id [SLUICE_AGENT_ID] (default: host name)",
-  },
-  label: {
-    type: "string",
-    multiple: true,
-    arg: "K=V",
-    description: "A label for source selectors; repeatable [SLUICE_AGENT_LABELS=k=v,k=v]",
-  },
-  etcd: {
-    type: "string",
-    arg: "URLS",
-    description: "etcd endpoints, comma separated [SLUICE_ETCD_ENDPOINTS]",
-  },
-  prefix: {
-    type: "string",
-    arg: "PREFIX",
-    description: "Config plane key prefix [SLUICE_ETCD_PREFIX]",
-  },
-  kafka: {
-    type: "string",
-    arg: "BROKERS",
-    description: "Kafka brokers host:port, comma separated [SLUICE_KAFKA_BROKERS]",
-  },
-  "checkpoint-dir": {
-    type: "string",
-    arg: "DIR",
-    description:
-      "Where read offsets and the last applied config are kept [SLUICE_CHECKPOINT_DIR] " +
-      "(default: ~/.local/state/sluice/agent)",
-  },
-  "metrics-addr": {
-    type: "string",
-    arg: "HOST:PORT",
-    description:
-      "/metrics and /healthz; empty to disable [SLUICE_METRICS_ADDR] (default: 127.0.0.1:9464)",
-  },
-  compression: {
-    type: "string",
-    arg: "CODEC",
-    description: "none, gzip or snappy [SLUICE_KAFKA_COMPRESSION] (default: gzip)",
-  },
-  "linger-ms": {
-    type: "string",
-    arg: "MS",
-    description: "How long a small Kafka batch waits for more (default: 10)",
-  },
-  "max-inflight-bytes": {
-    type: "string",
-    arg: "BYTES",
-    description: `Per source: bytes read but not yet acknowledged + checkpointed (default: ${
-      String(DEFAULT_TAIL_OPTIONS.maxInflightBytes)
-    })`,
-  },
-  "line-flush-ms": {
-    type: "string",
-    arg: "MS",
-    description: `Send a last line without newline after this long (default: ${
-      String(DEFAULT_TAIL_OPTIONS.lineFlushMs)
-    })`,
-  },
-  "rotate-wait-ms": {
-    type: "string",
-    arg: "MS",
-    description: `Release a rotated/deleted file this long after its last byte (default: ${
-      String(DEFAULT_TAIL_OPTIONS.rotateWaitMs)
-    })`,
-  },
-  "poll-ms": {
-    type: "string",
-    arg: "MS",
-    description: `Idle file poll interval (default: ${String(DEFAULT_TAIL_OPTIONS.pollMs)})`,
-  },
-  "scan-ms": {
-    type: "string",
-    arg: "MS",
-    description: `Glob rescan interval (default: ${String(DEFAULT_TAIL_OPTIONS.scanMs)})`,
-  },
-  "shutdown-timeout-ms": {
-    type: "string",
-    arg: "MS",
-    description: "Bound on a clean stop (default: 10000)",
-  },
+  ...settingOptions(AGENT_SETTINGS, agentDefaults("~", "")),
 };
 
 type Values = Record<string, string | boolean | string[] | undefined>;
@@ -143,92 +240,51 @@ export function resolveSettings(
   file: Record<string, unknown>,
   hostname: string,
 ): AgentSettings {
-  const endpoints = endpointsFromEnv(env);
-  const fromFile = (name: string): unknown => file[name.replaceAll("-", "_")];
-  const pick = (flag: string, envName?: string): string | undefined => {
-    const f = flags[flag];
-    if (typeof f === "string") return f;
-    if (envName && env[envName]) return env[envName];
-    const v = fromFile(flag);
-    if (v === undefined || v === null) return undefined;
-    return Array.isArray(v) ? v.join(",") : String(v);
-  };
-  const int = (flag: string, fallback: number): number => {
-    const raw = pick(flag);
-    if (raw === undefined) return fallback;
-    const n = Number(raw);
-    if (!Number.isInteger(n) || n < 0) {
-      throw new InvalidInputError(`--${flag} must be a whole number ≥ 0, got '${raw}'`);
-    }
-    return n;
-  };
-  const list = (v: string | undefined) => v?.split(",").map((s) => s.trim()).filter(Boolean);
-
-  const labels: Record<string, string> = {};
-  const fileLabels = fromFile("labels") ?? fromFile("label");
-  if (fileLabels && typeof fileLabels === "object" && !Array.isArray(fileLabels)) {
-    for (const [k, v] of Object.entries(fileLabels)) labels[k] = String(v);
-  }
-  const pairs = Array.isArray(flags.label) ? flags.label : list(env.SLUICE_AGENT_LABELS) ?? [];
-  for (const pair of pairs) {
-    const eq = pair.indexOf("=");
-    if (eq <= 0) throw new InvalidInputError(`a label must be KEY=VALUE, got '${pair}'`);
-    labels[pair.slice(0, eq).trim()] = pair.slice(eq + 1).trim();
-  }
-
   const home = env.HOME ?? ".";
-  const checkpointDir =
-    (pick("checkpoint-dir", "SLUICE_CHECKPOINT_DIR") ?? `${home}/.local/state/sluice/agent`)
-      .replace(/^~(?=\/|$)/, home);
-  const agentId = pick("agent-id", "SLUICE_AGENT_ID") ?? hostname;
-  if (!agentId) throw new InvalidInputError("the agent id is empty; pass --agent-id");
+  const v = resolveSettingTable(AGENT_SETTINGS, agentDefaults(home, hostname), {
+    flags,
+    env,
+    file,
+  });
+  if (!v.agentId) throw new InvalidInputError("the agent id is empty; pass --agent-id");
+  if (v.metricsAddress) parseHostPort(v.metricsAddress, "metrics address");
   return {
-    agentId,
-    labels,
-    etcd: list(typeof flags.etcd === "string" ? flags.etcd : undefined) ?? list(pick("etcd")) ??
-      endpoints.etcd,
-    prefix: (typeof flags.prefix === "string" ? flags.prefix : undefined) ??
-      (env.SLUICE_ETCD_PREFIX || (fromFile("prefix") as string | undefined)) ??
-      endpoints.etcdPrefix,
-    kafka: list(typeof flags.kafka === "string" ? flags.kafka : undefined) ??
-      (env.SLUICE_KAFKA_BROKERS ? endpoints.kafka : list(pick("kafka"))) ?? endpoints.kafka,
-    checkpointDir,
-    metricsAddress: pick("metrics-addr", "SLUICE_METRICS_ADDR") ?? "127.0.0.1:9464",
-    compression: parseCompression(pick("compression", "SLUICE_KAFKA_COMPRESSION") ?? "gzip"),
-    lingerMs: int("linger-ms", 10),
+    agentId: v.agentId,
+    labels: v.labels,
+    etcd: v.etcd,
+    prefix: v.prefix,
+    kafka: v.kafka,
+    checkpointDir: v.checkpointDir.replace(/^~(?=\/|$)/, home),
+    metricsAddress: v.metricsAddress,
+    compression: v.compression,
+    lingerMs: v.lingerMs,
     statusTtlSeconds: 10,
-    shutdownTimeoutMs: int("shutdown-timeout-ms", 10_000),
+    shutdownTimeoutMs: v.shutdownTimeoutMs,
     tail: {
       ...DEFAULT_TAIL_OPTIONS,
-      maxInflightBytes: int("max-inflight-bytes", DEFAULT_TAIL_OPTIONS.maxInflightBytes),
-      lineFlushMs: int("line-flush-ms", DEFAULT_TAIL_OPTIONS.lineFlushMs),
-      rotateWaitMs: int("rotate-wait-ms", DEFAULT_TAIL_OPTIONS.rotateWaitMs),
-      pollMs: Math.max(10, int("poll-ms", DEFAULT_TAIL_OPTIONS.pollMs)),
-      scanMs: Math.max(10, int("scan-ms", DEFAULT_TAIL_OPTIONS.scanMs)),
+      maxInflightBytes: v.maxInflightBytes,
+      lineFlushMs: v.lineFlushMs,
+      rotateWaitMs: v.rotateWaitMs,
+      pollMs: Math.max(10, v.pollMs),
+      scanMs: Math.max(10, v.scanMs),
     },
   };
 }
 
-/** Reads the settings file named by `--config` (JSON or YAML); {} without one. */
-export async function readSettingsFile(path: string | undefined): Promise<Record<string, unknown>> {
-  if (!path) return {};
-  let text: string;
-  try {
-    text = await Deno.readTextFile(path);
-  } catch (error) {
-    throw new InvalidInputError(`cannot read settings file ${path}: ${(error as Error).message}`);
-  }
-  let value: unknown;
-  try {
-    value = path.endsWith(".json") ? JSON.parse(text) : parseYaml(text);
-  } catch (error) {
-    throw new InvalidInputError(
-      `settings file ${path} does not parse: ${(error as Error).message}`,
-    );
-  }
-  if (value === null || value === undefined) return {};
-  if (typeof value !== "object" || Array.isArray(value)) {
-    throw new InvalidInputError(`settings file ${path} must hold a mapping of settings`);
-  }
-  return value as Record<string, unknown>;
+/**
+ * The settings of a command line: reads the settings file named by `--config`, then resolves.
+ *
+ * @example
+ * ```ts ignore
+ * import { loadSettings } from "./settings.ts";
+ * const settings = await loadSettings({ "agent-id": "web-1" }, Deno.env.toObject(), Deno.hostname());
+ * ```
+ */
+export async function loadSettings(
+  flags: Values,
+  env: Record<string, string | undefined>,
+  hostname: string,
+): Promise<AgentSettings> {
+  const file = await readSettingsFile(flags.config as string | undefined);
+  return resolveSettings(flags, env, file, hostname);
 }

@@ -1,6 +1,7 @@
 import { deepStrictEqual as assertEquals, throws } from "node:assert/strict";
 import { InvalidInputError } from "../core/errors.ts";
-import { readSettingsFile, resolveSettings } from "./settings.ts";
+import { readSettingsFile } from "../core/settings.ts";
+import { resolveSettings } from "./settings.ts";
 
 Deno.test("defaults: host name as id, standard endpoints, gzip", () => {
   const s = resolveSettings({}, { HOME: "/home/u" }, {}, "web-1");

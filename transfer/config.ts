@@ -1,13 +1,20 @@
 /**
- * What the user sets for a transfer, and the one loader for it: defaults, then an optional
- * YAML/JSON file (`--config` / SLUICE_TRANSFER_CONFIG), then SLUICE_* environment variables, then
- * flags — later layers win. One table below drives all three, and the `--help` text.
+ * What the user sets for a transfer: defaults, then an optional YAML/JSON file (`--config` /
+ * SLUICE_TRANSFER_CONFIG), then SLUICE_* environment variables, then flags — later layers win.
+ * The table below drives all three and the `--help` text, through the one settings loader
+ * (core/settings.ts) the agent uses too.
  * @module
  */
-import { parse as parseYaml } from "yaml";
 import type { OptionSpec } from "../core/cli.ts";
-import { endpointsFromEnv } from "../core/endpoints.ts";
+import { endpointsFromEnv, parseHostPort } from "../core/endpoints.ts";
 import { InvalidInputError } from "../core/errors.ts";
+import {
+  readSettingsFile,
+  resolveSettingTable,
+  type Setting,
+  type SettingLayers,
+  settingOptions,
+} from "../core/settings.ts";
 import type { StreamFrom } from "./routing.ts";
 
 export interface TransferConfig {
@@ -41,7 +48,7 @@ export interface TransferConfig {
   deadLetterTopic: string;
   /** Date shards older than this many days are deleted (0 = keep everything). */
   retentionDays: number;
-  /** host:port of /metrics and /healthz ("" = off). */
+  /** host:port of /metrics and /healthz ("" = off); docs/health.md. */
   metricsAddr: string;
   /** Replicas of each date shard, set by the index template. */
   indexReplicas: number;
@@ -53,21 +60,8 @@ export interface TransferConfig {
   shutdownGraceMs: number;
 }
 
-type Kind = "string" | "list" | "int" | "choice";
-
-interface Setting {
-  key: keyof TransferConfig;
-  flag: string;
-  env: string;
-  file: string;
-  kind: Kind;
-  choices?: readonly string[];
-  arg: string;
-  description: string;
-}
-
 /** Every setting: its flag, environment variable and file key. */
-export const SETTINGS: readonly Setting[] = [
+export const SETTINGS: readonly Setting<keyof TransferConfig>[] = [
   {
     key: "brokers",
     flag: "brokers",
@@ -280,69 +274,15 @@ export function defaultConfig(env: Record<string, string | undefined> = {}): Tra
 
 /** The config options of the CLI (core/cli.ts format), for transfer and replay alike. */
 export function configOptions(): Record<string, OptionSpec> {
-  const options: Record<string, OptionSpec> = {
+  return {
     config: {
       type: "string",
       arg: "FILE",
       description:
         "YAML/JSON file with these settings (snake_case keys); env SLUICE_TRANSFER_CONFIG.",
     },
+    ...settingOptions(SETTINGS, defaultConfig()),
   };
-  const defaults = defaultConfig();
-  for (const s of SETTINGS) {
-    const d = defaults[s.key];
-    // The default is only shown: a parseArgs default would hide the environment variable.
-    const shown = d === undefined || d === ""
-      ? ""
-      : ` (default: ${Array.isArray(d) ? d.join(",") : d})`;
-    options[s.flag] = {
-      type: "string",
-      multiple: s.kind === "list",
-      arg: s.arg,
-      description: `${s.description}${shown} [${s.env}]`,
-    };
-  }
-  return options;
-}
-
-function fromText(setting: Setting, value: unknown, where: string): unknown {
-  switch (setting.kind) {
-    case "list": {
-      const items = (Array.isArray(value) ? value : [value])
-        .flatMap((v) => String(v).split(","))
-        .map((v) => v.trim())
-        .filter((v) => v.length > 0);
-      if (items.length === 0) throw new InvalidInputError(`${where} is empty`);
-      return items;
-    }
-    case "int": {
-      const n = typeof value === "number" ? value : Number(String(value).trim());
-      if (!Number.isInteger(n) || n < 0) {
-        throw new InvalidInputError(`${where} must be a whole number ≥ 0, got '${value}'`);
-      }
-      return n;
-    }
-    case "choice": {
-      const text = String(value).trim();
-      if (!setting.choices!.includes(text)) {
-        throw new InvalidInputError(
-          `${where} must be one of ${setting.choices!.join(", ")}, got '${text}'`,
-        );
-      }
-      return text;
-    }
-    default:
-      return String(value).trim();
-  }
-}
-
-export interface ConfigLayers {
-  /** Parsed file content (object with snake_case keys). */
-  file?: Record<string, unknown>;
-  /** The environment. */
-  env?: Record<string, string | undefined>;
-  /** Flag values from parseCommand (keys = flag names). */
-  flags?: Record<string, unknown>;
 }
 
 /**
@@ -360,33 +300,10 @@ export interface ConfigLayers {
  * // config.bulkMaxDocs === 1000, config.indexPrefix === "logs", config.topics = ["web", "app"]
  * ```
  */
-export function resolveConfig(layers: ConfigLayers): TransferConfig {
-  const env = layers.env ?? {};
-  const config = defaultConfig(env) as unknown as Record<string, unknown>;
-  const known = new Set(SETTINGS.map((s) => s.file));
-  for (const key of Object.keys(layers.file ?? {})) {
-    if (!known.has(key)) {
-      throw new InvalidInputError(
-        `config file: unknown setting '${key}' (known: ${[...known].join(", ")})`,
-      );
-    }
-  }
-  for (const s of SETTINGS) {
-    const fileValue = layers.file?.[s.file];
-    if (fileValue !== undefined && fileValue !== null) {
-      config[s.key] = fromText(s, fileValue, `config file key '${s.file}'`);
-    }
-    const envValue = env[s.env];
-    // Endpoint variables are already applied by defaultConfig via core/endpoints.ts.
-    if (envValue !== undefined && envValue !== "") {
-      config[s.key] = fromText(s, envValue, s.env);
-    }
-    const flagValue = layers.flags?.[s.flag];
-    if (flagValue !== undefined && !(Array.isArray(flagValue) && flagValue.length === 0)) {
-      config[s.key] = fromText(s, flagValue, `--${s.flag}`);
-    }
-  }
-  return validateConfig(config as unknown as TransferConfig);
+export function resolveConfig(layers: SettingLayers): TransferConfig {
+  // Endpoint variables are applied by defaultConfig (core/endpoints.ts) and again by the table.
+  const config = resolveSettingTable(SETTINGS, defaultConfig(layers.env), layers, "config file");
+  return validateConfig(config);
 }
 
 /** Checks values whose type alone does not make them valid. */
@@ -409,8 +326,12 @@ export function validateConfig(config: TransferConfig): TransferConfig {
   for (const key of ["bulkMaxDocs", "bulkMaxBytes", "maxInFlight"] as const) {
     if (config[key] < 1) problems.push(`${key} must be at least 1`);
   }
-  if (config.metricsAddr && !/^[^\s:]*:\d{1,5}$/.test(config.metricsAddr)) {
-    problems.push(`metrics address '${config.metricsAddr}' must be HOST:PORT (or empty for off)`);
+  if (config.metricsAddr) {
+    try {
+      parseHostPort(config.metricsAddr, "metrics address");
+    } catch (error) {
+      problems.push(`${(error as Error).message} (or empty for off)`);
+    }
   }
   try {
     new URL(config.searchUrl);
@@ -435,19 +356,6 @@ export async function loadConfig(
   env: Record<string, string | undefined> = Deno.env.toObject(),
 ): Promise<TransferConfig> {
   const path = (flags.config as string | undefined) ?? env.SLUICE_TRANSFER_CONFIG;
-  let file: Record<string, unknown> | undefined;
-  if (path) {
-    let text: string;
-    try {
-      text = await Deno.readTextFile(path);
-    } catch (error) {
-      throw new InvalidInputError(`cannot read config file ${path}: ${(error as Error).message}`);
-    }
-    const parsed = parseYaml(text);
-    if (parsed !== null && (typeof parsed !== "object" || Array.isArray(parsed))) {
-      throw new InvalidInputError(`config file ${path} must hold a mapping of settings`);
-    }
-    file = parsed ?? {};
-  }
+  const file = await readSettingsFile(path, "config file");
   return resolveConfig({ file, env, flags });
 }
