@@ -5,6 +5,7 @@
  * @module
  */
 import { getLogger } from "../core/log.ts";
+import { type MetricsServer, serveMetrics } from "../core/metrics_server.ts";
 import {
   type ConfigPlane,
   openConfigPlane,
@@ -14,7 +15,7 @@ import {
 import type { AgentStatus, DesiredState, SourceStatus } from "../config_plane/types.ts";
 import { createLogProducer, type LogProducer } from "../kafka/producer.ts";
 import { loadAppliedConfig, saveAppliedConfig } from "./applied_config.ts";
-import { AgentMetrics, serveMetrics } from "./metrics.ts";
+import { AgentMetrics } from "./metrics.ts";
 import { CoalescingRunner, planReconcile } from "./reconciler.ts";
 import type { AgentSettings } from "./settings.ts";
 import { buildStatus, StatusReporter } from "./status.ts";
@@ -50,7 +51,7 @@ export class Agent {
   #plane: ConfigPlane | undefined;
   #producer: LogProducer | undefined;
   #reporter: StatusReporter | undefined;
-  #server: { port: number; close(): Promise<void> } | undefined;
+  #server: MetricsServer | undefined;
   #watch: Promise<void> | undefined;
   #desired: { seq: number; state: DesiredState } | undefined;
   /** The desired state as last saved to disk (applied_config.ts), to save only what changed. */
@@ -88,11 +89,19 @@ export class Agent {
       onError: () => this.metrics.kafkaErrors.inc(),
     });
     if (s.metricsAddress) {
+      // docs/health.md: 200 once a config runs (saved or from etcd); Kafka trouble does not
+      // make the agent unhealthy (it shows in the metrics), only starting and stopping do.
       this.#server = serveMetrics({
         address: s.metricsAddress,
         metrics: this.metrics,
+        part: "agent",
         health: () => ({
           ok: !this.#stopping && this.#appliedSeq >= 0,
+          problem: this.#stopping
+            ? "stopping"
+            : this.#appliedSeq < 0
+            ? "no config applied yet: waiting for etcd"
+            : undefined,
           detail: { agent_id: s.agentId, seq: this.#appliedSeq, sources: this.#sourceStatuses() },
         }),
       });

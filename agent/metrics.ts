@@ -1,11 +1,9 @@
 /**
- * What the agent counts, in Prometheus text format (prom-client), and the small HTTP endpoint
- * that serves it: `/metrics` for scraping, `/healthz` for liveness (200 while the agent runs its
- * config, 503 while it is starting or stopping).
+ * What the agent counts, in Prometheus text format (prom-client). core/metrics_server.ts serves
+ * it on `/metrics`, beside `/healthz` (docs/health.md).
  * @module
  */
 import { Counter, Gauge, Registry } from "prom-client";
-import { getLogger } from "../core/log.ts";
 
 /** The agent's metrics on their own registry (tests and several agents in one process stay apart). */
 export class AgentMetrics {
@@ -88,66 +86,4 @@ export class AgentMetrics {
   text(): Promise<string> {
     return this.registry.metrics();
   }
-}
-
-export interface MetricsServerOptions {
-  /** `host:port`; port 0 picks a free port. */
-  address: string;
-  metrics: AgentMetrics;
-  /** Health: ok = 200, else 503 with the reason. */
-  health: () => { ok: boolean; detail: Record<string, unknown> };
-}
-
-/**
- * Serves `/metrics` and `/healthz` until `close()`.
- *
- * @example
- * ```ts
- * import { AgentMetrics, serveMetrics } from "./metrics.ts";
- * const server = serveMetrics({ address: "127.0.0.1:0", metrics: new AgentMetrics(), health: () => ({ ok: true, detail: {} }) });
- * console.log(server.port);
- * await server.close();
- * ```
- */
-export function serveMetrics(
-  options: MetricsServerOptions,
-): { port: number; close(): Promise<void> } {
-  const { hostname, port } = parseAddress(options.address);
-  const server = Deno.serve({
-    hostname,
-    port,
-    onListen: ({ hostname, port }) =>
-      getLogger("agent", "metrics").info("metrics on http://{hostname}:{port}/metrics", {
-        hostname,
-        port,
-      }),
-  }, async (req) => {
-    const url = new URL(req.url);
-    if (url.pathname === "/metrics") {
-      return new Response(await options.metrics.text(), {
-        headers: { "content-type": options.metrics.registry.contentType },
-      });
-    }
-    if (url.pathname === "/healthz") {
-      const { ok, detail } = options.health();
-      return Response.json({ ok, ...detail }, { status: ok ? 200 : 503 });
-    }
-    return new Response("not found: try /metrics or /healthz\n", { status: 404 });
-  });
-  return { port: server.addr.port, close: () => server.shutdown() };
-}
-
-/**
- * Splits `host:port` (IPv6 in brackets).
- *
- * @example
- * ```ts
- * import { parseAddress } from "./metrics.ts";
- * parseAddress("[::1]:9464"); // { hostname: "::1", port: 9464 }
- * ```
- */
-export function parseAddress(address: string): { hostname: string; port: number } {
-  const m = /^\[?([^\]]*?)\]?:(\d+)$/.exec(address.trim());
-  if (!m) throw new TypeError(`metrics address must be host:port, got '${address}'`);
-  return { hostname: m[1] || "0.0.0.0", port: Number(m[2]) };
 }

@@ -1,11 +1,6 @@
 import { deepStrictEqual as assertEquals, ok as assert } from "node:assert/strict";
-import { AgentMetrics, parseAddress, serveMetrics } from "./metrics.ts";
-
-Deno.test("parseAddress handles host:port, IPv6 and empty host", () => {
-  assertEquals(parseAddress("127.0.0.1:9464"), { hostname: "127.0.0.1", port: 9464 });
-  assertEquals(parseAddress("[::1]:80"), { hostname: "::1", port: 80 });
-  assertEquals(parseAddress(":9"), { hostname: "0.0.0.0", port: 9 });
-});
+import { serveMetrics } from "../core/metrics_server.ts";
+import { AgentMetrics } from "./metrics.ts";
 
 Deno.test("serves /metrics in Prometheus text and /healthz as JSON", async () => {
   const metrics = new AgentMetrics();
