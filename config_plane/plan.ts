@@ -38,19 +38,34 @@ function isPlainObject(value: unknown): value is Record<string, unknown> {
 }
 
 /**
- * Field-by-field differences of two values; arrays and scalars compare as a whole.
+ * Field-by-field differences of two values; scalars and lists of scalars (`paths`) compare as a
+ * whole, lists of objects (`processors`) item by item, so a changed step is one short line.
  *
  * @example
  * ```ts
  * import { diffFields } from "./plan.ts";
  * diffFields({ rate: { lines_per_sec: 1 } }, { rate: { lines_per_sec: 2 } });
  * // [{ path: "rate.lines_per_sec", from: 1, to: 2 }]
+ * diffFields({ processors: [{ type: "drop", pattern: "a" }] }, { processors: [{ type: "drop", pattern: "b" }] });
+ * // [{ path: "processors[0].pattern", from: "a", to: "b" }]
  * ```
  */
 export function diffFields(from: unknown, to: unknown, path = ""): FieldChange[] {
   if (isPlainObject(from) && isPlainObject(to)) {
     const keys = [...new Set([...Object.keys(from), ...Object.keys(to)])].sort();
     return keys.flatMap((k) => diffFields(from[k], to[k], path ? `${path}.${k}` : k));
+  }
+  if (
+    Array.isArray(from) && Array.isArray(to) && from.length + to.length > 0 &&
+    from.every(isPlainObject) && to.every(isPlainObject)
+  ) {
+    const length = Math.max(from.length, to.length);
+    return Array.from({ length }, (_, i) => {
+      const [a, b] = [from[i], to[i]];
+      // An item that became another kind of step is one change, not a change of every field.
+      if (a && b && a.type === b.type) return diffFields(a, b, `${path}[${i}]`);
+      return [{ path: `${path}[${i}]`, ...(a && { from: a }), ...(b && { to: b }) }];
+    }).flat();
   }
   if (canonicalJson(from) === canonicalJson(to)) return [];
   const change: FieldChange = { path: path || "(all)" };

@@ -73,3 +73,41 @@ Deno.test("formatPlan shows +, -, ~ with one line per field and a summary", () =
     "Plan: 1 to add, 1 to change, 1 to remove, defaults changed.",
   ]);
 });
+
+Deno.test("diffFields: lists of objects (processors) item by item; timestamp field by field", () => {
+  const drop = { type: "drop" as const, pattern: "healthz" };
+  const convert = { type: "convert", fields: { status: "integer" } };
+  const redact = { type: "redact", pattern: "\\d{16}" };
+  assertEquals(
+    diffFields(
+      { timestamp: { field: "time", formats: ["common_log"] }, processors: [drop, convert] },
+      {
+        timestamp: { field: "time", formats: ["common_log", "rfc3339"], timezone: "Europe/Berlin" },
+        processors: [{ ...drop, pattern: "health" }, convert, redact],
+      },
+    ),
+    [
+      { path: "processors[0].pattern", from: "healthz", to: "health" },
+      { path: "processors[2]", to: redact },
+      { path: "timestamp.formats", from: ["common_log"], to: ["common_log", "rfc3339"] },
+      { path: "timestamp.timezone", to: "Europe/Berlin" },
+    ],
+  );
+  assertEquals(diffFields({}, { processors: [drop] }), [{ path: "processors", to: [drop] }]);
+  // A step inserted before others: items of another kind show whole.
+  assertEquals(
+    diffFields({ processors: [drop, convert] }, { processors: [drop, redact, convert] }),
+    [
+      { path: "processors[1]", from: convert, to: redact },
+      { path: "processors[2]", to: convert },
+    ],
+  );
+  assertEquals(diffFields({ processors: [drop] }, { processors: [] }), [
+    { path: "processors[0]", from: drop },
+  ]);
+  const text = formatPlan(planChanges(
+    { sources: [{ id: "web", paths: ["/w"], processors: [drop] }] },
+    { sources: [{ id: "web", paths: ["/w"], processors: [{ ...drop, pattern: "x" }] }] },
+  ));
+  assertEquals(text.split("\n")[1], '    processors[0].pattern: "healthz" → "x"');
+});

@@ -1,6 +1,7 @@
 /**
  * The one validator of sluice: the JSON Schemas of this folder (draft 2020-12, ajv) plus the few
- * checks a schema cannot express (unique ids, regexes that compile, a topic for every source).
+ * checks a schema cannot express (unique ids, regexes that compile, time formats and zones that
+ * the agent can use, a topic for every source).
  * Every error names the field path and what is wrong, so the CLI and the agent can show it as is.
  * @module
  */
@@ -11,6 +12,8 @@ import desiredStateSchema from "./desired-state.schema.json" with { type: "json"
 import eventSchema from "./event.schema.json" with { type: "json" };
 import agentStatusSchema from "./agent-status.schema.json" with { type: "json" };
 import type { AgentStatus, ConfigEvent, DesiredState, Source } from "../config_plane/types.ts";
+// The agent's own compiler checks formats and zones: what validates is exactly what runs.
+import { timestampSpecIssues } from "../agent/event_time.ts";
 
 /** One thing wrong with a value: where (`sources[2].rate.lines_per_sec`) and what. */
 export interface ValidationIssue {
@@ -26,7 +29,14 @@ export type ValidationResult<T> =
 
 // deno-lint-ignore no-explicit-any
 const AjvClass = (Ajv2020 as any).default ?? Ajv2020;
-const ajv = new AjvClass({ allErrors: true, discriminator: true, strict: true, verbose: true });
+const ajv = new AjvClass({
+  allErrors: true,
+  discriminator: true,
+  strict: true,
+  verbose: true,
+  // `add_fields` values may be a string, a number or true/false.
+  allowUnionTypes: true,
+});
 ajv.addSchema([sourceSchema, desiredStateSchema, eventSchema, agentStatusSchema]);
 
 function compiled(id: string): ValidateFunction {
@@ -107,7 +117,9 @@ function issueFromAjv(error: ErrorObject): ValidationIssue | undefined {
     case "type":
       return {
         path: formatPath(error.instancePath),
-        message: `must be ${article[String(p.type)] ?? p.type}, got ${describe(error.data)}`,
+        message: `must be ${
+          String(p.type).split(",").map((t) => article[t] ?? t).join(" or ")
+        }, got ${describe(error.data)}`,
       };
     case "enum":
       return {
@@ -140,6 +152,11 @@ function issueFromAjv(error: ErrorObject): ValidationIssue | undefined {
       return {
         path: formatPath(error.instancePath),
         message: `must have at least ${p.limit} item(s)`,
+      };
+    case "minProperties":
+      return {
+        path: formatPath(error.instancePath),
+        message: `must have at least ${p.limit} field(s)`,
       };
     case "minLength":
       return { path: formatPath(error.instancePath), message: "must not be empty" };
@@ -193,6 +210,81 @@ function regexIssue(
   return undefined;
 }
 
+/** The named groups of a regex, or undefined when it does not compile. */
+function namedGroups(pattern: string): Set<string> | undefined {
+  try {
+    new RegExp(pattern);
+  } catch {
+    return undefined;
+  }
+  return new Set([...pattern.matchAll(/\(\?<([A-Za-z_$][\w$]*)>/g)].map((m) => m[1]));
+}
+
+const NEEDS_PARSER = "needs parsed fields: set parser to json or regex";
+
+/** The event time's field, formats and zone (compiled by the agent's own code). */
+function timestampIssues(source: Source, at: string): ValidationIssue[] {
+  const spec = source.timestamp;
+  if (!spec) return [];
+  const here = `${at}.timestamp`;
+  const issues = timestampSpecIssues(spec).map((i) => ({
+    path: `${here}.${i.path}`,
+    message: i.message,
+  }));
+  const parser = source.parser?.type ?? "none";
+  if (parser === "none") {
+    issues.push({
+      path: `${here}.field`,
+      message: `${JSON.stringify(spec.field)} ${NEEDS_PARSER}`,
+    });
+  } else if (source.parser?.type === "regex") {
+    // The time is read before the processors run, so only the parser's groups can hold it.
+    const groups = namedGroups(source.parser.pattern);
+    const top = spec.field.split(".")[0];
+    if (groups && !groups.has(spec.field) && !groups.has(top)) {
+      issues.push({
+        path: `${here}.field`,
+        message: `${JSON.stringify(spec.field)} is not a named group of parser.pattern (groups: ${
+          [...groups].join(", ")
+        })`,
+      });
+    }
+  }
+  return issues;
+}
+
+/** Regexes that must compile, and fields that need a parser (or an earlier add_fields). */
+function processorIssues(source: Source, at: string): ValidationIssue[] {
+  const issues: ValidationIssue[] = [];
+  let hasFields = (source.parser?.type ?? "none") !== "none";
+  source.processors?.forEach((step, i) => {
+    const here = `${at}.processors[${i}]`;
+    if (step.type === "add_fields") {
+      hasFields = true;
+      return;
+    }
+    if (step.type === "convert") {
+      if (!hasFields) issues.push({ path: `${here}.fields`, message: NEEDS_PARSER });
+      return;
+    }
+    try {
+      new RegExp(step.pattern, step.type === "redact" ? "g" : "");
+    } catch (error) {
+      issues.push({
+        path: `${here}.pattern`,
+        message: `is not a valid regular expression: ${(error as Error).message}`,
+      });
+    }
+    if (step.type !== "redact" && step.field !== undefined && !hasFields) {
+      issues.push({
+        path: `${here}.field`,
+        message: `${JSON.stringify(step.field)} ${NEEDS_PARSER}`,
+      });
+    }
+  });
+  return issues;
+}
+
 /** Checks of one (schema-valid) source that JSON Schema cannot express. */
 function sourceSemanticIssues(source: Source, at: string): ValidationIssue[] {
   const issues: ValidationIssue[] = [];
@@ -204,6 +296,7 @@ function sourceSemanticIssues(source: Source, at: string): ValidationIssue[] {
     const i = regexIssue(source.parser.pattern, `${at}.parser.pattern`, true);
     if (i) issues.push(i);
   }
+  issues.push(...timestampIssues(source, at), ...processorIssues(source, at));
   return issues;
 }
 

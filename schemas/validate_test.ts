@@ -144,3 +144,161 @@ Deno.test("formatIssues prefixes every line with the origin", () => {
     "f.yaml: a is bad\nf.yaml: b too",
   );
 });
+
+const nginx = {
+  id: "nginx",
+  paths: ["/var/log/nginx/access.log"],
+  topic: "t",
+  parser: {
+    type: "regex",
+    pattern: "^(?<ip>\\S+) \\S+ \\S+ \\[(?<time>[^\\]]+)\\] (?<status>\\d+)",
+  },
+  timestamp: { field: "time", formats: ["common_log"], timezone: "Europe/Berlin" },
+  processors: [
+    { type: "drop", pattern: "GET /healthz" },
+    { type: "keep", field: "status", pattern: "^[45]" },
+    { type: "redact", pattern: "token=\\w+", mask: "token=***" },
+    { type: "convert", fields: { status: "integer" } },
+    { type: "add_fields", fields: { team: "web", tier: 1, pci: false } },
+  ],
+};
+
+Deno.test("validateState accepts timestamp and processors of every kind", () => {
+  const result = validateState({ sources: [nginx] });
+  assert(result.ok, JSON.stringify(!result.ok && result.errors));
+  assert(validateSource(nginx).ok);
+  assert(
+    validateState({
+      sources: [{
+        id: "app",
+        paths: ["/a"],
+        topic: "t",
+        parser: { type: "json" },
+        timestamp: { field: "ts.unix", formats: ["epoch_ms", "rfc3339"], max_future_sec: 0 },
+      }],
+    }).ok,
+  );
+});
+
+Deno.test("timestamp: a bad format, zone or field is named with its value", () => {
+  const errors = errorsOf({
+    sources: [
+      {
+        ...nginx,
+        timestamp: {
+          field: "when",
+          formats: ["common_log", "%d/%b/%Y %Q", "RFC3339"],
+          timezone: "CEST",
+        },
+      },
+      { id: "b", paths: ["/b"], topic: "t", timestamp: { field: "time", formats: ["rfc3339"] } },
+      {
+        id: "c",
+        paths: ["/d"],
+        topic: "t",
+        parser: { type: "json" },
+        timestamp: { field: "t", formats: ["rfc3339"], timezone: "+02:00" },
+      },
+    ],
+  });
+  assertMatch(errors["sources[0].timestamp.formats[1]"], /^"%d\/%b\/%Y %Q" uses %Q, which is not/);
+  assertMatch(errors["sources[0].timestamp.formats[2]"], /^"RFC3339" is neither a named format/);
+  assertMatch(errors["sources[0].timestamp.timezone"], /^"CEST" looks like an abbreviation/);
+  assertMatch(
+    errors["sources[0].timestamp.field"],
+    /^"when" is not a named group of parser.pattern \(groups: ip, time, status\)/,
+  );
+  assertMatch(errors["sources[1].timestamp.field"], /^"time" needs parsed fields: set parser/);
+  assertMatch(errors["sources[2].timestamp.timezone"], /^"\+02:00" is a fixed offset/);
+  const schema = errorsOf({
+    sources: [{
+      id: "c",
+      paths: ["/c"],
+      topic: "t",
+      parser: { type: "json" },
+      timestamp: { field: "", formats: [], max_future_sec: -1, zone: "UTC" },
+    }],
+  });
+  assertEquals(schema["sources[0].timestamp.field"], "must not be empty");
+  assertEquals(schema["sources[0].timestamp.formats"], "must have at least 1 item(s)");
+  assertEquals(schema["sources[0].timestamp.max_future_sec"], "must be >= 0, got number -1");
+  assertMatch(
+    schema["sources[0].timestamp.zone"],
+    /not a known field.*known fields: field, formats/,
+  );
+});
+
+Deno.test("processors: unknown kinds, missing settings, bad regexes and types are named", () => {
+  const errors = errorsOf({
+    sources: [{
+      id: "a",
+      paths: ["/a"],
+      topic: "t",
+      processors: [
+        { type: "grep", pattern: "x" },
+        { type: "drop" },
+        { type: "redact", pattern: "(unclosed" },
+        { type: "convert", fields: { status: "int" } },
+        { type: "add_fields", fields: { team: ["a"] } },
+        { type: "keep", pattern: "x", field: "level" },
+        { type: "convert", fields: {} },
+        { type: "drop", pattern: "[", limit: 3 },
+      ],
+    }],
+  });
+  assertMatch(errors["sources[0].processors[0].type"], /must be one of "drop", "keep", "redact"/);
+  assertEquals(errors["sources[0].processors[1].pattern"], "is required but missing");
+  assertMatch(
+    errors["sources[0].processors[3].fields.status"],
+    /must be one of "integer", "float", "boolean", "string", got string "int"/,
+  );
+  assertEquals(
+    errors["sources[0].processors[4].fields.team"],
+    "must be a string or a number or true or false, got a list",
+  );
+  assertEquals(errors["sources[0].processors[6].fields"], "must have at least 1 field(s)");
+  assertMatch(errors["sources[0].processors[7].limit"], /is not a known field/);
+  // Semantic checks run once the schema holds.
+  const semantic = errorsOf({
+    sources: [{
+      id: "a",
+      paths: ["/a"],
+      topic: "t",
+      processors: [
+        { type: "redact", pattern: "(unclosed" },
+        { type: "keep", pattern: "x", field: "level" },
+        { type: "convert", fields: { n: "integer" } },
+        { type: "add_fields", fields: { n: "1" } },
+        { type: "convert", fields: { n: "integer" } },
+        { type: "drop", pattern: "x", field: "n" },
+      ],
+    }],
+  });
+  assertMatch(
+    semantic["sources[0].processors[0].pattern"],
+    /is not a valid regular expression: .*\/\(unclosed\//,
+  );
+  assertMatch(semantic["sources[0].processors[1].field"], /^"level" needs parsed fields/);
+  assertMatch(semantic["sources[0].processors[2].fields"], /needs parsed fields/);
+  assertEquals(Object.keys(semantic).length, 3, Object.keys(semantic).join());
+});
+
+Deno.test("validateEvent checks the timestamp and processors of a put_source", () => {
+  const bad = validateEvent({
+    seq: 1,
+    id: "k",
+    at: "2025-01-01T00:00:00Z",
+    author: "ann",
+    message: "why",
+    base: 0,
+    ops: [{
+      op: "put_source",
+      source: { ...nginx, timestamp: { field: "time", formats: ["%q"], timezone: "Mars/Base" } },
+    }],
+  });
+  assert(!bad.ok);
+  assertEquals(bad.errors.map((e) => e.path), [
+    "ops[0].source.timestamp.formats[0]",
+    "ops[0].source.timestamp.timezone",
+  ]);
+});
