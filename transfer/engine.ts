@@ -1,7 +1,9 @@
 /**
- * The search engine behind one small interface, with two implementations: Elasticsearch 8
- * (`@elastic/elasticsearch`) and OpenSearch 2 (`@opensearch-project/opensearch`). Both send the
- * same NDJSON bulk body (encoder.ts); which one is used is configured, or detected from `GET /`.
+ * The search engine behind one small interface: one engine class (`ClientEngine`) over either
+ * official client, Elasticsearch 8 (`@elastic/elasticsearch`) or OpenSearch 2
+ * (`@opensearch-project/opensearch`), each reduced to the few calls that differ between them
+ * (`EngineClient`). Both send the same NDJSON bulk body (encoder.ts). Which one is used is
+ * configured, or detected: `identifyEngine` decides from what the engine answered, pure.
  * The clients' own retries are off: retry.ts decides.
  * @module
  */
@@ -134,9 +136,52 @@ function explainSearchFailure(base: string, text: string, status?: number): stri
   return undefined;
 }
 
+/** What the engine answered to a request for its identity. */
+export interface EngineAnswer {
+  status: number;
+  /**
+   * The response headers. The engines recognised today name themselves in the body; they are
+   * here for those that do not answer `GET /` (the Elasticsearch 8 build of the local stack has
+   * no root endpoint, but every Elasticsearch response carries `x-elastic-product`).
+   */
+  headers: Headers;
+  /** The parsed JSON body, or undefined when it was not JSON. */
+  body: unknown;
+}
+
 /**
- * Which engine answers at `url`, from `GET /`: OpenSearch says `version.distribution:
- * "opensearch"`, Elasticsearch does not. Throws UnreachableError when nothing answers.
+ * Which engine gave `answer` to `GET /`, or undefined when it is not a search engine's answer:
+ * OpenSearch says `version.distribution: "opensearch"`, Elasticsearch has a version number and
+ * no distribution. Pure.
+ *
+ * @example
+ * ```ts
+ * import { identifyEngine } from "./engine.ts";
+ * identifyEngine({
+ *   status: 200,
+ *   headers: new Headers(),
+ *   body: { cluster_name: "c", version: { distribution: "opensearch", number: "2.19.1" } },
+ * }); // { kind: "opensearch", version: "2.19.1", clusterName: "c" }
+ * ```
+ */
+export function identifyEngine(answer: EngineAnswer): EngineInfo | undefined {
+  const body = answer.body as
+    | { cluster_name?: unknown; version?: { number?: unknown; distribution?: unknown } }
+    | undefined;
+  const version = body?.version?.number;
+  if (answer.status < 200 || answer.status > 299 || typeof version !== "string" || !version) {
+    return undefined;
+  }
+  return {
+    kind: body?.version?.distribution === "opensearch" ? "opensearch" : "elasticsearch",
+    version,
+    clusterName: typeof body?.cluster_name === "string" ? body.cluster_name : "",
+  };
+}
+
+/**
+ * Which engine answers at `url` (identifyEngine on its `GET /`). Throws SecurityError when TLS or
+ * the credentials are refused, UnreachableError when nothing (or no search engine) answers.
  *
  * @example
  * ```ts ignore
@@ -151,16 +196,17 @@ export async function detectEngine(
 ): Promise<EngineInfo> {
   const http = searchHttp(url, security);
   const base = http.base;
-  let response: Response;
-  let body:
-    | { cluster_name?: string; version?: { number?: string; distribution?: string } }
-    | undefined;
+  let answer: EngineAnswer;
   try {
-    response = await fetch(`${base}/`, {
+    const response = await fetch(`${base}/`, {
       ...http.init,
       signal: AbortSignal.timeout(timeoutMs),
     });
-    body = await response.json().catch(() => undefined);
+    answer = {
+      status: response.status,
+      headers: response.headers,
+      body: await response.json().catch(() => undefined),
+    };
   } catch (error) {
     const text = errorText(error);
     const refused = explainSearchFailure(base, text);
@@ -173,18 +219,13 @@ export async function detectEngine(
   } finally {
     http.close();
   }
-  const refused = explainSearchFailure(base, "", response.status);
+  const refused = explainSearchFailure(base, "", answer.status);
   if (refused) throw new SecurityError(refused);
-  if (!response.ok || !body?.version?.number) {
-    throw new UnreachableError(
-      `GET ${base}/ answered HTTP ${response.status}, not a search engine`,
-    );
+  const info = identifyEngine(answer);
+  if (!info) {
+    throw new UnreachableError(`GET ${base}/ answered HTTP ${answer.status}, not a search engine`);
   }
-  return {
-    kind: body.version.distribution === "opensearch" ? "opensearch" : "elasticsearch",
-    version: body.version.number,
-    clusterName: body.cluster_name ?? "",
-  };
+  return info;
 }
 
 /**
@@ -205,9 +246,12 @@ export async function createEngine(options: EngineOptions): Promise<SearchEngine
     : options.kind;
   const timeout = options.requestTimeoutMs ?? 60_000;
   const connection = clientConnection(options.url, security);
-  return kind === "opensearch"
-    ? new OpenSearchEngine(connection, timeout)
-    : new ElasticsearchEngine(connection, timeout);
+  return new ClientEngine(
+    kind,
+    kind === "opensearch"
+      ? openSearchClient(connection, timeout)
+      : elasticsearchClient(connection, timeout),
+  );
 }
 
 /** The message of an error and of its cause (fetch puts the TLS reason in the cause). */
@@ -218,108 +262,44 @@ function errorText(error: unknown): string {
   return parts.join(": ");
 }
 
-/** OpenSearch 2 through `@opensearch-project/opensearch` (responses are `{ body, statusCode }`). */
-export class OpenSearchEngine implements SearchEngine {
-  readonly kind = "opensearch" as const;
-  readonly #client: OpenSearchClient;
-
-  constructor(connection: string | ClientConnection, requestTimeoutMs = 60_000) {
-    const c = typeof connection === "string" ? clientConnection(connection, {}) : connection;
-    this.#client = new OpenSearchClient({
-      node: c.node,
-      maxRetries: 0,
-      requestTimeout: requestTimeoutMs,
-      ...(c.ca || c.cert ? { ssl: { ca: c.ca, cert: c.cert, key: c.key } } : {}),
-      ...(c.basic ? { auth: c.basic } : {}),
-      // OpenSearch has no API keys of its own; a gateway in front of it may take this header.
-      ...(c.apiKey ? { headers: { authorization: `ApiKey ${c.apiKey}` } } : {}),
-    });
-  }
-
-  async info(): Promise<EngineInfo> {
-    const { body } = await this.#client.info();
-    return { kind: this.kind, version: body.version.number, clusterName: body.cluster_name };
-  }
-
-  async bulk(body: string): Promise<BulkOutcome> {
-    try {
-      const response = await this.#client.bulk({
-        body: body as unknown as never,
-        filter_path: BULK_FILTER,
-      });
-      return { kind: "response", status: response.statusCode ?? 200, body: response.body };
-    } catch (error) {
-      return errorOutcome(error);
-    }
-  }
-
-  async putIndexTemplate(name: string, template: IndexTemplate): Promise<void> {
-    await this.#client.indices.putIndexTemplate({ name, body: template as never });
-  }
-
-  async listIndices(pattern: string): Promise<string[]> {
-    const { body } = await this.#client.cat.indices({
-      index: pattern,
-      format: "json",
-      h: ["index"],
-      expand_wildcards: "all",
-    });
-    return (body as unknown as { index: string }[]).map((row) => row.index).sort();
-  }
-
-  async deleteIndices(names: string[]): Promise<void> {
-    if (names.length === 0) return;
-    await this.#client.indices.delete({ index: names.join(","), ignore_unavailable: true });
-  }
-
-  async refresh(pattern: string): Promise<void> {
-    await this.#client.indices.refresh({ index: pattern, allow_no_indices: true });
-  }
-
-  async count(pattern: string, query?: Record<string, unknown>): Promise<number> {
-    const { body } = await this.#client.count({
-      index: pattern,
-      allow_no_indices: true,
-      ignore_unavailable: true,
-      body: query ? { query } as never : undefined,
-    });
-    return body.count;
-  }
-
-  async search(
-    pattern: string,
-    body: Record<string, unknown>,
-  ): Promise<{ total: number; hits: SearchHit[] }> {
-    const response = await this.#client.search({
-      index: pattern,
-      allow_no_indices: true,
-      ignore_unavailable: true,
-      body: body as never,
-    });
-    const hits = response.body.hits;
-    const total = typeof hits.total === "number" ? hits.total : hits.total?.value ?? 0;
-    return { total, hits: hits.hits as unknown as SearchHit[] };
-  }
-
-  async close(): Promise<void> {
-    await this.#client.close();
-  }
+/** The root answer both clients give to `info()`. */
+interface RootBody {
+  cluster_name: string;
+  version: { number: string };
 }
 
-/** Elasticsearch 8 through `@elastic/elasticsearch` (responses are the body itself). */
-export class ElasticsearchEngine implements SearchEngine {
-  readonly kind = "elasticsearch" as const;
-  readonly #client: ElasticClient;
+/** Search hits as both clients return them (`total` is a number or `{ value }`). */
+interface HitsBody {
+  total?: number | { value?: number };
+  hits: unknown[];
+}
 
-  constructor(connection: string | ClientConnection, requestTimeoutMs = 60_000) {
-    const c = typeof connection === "string" ? clientConnection(connection, {}) : connection;
-    this.#client = new ElasticClient({
-      node: c.node,
-      maxRetries: 0,
-      requestTimeout: requestTimeoutMs,
-      ...(c.ca || c.cert ? { tls: { ca: c.ca, cert: c.cert, key: c.key } } : {}),
-      ...(c.basic ? { auth: c.basic } : c.apiKey ? { auth: { apiKey: c.apiKey } } : {}),
-    });
+/**
+ * What differs between the two official clients, and nothing else: each call in the request
+ * shape its client takes, each answer unwrapped to the engine's body. A call that fails throws
+ * the client's error (ClientEngine turns a failed bulk into an outcome for retry.ts).
+ */
+export interface EngineClient {
+  info(): Promise<RootBody>;
+  bulk(body: string, filterPath: string): Promise<{ status: number; body: unknown }>;
+  putIndexTemplate(name: string, template: IndexTemplate): Promise<void>;
+  /** `_cat/indices` rows of the indices matching `pattern`. */
+  catIndices(pattern: string): Promise<{ index?: string }[]>;
+  deleteIndices(names: string[]): Promise<void>;
+  refresh(pattern: string): Promise<void>;
+  count(pattern: string, query?: Record<string, unknown>): Promise<number>;
+  search(pattern: string, body: Record<string, unknown>): Promise<HitsBody>;
+  close(): Promise<void>;
+}
+
+/** The one SearchEngine: what both engines share, over the client of either. */
+export class ClientEngine implements SearchEngine {
+  readonly kind: EngineKind;
+  readonly #client: EngineClient;
+
+  constructor(kind: EngineKind, client: EngineClient) {
+    this.kind = kind;
+    this.#client = client;
   }
 
   async info(): Promise<EngineInfo> {
@@ -329,66 +309,158 @@ export class ElasticsearchEngine implements SearchEngine {
 
   async bulk(body: string): Promise<BulkOutcome> {
     try {
-      // A string `body` is sent as-is (the transport's bulkBody), so both engines share encoder.ts.
-      const response = await this.#client.bulk(
-        { body, filter_path: BULK_FILTER } as unknown as Parameters<ElasticClient["bulk"]>[0],
-        { meta: true },
-      );
-      return { kind: "response", status: response.statusCode ?? 200, body: response.body };
+      const response = await this.#client.bulk(body, BULK_FILTER);
+      return { kind: "response", status: response.status, body: response.body };
     } catch (error) {
       return errorOutcome(error);
     }
   }
 
-  async putIndexTemplate(name: string, template: IndexTemplate): Promise<void> {
-    await this.#client.indices.putIndexTemplate({ name, ...template } as never);
+  putIndexTemplate(name: string, template: IndexTemplate): Promise<void> {
+    return this.#client.putIndexTemplate(name, template);
   }
 
   async listIndices(pattern: string): Promise<string[]> {
-    const rows = await this.#client.cat.indices({
-      index: pattern,
-      format: "json",
-      h: "index",
-      expand_wildcards: "all",
-    });
-    return (rows as { index?: string }[]).map((row) => row.index ?? "").filter(Boolean).sort();
+    const rows = await this.#client.catIndices(pattern);
+    return rows.map((row) => row.index ?? "").filter(Boolean).sort();
   }
 
   async deleteIndices(names: string[]): Promise<void> {
     if (names.length === 0) return;
-    await this.#client.indices.delete({ index: names, ignore_unavailable: true });
+    await this.#client.deleteIndices(names);
   }
 
-  async refresh(pattern: string): Promise<void> {
-    await this.#client.indices.refresh({ index: pattern, allow_no_indices: true });
+  refresh(pattern: string): Promise<void> {
+    return this.#client.refresh(pattern);
   }
 
-  async count(pattern: string, query?: Record<string, unknown>): Promise<number> {
-    const body = await this.#client.count({
-      index: pattern,
-      allow_no_indices: true,
-      ignore_unavailable: true,
-      query: query as never,
-    });
-    return body.count;
+  count(pattern: string, query?: Record<string, unknown>): Promise<number> {
+    return this.#client.count(pattern, query);
   }
 
   async search(
     pattern: string,
     body: Record<string, unknown>,
   ): Promise<{ total: number; hits: SearchHit[] }> {
-    const response = await this.#client.search({
-      index: pattern,
-      allow_no_indices: true,
-      ignore_unavailable: true,
-      ...body,
-    } as never);
-    const hits = response.hits;
+    const hits = await this.#client.search(pattern, body);
     const total = typeof hits.total === "number" ? hits.total : hits.total?.value ?? 0;
-    return { total, hits: hits.hits as unknown as SearchHit[] };
+    return { total, hits: hits.hits as SearchHit[] };
   }
 
-  async close(): Promise<void> {
-    await this.#client.close();
+  close(): Promise<void> {
+    return this.#client.close();
   }
+}
+
+/** OpenSearch 2 through `@opensearch-project/opensearch` (responses are `{ body, statusCode }`). */
+function openSearchClient(c: ClientConnection, requestTimeoutMs: number): EngineClient {
+  const client = new OpenSearchClient({
+    node: c.node,
+    maxRetries: 0,
+    requestTimeout: requestTimeoutMs,
+    ...(c.ca || c.cert ? { ssl: { ca: c.ca, cert: c.cert, key: c.key } } : {}),
+    ...(c.basic ? { auth: c.basic } : {}),
+    // OpenSearch has no API keys of its own; a gateway in front of it may take this header.
+    ...(c.apiKey ? { headers: { authorization: `ApiKey ${c.apiKey}` } } : {}),
+  });
+  return {
+    info: async () => (await client.info()).body as RootBody,
+    bulk: async (body, filterPath) => {
+      const response = await client.bulk({
+        body: body as unknown as never,
+        filter_path: filterPath,
+      });
+      return { status: response.statusCode ?? 200, body: response.body };
+    },
+    putIndexTemplate: async (name, template) => {
+      await client.indices.putIndexTemplate({ name, body: template as never });
+    },
+    catIndices: async (pattern) => {
+      const { body } = await client.cat.indices({
+        index: pattern,
+        format: "json",
+        h: ["index"],
+        expand_wildcards: "all",
+      });
+      return body as unknown as { index?: string }[];
+    },
+    deleteIndices: async (names) => {
+      await client.indices.delete({ index: names.join(","), ignore_unavailable: true });
+    },
+    refresh: async (pattern) => {
+      await client.indices.refresh({ index: pattern, allow_no_indices: true });
+    },
+    count: async (pattern, query) => {
+      const { body } = await client.count({
+        index: pattern,
+        allow_no_indices: true,
+        ignore_unavailable: true,
+        body: query ? { query } as never : undefined,
+      });
+      return body.count;
+    },
+    search: async (pattern, body) => {
+      const response = await client.search({
+        index: pattern,
+        allow_no_indices: true,
+        ignore_unavailable: true,
+        body: body as never,
+      });
+      return response.body.hits as unknown as HitsBody;
+    },
+    close: () => client.close(),
+  };
+}
+
+/** Elasticsearch 8 through `@elastic/elasticsearch` (responses are the body itself). */
+function elasticsearchClient(c: ClientConnection, requestTimeoutMs: number): EngineClient {
+  const client = new ElasticClient({
+    node: c.node,
+    maxRetries: 0,
+    requestTimeout: requestTimeoutMs,
+    ...(c.ca || c.cert ? { tls: { ca: c.ca, cert: c.cert, key: c.key } } : {}),
+    ...(c.basic ? { auth: c.basic } : c.apiKey ? { auth: { apiKey: c.apiKey } } : {}),
+  });
+  return {
+    info: async () => await client.info() as RootBody,
+    bulk: async (body, filterPath) => {
+      // A string `body` is sent as-is (the transport's bulkBody), so both engines share encoder.ts.
+      const response = await client.bulk(
+        { body, filter_path: filterPath } as unknown as Parameters<ElasticClient["bulk"]>[0],
+        { meta: true },
+      );
+      return { status: response.statusCode ?? 200, body: response.body };
+    },
+    putIndexTemplate: async (name, template) => {
+      await client.indices.putIndexTemplate({ name, ...template } as never);
+    },
+    catIndices: async (pattern) =>
+      await client.cat.indices({
+        index: pattern,
+        format: "json",
+        h: "index",
+        expand_wildcards: "all",
+      }) as { index?: string }[],
+    deleteIndices: async (names) => {
+      await client.indices.delete({ index: names, ignore_unavailable: true });
+    },
+    refresh: async (pattern) => {
+      await client.indices.refresh({ index: pattern, allow_no_indices: true });
+    },
+    count: async (pattern, query) =>
+      (await client.count({
+        index: pattern,
+        allow_no_indices: true,
+        ignore_unavailable: true,
+        query: query as never,
+      })).count,
+    search: async (pattern, body) =>
+      (await client.search({
+        index: pattern,
+        allow_no_indices: true,
+        ignore_unavailable: true,
+        ...body,
+      } as never)).hits as unknown as HitsBody,
+    close: () => client.close(),
+  };
 }

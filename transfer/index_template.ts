@@ -5,10 +5,9 @@
  * @module
  */
 
-/** A composable index template body, as `PUT _index_template/<name>` takes it on both engines. */
 import type { TransferConfig } from "./config.ts";
-import type { SearchEngine } from "./engine.ts";
 
+/** A composable index template body, as `PUT _index_template/<name>` takes it on both engines. */
 export interface IndexTemplate {
   index_patterns: string[];
   priority: number;
@@ -92,7 +91,9 @@ export function indexTemplate(options: TemplateOptions): IndexTemplate {
  * same mappings.
  */
 export async function installIndexTemplate(
-  engine: Pick<SearchEngine, "putIndexTemplate">,
+  // Only what is needed, declared here: engine.ts imports this module's IndexTemplate, so an
+  // import of engine.ts back would be a circle.
+  engine: { putIndexTemplate(name: string, template: IndexTemplate): Promise<void> },
   config: Pick<TransferConfig, "indexPrefix" | "indexReplicas" | "refreshInterval">,
 ): Promise<void> {
   await engine.putIndexTemplate(
