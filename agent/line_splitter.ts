@@ -4,6 +4,7 @@
  * numbered parts (never held back), and bytes that are not UTF-8 become U+FFFD and are flagged.
  * @module
  */
+import { DEFAULT_MAX_LINE_BYTES } from "../config_plane/source.ts";
 
 /** One line (or one part of a long line) with where it lies in the file. */
 export interface Line {
@@ -31,7 +32,8 @@ export interface LineSplitterOptions {
   startOffset?: number;
 }
 
-export const DEFAULT_MAX_LINE_BYTES = 1024 * 1024;
+/** The default of a source's `max_line_bytes`: its one owner is the config plane's source model. */
+export { DEFAULT_MAX_LINE_BYTES } from "../config_plane/source.ts";
 
 const NEWLINE = 0x0a;
 const CR = 0x0d;
