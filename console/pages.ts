@@ -48,6 +48,13 @@ const BODIES: Record<PageName, string> = {
   <h2 id="revision-title"></h2>
   <p class="muted" id="revision-meta"></p>
   <pre class="code" id="revision-body"></pre>
+  <div id="revision-sources" hidden>
+    <h3>How each source reads its lines</h3>
+    <table class="grid">
+      <thead><tr><th>source</th><th>parser</th><th>event time</th><th>processors, in order</th></tr></thead>
+      <tbody></tbody>
+    </table>
+  </div>
   <div class="inline" id="revision-actions">
     <button type="button" id="load-revision">Load into editor</button>
   </div>

@@ -19,3 +19,11 @@ Deno.test("each page: its title, its script, the navigation, no inline script", 
     equal((html.match(/<script(?![^>]*\ssrc=)/g) ?? []).length, 0);
   }
 });
+
+Deno.test("config page: a revision shows each source's parser, event time and processors", () => {
+  const html = renderPage("config");
+  assert(html.includes('<div id="revision-sources" hidden>'));
+  for (const column of ["source", "parser", "event time", "processors, in order"]) {
+    assert(html.includes(`<th>${column}</th>`), column);
+  }
+});

@@ -48,6 +48,60 @@ async function loadTimeline() {
   return head;
 }
 
+/** A regex as `/…/` in code, the whole pattern as a tooltip when it is shortened. */
+function pattern(text) {
+  const short = text.length > 48 ? `${text.slice(0, 47)}…` : text;
+  return `<code title="${esc(text)}">/${esc(short)}/</code>`;
+}
+
+/** One processor step in words: what it does to a line. */
+function stepHtml(step) {
+  const on = step.field ? ` <code>${esc(step.field)}</code> ~` : "";
+  // convert shows the type as a word, add_fields the value as JSON (a string in quotes).
+  const pairs = (fields, show) =>
+    Object.entries(fields).map(([k, v]) => `<code>${esc(k)}</code> ${esc(show(v))}`).join(", ");
+  switch (step.type) {
+    case "drop":
+    case "keep":
+      return `<b>${step.type}</b>${on} ${pattern(step.pattern)}`;
+    case "redact":
+      return `<b>redact</b> ${pattern(step.pattern)} → <code>${
+        esc(step.mask ?? "[REDACTED]")
+      }</code>`;
+    case "convert":
+      return `<b>convert</b> ${pairs(step.fields, (type) => `→ ${type}`)}`;
+    case "add_fields":
+      return `<b>add</b> ${pairs(step.fields, (value) => `= ${JSON.stringify(value)}`)}`;
+    default:
+      return esc(JSON.stringify(step));
+  }
+}
+
+/** Parser, event time and processors of each source of a state, as table rows. */
+function sourceRowsHtml(state) {
+  return state.sources.map((s) => {
+    const parser = !s.parser || s.parser.type === "none"
+      ? '<span class="muted">none</span>'
+      : s.parser.type === "regex"
+      ? `regex ${pattern(s.parser.pattern)}`
+      : esc(s.parser.type);
+    const t = s.timestamp;
+    const time = t
+      ? `<code>${esc(t.field)}</code> as ${
+        t.formats.map((f) => `<code>${esc(f)}</code>`).join(" or ")
+      }
+        <div class="muted">zone ${esc(t.timezone ?? "UTC")} · at most ${
+        esc(t.max_future_sec ?? 86400)
+      } s ahead</div>`
+      : '<span class="muted">read time</span>';
+    const steps = s.processors?.length
+      ? `<ol>${s.processors.map((p) => `<li>${stepHtml(p)}</li>`).join("")}</ol>`
+      : '<span class="muted">none</span>';
+    return `<tr data-source="${esc(s.id)}"><td><b>${esc(s.id)}</b></td><td>${parser}</td>
+      <td>${time}</td><td>${steps}</td></tr>`;
+  }).join("");
+}
+
 async function viewRevision(seq) {
   const r = await api(`/api/config/revisions/${seq}`);
   $("#revision-panel").hidden = false;
@@ -56,6 +110,8 @@ async function viewRevision(seq) {
     ? `${utc(r.event.at)} by <b>${esc(r.event.author)}</b>: ${esc(r.event.message)}`
     : "the empty state before the first revision";
   $("#revision-body").textContent = r.yaml;
+  $("#revision-sources").hidden = r.state.sources.length === 0;
+  $("#revision-sources tbody").innerHTML = sourceRowsHtml(r.state);
   $("#load-revision").hidden = false;
   $("#revision-panel").dataset.yaml = r.yaml;
 }
@@ -66,6 +122,7 @@ async function showDiff(from, to) {
   $("#revision-title").textContent = `Diff ${from} → ${to}`;
   $("#revision-meta").textContent = "what changes from the first revision to the second";
   $("#revision-body").innerHTML = planHtml(d.text);
+  $("#revision-sources").hidden = true;
   $("#load-revision").hidden = true;
 }
 
