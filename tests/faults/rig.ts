@@ -23,7 +23,7 @@ import type { DeadLetterValue } from "../../transfer/dead_letter.ts";
 import { type ServiceName, serviceStatus, startService, stopService } from "../../stack/mod.ts";
 import { cleanUp, uniqueName } from "../../transfer/testing.ts";
 import { seqLines } from "../integration/agent_support.ts";
-import { metricSum, parseMetrics, type Sample } from "./metrics_text.ts";
+import { metricSum, parseMetrics, type Sample } from "../support/metrics_text.ts";
 import { saveRow, type ScenarioRow } from "./report.ts";
 import type { Point } from "./series.ts";
 import { describeTally, type Tally, tallySeqs } from "./tally.ts";

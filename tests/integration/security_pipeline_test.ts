@@ -13,11 +13,16 @@ import { securityFromEnv } from "../../core/security.ts";
 import { createKafka } from "../../kafka/connection.ts";
 import { createEngine } from "../../transfer/engine.ts";
 import {
+  consumerLagProbe,
+  documentsProbe,
+  topicRecordsProbe,
+  withDiagnostics,
+} from "../support/diagnostics.ts";
+import {
   allPasswords,
   deleteIndexTemplate,
   leakedPasswords,
   runSluice,
-  SluiceProcess,
   uniqueName,
   withSecureStack,
 } from "./security_support.ts";
@@ -30,77 +35,70 @@ Deno.test({
   sanitizeOps: false,
   sanitizeResources: false,
   fn: () =>
-    withSecureStack(async (stack) => {
-      const passwords = await allPasswords();
-      const env: Record<string, string> = { ...stack.env, SLUICE_LOG_LEVEL: "debug" };
-      const security = securityFromEnv(env);
-      // The password files are what the processes get: none of the values is in their env.
-      ok(leakedPasswords(JSON.stringify(env), passwords).length === 0);
+    withSecureStack((stack) =>
+      withDiagnostics(async (d) => {
+        const passwords = await allPasswords();
+        const env: Record<string, string> = { ...stack.env, SLUICE_LOG_LEVEL: "debug" };
+        const security = securityFromEnv(env);
+        // The password files are what the processes get: none of the values is in their env.
+        ok(leakedPasswords(JSON.stringify(env), passwords).length === 0);
 
-      const name = uniqueName("pipe");
-      const prefix = `/${name}`;
-      const dir = await Deno.makeTempDir({ prefix: "sluice-security-" });
-      const logFile = `${dir}/app.log`;
-      const stateFile = `${dir}/desired.yaml`;
-      await Deno.writeTextFile(
-        stateFile,
-        `sources:\n  - id: secure-app\n    paths: ["${dir}/*.log"]\n    topic: ${name}\n` +
-          "    start_at: beginning\n",
-      );
-      const outputs: Record<string, string> = {};
-      let agent: SluiceProcess | undefined;
-      let transfer: SluiceProcess | undefined;
-      const engine = await createEngine({
-        url: env.SLUICE_SEARCH_URL,
-        security: security.search,
-      });
-      try {
+        const name = uniqueName("pipe");
+        const prefix = `/${name}`;
+        const dir = await Deno.makeTempDir({ prefix: "sluice-security-" });
+        const logFile = `${dir}/app.log`;
+        const stateFile = `${dir}/desired.yaml`;
+        await Deno.writeTextFile(
+          stateFile,
+          `sources:\n  - id: secure-app\n    paths: ["${dir}/*.log"]\n    topic: ${name}\n` +
+            "    start_at: beginning\n",
+        );
+        const engine = await createEngine({
+          url: env.SLUICE_SEARCH_URL,
+          security: security.search,
+        });
+        d.defer(() => Deno.remove(dir, { recursive: true }));
+        d.defer(() => engine.close());
+        d.defer(() => cleanUp(name, prefix, env, security));
+        const kafka = { brokers: [env.SLUICE_KAFKA_BROKERS], security: security.kafka };
+        d.probe(`records in topic ${name}`, topicRecordsProbe(kafka, name));
+        d.probe(`transfer group ${name}`, consumerLagProbe(kafka, name, name));
+        d.probe(`documents in ${name}-*`, documentsProbe(engine, `${name}-*`));
+
         // 1. config:apply against etcd over TLS with the sluice user's password.
         const apply = await runSluice(
           "config_plane/cli.ts",
           ["apply", stateFile, "-m", "secure pipeline test", "--prefix", prefix],
           env,
         );
-        outputs["config:apply"] = apply.stdout + apply.stderr;
-        equal(apply.code, 0, `config:apply failed:\n${apply.stdout}\n${apply.stderr}`);
+        equal(apply.code, 0, `config:apply failed:\n${apply.output}`);
 
         // 2. The agent and the transfer, each with its /metrics on a port of its own.
-        const agentMetrics = freePort();
-        const transferMetrics = freePort();
-        agent = new SluiceProcess("agent/main.ts", [
-          "--agent-id",
-          `${name}-agent`,
-          "--prefix",
-          prefix,
-          "--checkpoint-dir",
-          `${dir}/checkpoints`,
-          "--metrics-addr",
-          `127.0.0.1:${agentMetrics}`,
-          "--poll-ms",
-          "50",
-          "--scan-ms",
-          "200",
-          "--linger-ms",
-          "5",
-          "--shutdown-timeout-ms",
-          "5000",
-        ], env);
-        transfer = new SluiceProcess("transfer/main.ts", [
-          "--topic",
-          name,
-          "--group",
-          name,
-          "--index-prefix",
-          name,
-          "--dead-letter-topic",
-          `${name}-dlq`,
-          "--metrics-addr",
-          `127.0.0.1:${transferMetrics}`,
-          "--index-replicas",
-          "0",
-          "--bulk-linger-ms",
-          "200",
-        ], env);
+        const agentMetrics = `127.0.0.1:${freePort()}`;
+        const transferMetrics = `127.0.0.1:${freePort()}`;
+        const agent = d.spawn({
+          name: "agent",
+          script: "agent/main.ts",
+          env,
+          metricsAddr: agentMetrics,
+          args: [
+            ...["--agent-id", `${name}-agent`, "--prefix", prefix],
+            ...["--checkpoint-dir", `${dir}/checkpoints`, "--metrics-addr", agentMetrics],
+            ...["--poll-ms", "50", "--scan-ms", "200", "--linger-ms", "5"],
+            ...["--shutdown-timeout-ms", "5000"],
+          ],
+        });
+        const transfer = d.spawn({
+          name: "transfer",
+          script: "transfer/main.ts",
+          env,
+          metricsAddr: transferMetrics,
+          args: [
+            ...["--topic", name, "--group", name, "--index-prefix", name],
+            ...["--dead-letter-topic", `${name}-dlq`, "--metrics-addr", transferMetrics],
+            ...["--index-replicas", "0", "--bulk-linger-ms", "200"],
+          ],
+        });
 
         // 3. Lines in, documents out.
         let text = "";
@@ -141,35 +139,30 @@ Deno.test({
         equal(leakedPasswords(values.join("\n"), passwords).join(","), "", "a password in etcd");
 
         // 5. /metrics of both: served, about this run, and without any secret.
-        for (
-          const [who, port] of [["agent", agentMetrics], ["transfer", transferMetrics]] as const
-        ) {
-          const body = await (await fetch(`http://127.0.0.1:${port}/metrics`)).text();
+        const outputs: Record<string, string> = { "config:apply": apply.output };
+        for (const proc of [agent, transfer]) {
+          const body = await (await fetch(`http://${proc.metricsAddr}/metrics`)).text();
           ok(
             body.includes("# TYPE"),
-            `${who} /metrics is not Prometheus text:\n${body.slice(0, 200)}`,
+            `${proc.name} /metrics is not Prometheus text:\n${body.slice(0, 200)}`,
           );
-          equal(leakedPasswords(body, passwords).join(","), "", `a password in ${who} /metrics`);
-          outputs[`${who} /metrics`] = body;
+          outputs[`${proc.name} /metrics`] = body;
         }
-      } finally {
-        const [a, t] = await Promise.all([agent?.stop(), transfer?.stop()]);
-        if (a) outputs.agent = a.stdout + a.stderr;
-        if (t) outputs.transfer = t.stdout + t.stderr;
-        await cleanUp(name, prefix, env, security).catch((e) => console.error(`cleanup: ${e}`));
-        await engine.close();
-        await Deno.remove(dir, { recursive: true }).catch(() => {});
-      }
 
-      console.error(
-        Object.entries(outputs).map(([who, text]) => `${who}: ${text.length} bytes`).join(", "),
-      );
-      // 6. Debug-level output of every process: no password in any of it.
-      ok(/DBG|debug/i.test(outputs.agent ?? ""), "the agent did not log at debug level");
-      for (const [who, output] of Object.entries(outputs)) {
-        equal(leakedPasswords(output, passwords).join(","), "", `a password in ${who} output`);
-      }
-    }),
+        // 6. Debug-level output of every process, up to its exit: no password in any of it.
+        for (const proc of [agent, transfer]) {
+          equal(await proc.stop(15_000), 0, `${proc.name} did not exit cleanly`);
+          outputs[proc.name] = proc.output;
+        }
+        console.error(
+          Object.entries(outputs).map(([who, text]) => `${who}: ${text.length} bytes`).join(", "),
+        );
+        ok(/DBG|debug/i.test(outputs.agent), "the agent did not log at debug level");
+        for (const [who, output] of Object.entries(outputs)) {
+          equal(leakedPasswords(output, passwords).join(","), "", `a password in ${who} output`);
+        }
+      })
+    ),
 });
 
 /** Deletes the test's topics, group, indices, template and etcd keys (best effort). */

@@ -102,7 +102,7 @@ Deno.test({
               "",
             ], env);
           const seconds = (Date.now() - started) / 1000;
-          const output = result.stdout + result.stderr;
+          const output = result.output;
           equal(result.code, 4, `${c.name}: exit code ${result.code}\n${output}`);
           for (const pattern of c.expect) {
             ok(pattern.test(output), `${c.name}: no ${pattern} in:\n${output}`);

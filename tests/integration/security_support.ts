@@ -1,11 +1,12 @@
 /**
  * Shared pieces of the security integration tests: the secure stack (started when it is not
  * running, stopped afterwards only if this test started it), the environment that points a
- * sluice process at it, its passwords (to look for them where they must not be), and running
- * sluice commands as child processes with their output kept.
+ * sluice process at it, its passwords (to look for them where they must not be), and running a
+ * sluice command to its end with its output kept (long-running ones: tests/support/).
  * @module
  */
 import { searchHttp } from "../../core/search_http.ts";
+import { TestProcess } from "../support/process.ts";
 import type { SearchSecurity } from "../../core/security.ts";
 import { readPassword } from "../../stack/secure/credentials.ts";
 import { templateName } from "../../transfer/index_template.ts";
@@ -15,8 +16,6 @@ import {
   type SecureStackHandle,
   stopSecureStack,
 } from "../../stack/secure/stack.ts";
-
-export const ROOT = new URL("../..", import.meta.url).pathname.replace(/\/$/, "");
 
 /** Runs `fn` with the secure stack up; stops what this call started, also when `fn` throws. */
 export async function withSecureStack(
@@ -52,90 +51,29 @@ export function leakedPasswords(text: string, passwords: Record<string, string>)
   );
 }
 
-/** The environment of a child: this process's, without any SLUICE_* of its own, plus `env`. */
-export function childEnv(env: Record<string, string>): Record<string, string> {
-  const base = Object.fromEntries(
-    Object.entries(Deno.env.toObject()).filter(([k]) => !k.startsWith("SLUICE_")),
-  );
-  return { ...base, ...env };
-}
-
 export interface Finished {
   code: number;
-  stdout: string;
-  stderr: string;
+  /** Everything it printed, stdout and stderr in arrival order. */
+  output: string;
 }
 
-/** Starts `deno run -A SCRIPT ARGS` with only `env`; `output` resolves with all it printed. */
-function spawnSluice(
-  script: string,
-  args: string[],
-  env: Record<string, string>,
-): { child: Deno.ChildProcess; output: Promise<Finished> } {
-  const child = new Deno.Command(Deno.execPath(), {
-    args: ["run", "-A", `${ROOT}/${script}`, ...args],
-    env: childEnv(env),
-    clearEnv: true,
-    cwd: ROOT,
-    stdin: "null",
-    stdout: "piped",
-    stderr: "piped",
-  }).spawn();
-  const output = child.output().then((out) => {
-    const decoder = new TextDecoder();
-    return {
-      code: out.code,
-      stdout: decoder.decode(out.stdout),
-      stderr: decoder.decode(out.stderr),
-    };
-  });
-  return { child, output };
-}
-
-/** Runs `deno run -A SCRIPT ARGS` to the end (killed after `timeoutMs`). */
+/**
+ * Runs `deno run -A SCRIPT ARGS` to the end (killed after `timeoutMs`) with this process's
+ * environment without its SLUICE_* variables, plus `env`.
+ */
 export async function runSluice(
   script: string,
   args: string[],
   env: Record<string, string>,
   timeoutMs = 60_000,
 ): Promise<Finished> {
-  const { child, output } = spawnSluice(script, args, env);
-  const timer = setTimeout(() => child.kill("SIGKILL"), timeoutMs);
+  const process = new TestProcess({ name: script, script, args, env });
+  const timer = setTimeout(() => process.signal("SIGKILL"), timeoutMs);
   try {
-    return await output;
+    const { code } = await process.exited;
+    return { code, output: process.output };
   } finally {
     clearTimeout(timer);
-  }
-}
-
-/** A long-running sluice process whose output is collected until it is stopped. */
-export class SluiceProcess {
-  readonly #child: Deno.ChildProcess;
-  readonly #output: Promise<Finished>;
-
-  constructor(script: string, args: string[], env: Record<string, string>) {
-    ({ child: this.#child, output: this.#output } = spawnSluice(script, args, env));
-  }
-
-  /** SIGTERM, then SIGKILL after `graceMs`; resolves with everything it printed. */
-  async stop(graceMs = 15_000): Promise<Finished> {
-    try {
-      this.#child.kill("SIGTERM");
-    } catch {
-      // already exited
-    }
-    const timer = setTimeout(() => {
-      try {
-        this.#child.kill("SIGKILL");
-      } catch {
-        // exited meanwhile
-      }
-    }, graceMs);
-    try {
-      return await this.#output;
-    } finally {
-      clearTimeout(timer);
-    }
   }
 }
 
