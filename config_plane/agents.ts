@@ -9,7 +9,7 @@ import { InvalidInputError } from "../core/errors.ts";
 import { getLogger } from "../core/log.ts";
 import { formatIssues, validateAgentStatus } from "../schemas/validate.ts";
 import { KEYS } from "./keys.ts";
-import type { ConfigPlane } from "./plane.ts";
+import type { EventStore } from "./event_store.ts";
 import type { AgentStatus } from "./types.ts";
 
 const log = getLogger("config_plane", "agents");
@@ -37,7 +37,7 @@ function checked(status: AgentStatus): string {
  * status written again, with backoff, until `close()`.
  *
  * @example
- * ```ts
+ * ```ts ignore
  * import { openConfigPlane } from "./plane.ts";
  * const plane = openConfigPlane({ prefix: "/sluice-example" });
  * const now = new Date().toISOString();
@@ -50,7 +50,7 @@ function checked(status: AgentStatus): string {
  * ```
  */
 export async function registerAgent(
-  plane: ConfigPlane,
+  store: EventStore,
   status: AgentStatus,
   options: { ttlSeconds: number },
 ): Promise<AgentRegistration> {
@@ -62,7 +62,7 @@ export async function registerAgent(
   let regranting = false;
 
   const grant = async (): Promise<void> => {
-    const next = plane.kv.lease(options.ttlSeconds);
+    const next = store.kv.lease(options.ttlSeconds);
     next.on("lost", (error) => {
       // A lease granted by a retry that fails is lost too; the running loop already retries.
       if (closed || next !== lease || regranting) return;
@@ -73,7 +73,7 @@ export async function registerAgent(
       void regrant();
     });
     lease = next;
-    await plane.call("register the agent", () => next.put(key).value(latest).exec());
+    await store.call("register the agent", () => next.put(key).value(latest).exec());
   };
 
   const regrant = async (): Promise<void> => {
@@ -109,7 +109,7 @@ export async function registerAgent(
     async update(next: AgentStatus): Promise<void> {
       latest = checked(next);
       if (lease.revoked()) return; // the re-registration writes `latest`
-      await plane.call("update the agent status", () => lease.put(key).value(latest).exec());
+      await store.call("update the agent status", () => lease.put(key).value(latest).exec());
     },
     async close(): Promise<void> {
       closed = true;
@@ -124,17 +124,17 @@ export async function registerAgent(
  * Every live agent's status, sorted by agent id; unreadable entries are logged and left out.
  *
  * @example
- * ```ts
+ * ```ts ignore
  * import { openConfigPlane } from "./plane.ts";
  * const plane = openConfigPlane();
  * for (const agent of await plane.listAgents()) console.log(agent.agent_id, agent.seq);
  * plane.close();
  * ```
  */
-export async function listAgents(plane: ConfigPlane): Promise<AgentStatus[]> {
-  const found = await plane.call(
+export async function listAgents(store: EventStore): Promise<AgentStatus[]> {
+  const found = await store.call(
     "list the agents",
-    () => plane.kv.getAll().prefix(KEYS.agentsPrefix).strings(),
+    () => store.kv.getAll().prefix(KEYS.agentsPrefix).strings(),
   );
   const agents: AgentStatus[] = [];
   for (const [key, value] of Object.entries(found)) {

@@ -6,7 +6,7 @@
  */
 import { InvalidInputError } from "../core/errors.ts";
 import { hostFromLogagentKey, importLogagent, type LogagentFormat } from "./import_logagent.ts";
-import type { ConfigPlane } from "./plane.ts";
+import type { EventStore } from "./event_store.ts";
 import type { Op } from "./types.ts";
 
 /**
@@ -59,17 +59,17 @@ export function logagentOpsFromText(
  * ```
  */
 export async function readLogagentOps(
-  plane: ConfigPlane,
+  store: EventStore,
   format: LogagentFormat,
   key: string,
   host?: string,
 ): Promise<Op[] | undefined> {
-  const value = await plane.call(`read ${key}`, () => plane.client.get(key).string());
+  const value = await store.call(`read ${key}`, () => store.client.get(key).string());
   if (value !== null) return logagentOpsFromText(format, value, { origin: key, host });
   if (format !== "logagent-host-key") return undefined;
-  const below = await plane.call(
+  const below = await store.call(
     `read keys below ${key}`,
-    () => plane.client.getAll().prefix(`${key.replace(/\/+$/, "")}/`).strings(),
+    () => store.client.getAll().prefix(`${key.replace(/\/+$/, "")}/`).strings(),
   );
   const keys = Object.keys(below).filter((k) => hostFromLogagentKey(k)).sort();
   if (keys.length === 0) return undefined;

@@ -1,6 +1,7 @@
 /**
  * The config plane of sluice: versioned config events in etcd (append with compare-and-swap,
- * fold, plan, rollback, history, watch), the agents registry, and logagent import.
+ * fold, plan, history, watch), config changes (apply, rollback, import: change.ts), the agents
+ * registry, and logagent import.
  * @module
  */
 export type * from "./types.ts";
@@ -33,14 +34,32 @@ export { logagentOpsFromText, readLogagentOps } from "./logagent_values.ts";
 export { type AgentConvergence, type FleetStatus, fleetStatus } from "./fleet.ts";
 export { isCompactionError } from "./compaction.ts";
 export {
+  appendEvent,
   type AppendInput,
   type AppendResult,
-  ConfigPlane,
-  type ConfigPlaneOptions,
+  changeId,
+  type ChangeKind,
+  commitChange,
+  type CommitInput,
+  type CommittedChange,
+  conflictMessage,
+  FieldErrors,
+  planApply,
+  planImport,
+  type PlannedChange,
+  planRollback,
+  type RevisionSummary,
+  summarizeChange,
+  summarizeRevision,
+} from "./change.ts";
+export {
   ETCD_MAX_REQUEST_BYTES,
-  openConfigPlane,
-  type RollbackResult,
-} from "./plane.ts";
+  EventStore,
+  type EventStoreOptions,
+  type Snapshot,
+} from "./event_store.ts";
+export { ConfigPlane, type ConfigPlaneOptions, openConfigPlane } from "./plane.ts";
+export { foldRunnable, runnableEvents } from "./runnable_state.ts";
 export type { WatchPosition, WatchStateOptions } from "./watch.ts";
 export type { AgentRegistration } from "./agents.ts";
 export {

@@ -1,12 +1,9 @@
 /**
- * The event log as etcd holds it. `append` checks every event it writes, but anyone with access
- * to etcd can write a key, so a stored value may not be JSON, or may be JSON that is no valid
- * event. Every reader skips such events the same way — the watcher of an agent, `stateAt` behind
- * `config:show`, `config:status` and the next `config:apply` — so the state the CLI shows is the
- * state the agents run, and one bad key never stops the log from being read. Pure.
+ * The values of event keys as etcd holds them: anyone with access to etcd can write a key, so a
+ * value may not be JSON. Parsing keeps those apart, named by seq, instead of failing the whole
+ * read; which parsed events may run is decided in runnable_state.ts. Pure.
  * @module
  */
-import { validateEvent } from "../schemas/validate.ts";
 import { seqOfKey } from "./keys.ts";
 import type { ConfigEvent } from "./types.ts";
 
@@ -44,18 +41,4 @@ export function parseStoredEvents(entries: Iterable<[key: string, value: string]
   }
   events.sort((a, b) => a.seq - b.seq);
   return { events, unreadable };
-}
-
-/**
- * The events that pass the event schema, in order: the ones whose ops are folded into a state.
- * An agent refuses the others (and reports them); the state is folded past them.
- *
- * @example
- * ```ts
- * import { runnableEvents } from "./stored_events.ts";
- * runnableEvents([{ seq: 1, ops: "not a list" } as never]); // []
- * ```
- */
-export function runnableEvents(events: readonly ConfigEvent[]): ConfigEvent[] {
-  return events.filter((e) => validateEvent(e).ok);
 }

@@ -1,7 +1,6 @@
 import { deepStrictEqual as assertEquals } from "node:assert/strict";
-import { foldEvents } from "./fold.ts";
 import { padSeq } from "./keys.ts";
-import { parseStoredEvents, runnableEvents } from "./stored_events.ts";
+import { parseStoredEvents } from "./stored_events.ts";
 import type { ConfigEvent } from "./types.ts";
 
 const key = (seq: number) => `config/events/${padSeq(seq)}`;
@@ -35,16 +34,4 @@ Deno.test("parseStoredEvents keeps values that are not JSON apart, with their se
   assertEquals(stored.unreadable.length, 1);
   assertEquals(stored.unreadable[0].seq, 2);
   assertEquals(stored.unreadable[0].error.startsWith("not JSON: "), true);
-});
-
-Deno.test("runnableEvents drops schema-invalid events; the fold goes on past them", () => {
-  const stored = parseStoredEvents([
-    [key(1), JSON.stringify(event(1, "app"))],
-    [key(2), notJson],
-    [key(3), JSON.stringify(schemaInvalid)],
-    [key(4), JSON.stringify(event(4, "web"))],
-  ]);
-  const runnable = runnableEvents(stored.events);
-  assertEquals(runnable.map((e) => e.seq), [1, 4]);
-  assertEquals(foldEvents(runnable).sources.map((s) => s.id), ["app", "web"]);
 });

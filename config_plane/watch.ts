@@ -8,13 +8,19 @@
 import type { IKeyValue, IWatchResponse, Watcher } from "etcd3";
 import { backoffDelay, sleep } from "../core/backoff.ts";
 import { getLogger } from "../core/log.ts";
-import { formatIssues, validateEvent, validateState } from "../schemas/validate.ts";
 import { isCompactionError } from "./compaction.ts";
-import { EMPTY_STATE, foldEvents, foldOps } from "./fold.ts";
-import { KEYS, seqOfKey } from "./keys.ts";
-import type { ConfigPlane } from "./plane.ts";
-import { resumeFromSnapshot } from "./runnable_state.ts";
-import { runnableEvents } from "./stored_events.ts";
+import type { EventStore } from "./event_store.ts";
+import { seqOfKey } from "./keys.ts";
+import {
+  NOT_STARTED,
+  prunedBelow,
+  resumeFromSnapshot,
+  type RunningState,
+  seqOfStored,
+  startRunning,
+  stepEvent,
+} from "./runnable_state.ts";
+import type { StoredEvents } from "./stored_events.ts";
 import type { ConfigEvent, DesiredState } from "./types.ts";
 
 const log = getLogger("config_plane", "watch");
@@ -51,18 +57,25 @@ export interface WatchPosition {
 }
 
 class StateWatcher implements WatchPosition {
-  seq = -1;
-  goodSeq = -1;
+  /** Which events were folded and which state runs (runnable_state.ts decides). */
+  private running: RunningState = NOT_STARTED;
+  /** The etcd revision up to which events were applied; a broken watch resumes after it. */
   revision = 0;
-  private folded: DesiredState = EMPTY_STATE;
-  private good: DesiredState = EMPTY_STATE;
   private fromSeq = 0;
   private reported = -1;
   private queue: IKeyValue[] = [];
   /** All state changes run one after another on this chain (stream batches, reloads). */
   private chain: Promise<void> = Promise.resolve();
 
-  constructor(private readonly plane: ConfigPlane, private readonly options: WatchStateOptions) {}
+  constructor(private readonly store: EventStore, private readonly options: WatchStateOptions) {}
+
+  get seq(): number {
+    return this.running.seq;
+  }
+
+  get goodSeq(): number {
+    return this.running.goodSeq;
+  }
 
   private get aborted(): boolean {
     return this.options.signal.aborted;
@@ -121,118 +134,68 @@ class StateWatcher implements WatchPosition {
    * from a snapshot when the events in between were pruned.
    */
   private async load(reason?: string): Promise<void> {
-    const response = await this.plane.call(
-      "read the config head",
-      () => this.plane.kv.get(KEYS.head).exec(),
-    );
-    const revision = Number(response.header.revision);
-    const head = response.kvs.length > 0 ? Number(response.kvs[0].value.toString()) : 0;
-    if (this.seq < 0) {
+    const { head, revision } = await this.store.headAndRevision();
+    if (this.running.seq < 0) {
       this.fromSeq = Math.min(this.options.fromSeq ?? head, head);
-      const snapshot = await this.plane.snapshotAtOrBelow(this.fromSeq, revision);
-      const start = snapshot?.seq ?? 0;
-      const early = await this.plane.eventsBetween(start, this.fromSeq, revision);
-      // Events that are not valid are refused, not folded (stateAt does the same).
-      this.folded = foldEvents(runnableEvents(early), snapshot?.state ?? EMPTY_STATE);
-      this.seq = this.fromSeq;
-      const error = this.checkAndAccept(this.fromSeq, this.folded);
-      if (error) {
-        await this.invalid(this.fromSeq, error);
-        this.acceptLastValid(early, snapshot?.state ?? EMPTY_STATE, snapshot?.seq ?? 0);
-      }
+      const snapshot = await this.store.snapshotAtOrBelow(this.fromSeq, revision);
+      const early = await this.store.eventsBetween(snapshot?.seq ?? 0, this.fromSeq, revision);
+      const { running, error } = startRunning(snapshot, early, this.fromSeq);
+      this.running = running;
+      if (error) await this.invalid(this.fromSeq, error);
     }
-    if (head > this.seq) {
-      const events = await this.plane.eventsBetween(this.seq, head, revision);
-      if (events.length === 0 || events[0].seq !== this.seq + 1) {
-        await this.jumpToSnapshot(head, revision, events);
-      }
-      for (const event of events) {
-        if (event.seq > this.seq) await this.apply(event, JSON.stringify(event));
-      }
+    if (head > this.running.seq) {
+      const stored = await this.store.storedEventsBetween(this.running.seq, head, revision);
+      const kept = [...stored.events.map((e) => e.seq), ...stored.unreadable.map((u) => u.seq)];
+      const below = prunedBelow(this.running.seq, head, kept);
+      if (below !== undefined) await this.jumpToSnapshot(below, revision);
+      await this.applyStored(stored);
     }
     this.revision = Math.max(this.revision, revision);
-    if (reason) this.options.onReload?.(reason, this.seq);
+    if (reason) this.options.onReload?.(reason, this.running.seq);
     await this.report();
   }
 
-  /** Events after our seq were pruned: continue from the newest snapshot below the first kept one. */
-  private async jumpToSnapshot(head: number, revision: number, kept: ConfigEvent[]): Promise<void> {
-    const below = (kept[0]?.seq ?? head + 1) - 1;
-    const snapshot = await this.plane.snapshotAtOrBelow(below, revision);
-    if (!snapshot || snapshot.seq <= this.seq) {
-      throw new Error(`events ${this.seq + 1}..${below} are gone and no snapshot covers them`);
+  /** Events after our seq were pruned: continue from the newest snapshot at or below `below`. */
+  private async jumpToSnapshot(below: number, revision: number): Promise<void> {
+    const snapshot = await this.store.snapshotAtOrBelow(below, revision);
+    if (!snapshot || snapshot.seq <= this.running.seq) {
+      throw new Error(
+        `events ${this.running.seq + 1}..${below} are gone and no snapshot covers them`,
+      );
     }
-    const between = await this.plane.eventsBetween(snapshot.seq, below, revision);
+    const between = await this.store.eventsBetween(snapshot.seq, below, revision);
     log.warn("events {from}..{to} were pruned; continuing from the snapshot at {seq}", {
-      from: this.seq + 1,
+      from: this.running.seq + 1,
       to: snapshot.seq,
       seq: snapshot.seq,
     });
-    const running = { seq: this.seq, folded: this.folded, goodSeq: this.goodSeq, good: this.good };
-    const next = resumeFromSnapshot(running, snapshot, between, below);
-    this.folded = next.folded;
-    this.seq = next.seq;
-    this.goodSeq = next.goodSeq;
-    this.good = next.good;
+    this.running = resumeFromSnapshot(this.running, snapshot, between, below);
   }
 
-  /** Processes one stored event (raw JSON) in seq order. */
-  private async apply(
-    parsed: ConfigEvent | undefined,
-    raw: string,
-    keySeq?: number,
-  ): Promise<void> {
-    let event = parsed;
-    if (!event) {
-      try {
-        event = JSON.parse(raw) as ConfigEvent;
-      } catch {
-        const seq = keySeq ?? this.seq + 1;
-        this.seq = Math.max(this.seq, seq);
-        await this.invalid(seq, "the stored event is not JSON");
-        return;
-      }
-    }
-    const seq = typeof event.seq === "number" ? event.seq : keySeq ?? this.seq + 1;
-    if (seq <= this.seq) return; // seen already (a resumed watch replays from our revision)
-    if (seq > this.seq + 1) {
+  /** Applies what a range read held, in seq order: events, and keys that hold no JSON. */
+  private async applyStored(stored: StoredEvents): Promise<void> {
+    const values: [number, ConfigEvent | undefined][] = [
+      ...stored.events.map((e): [number, ConfigEvent] => [seqOfStored(this.running, e), e]),
+      ...stored.unreadable.map((u): [number, undefined] => [u.seq, undefined]),
+    ];
+    for (const [seq, event] of values.sort(([a], [b]) => a - b)) await this.apply(event, seq);
+  }
+
+  /** Processes one stored event (`undefined`: its value is not JSON) in seq order. */
+  private async apply(event: ConfigEvent | undefined, seq: number): Promise<void> {
+    if (seq > this.running.seq + 1) {
       // A gap means events we did not get; read them before going on, in order.
-      const missing = await this.plane.eventsBetween(this.seq, seq - 1);
-      for (const m of missing) if (m.seq > this.seq && m.seq < seq) await this.apply(m, "");
+      const missing = await this.store.storedEventsBetween(this.running.seq, seq - 1);
+      await this.applyStored(missing);
     }
-    const checked = validateEvent(event);
-    this.seq = seq;
-    if (!checked.ok) {
-      await this.invalid(seq, formatIssues(checked.errors, `event ${seq}`));
-      return;
+    const step = stepEvent(this.running, event, seq);
+    if (step.kind === "seen") return;
+    this.running = step.running;
+    if (step.kind === "refused") return await this.invalid(seq, step.error);
+    if (seq > this.fromSeq) {
+      await this.callback("onEvent", () => this.options.onEvent?.(step.event));
     }
-    this.folded = foldOps(event.ops, this.folded);
-    if (seq > this.fromSeq) await this.callback("onEvent", () => this.options.onEvent?.(event!));
-    const error = this.checkAndAccept(seq, this.folded);
-    if (error) await this.invalid(seq, error);
-  }
-
-  private checkAndAccept(seq: number, state: DesiredState): string | undefined {
-    const result = validateState(state);
-    if (!result.ok) return formatIssues(result.errors, `state ${seq}`);
-    this.accept(seq, state);
-    return undefined;
-  }
-
-  /** The head state is invalid: run the newest earlier state that was valid, if any. */
-  private acceptLastValid(events: ConfigEvent[], initial: DesiredState, initialSeq: number): void {
-    let state = initial;
-    if (validateState(state).ok) this.accept(initialSeq, state);
-    for (const event of events) {
-      if (!validateEvent(event).ok) continue;
-      state = foldOps(event.ops, state);
-      if (validateState(state).ok) this.accept(event.seq, state);
-    }
-  }
-
-  private accept(seq: number, state: DesiredState): void {
-    this.goodSeq = seq;
-    this.good = state;
+    if (step.error) await this.invalid(seq, step.error);
   }
 
   private async invalid(seq: number, error: string): Promise<void> {
@@ -242,10 +205,9 @@ class StateWatcher implements WatchPosition {
 
   /** Calls onState once for everything applied since the last call. */
   private async report(): Promise<void> {
-    if (this.goodSeq === this.reported) return;
-    this.reported = this.goodSeq;
-    const seq = this.goodSeq;
-    const state = this.good;
+    const { goodSeq: seq, good: state } = this.running;
+    if (seq === this.reported) return;
+    this.reported = seq;
     await this.callback("onState", () => this.options.onState(seq, state));
   }
 
@@ -265,7 +227,11 @@ class StateWatcher implements WatchPosition {
       const batch = this.queue;
       this.queue = [];
       for (const kv of batch) {
-        await this.apply(undefined, kv.value.toString(), seqOfKey(kv.key.toString()));
+        let event: ConfigEvent | undefined;
+        try {
+          event = JSON.parse(kv.value.toString()) as ConfigEvent;
+        } catch { /* not JSON: refused at its key's seq */ }
+        await this.apply(event, seqOfStored(this.running, event, seqOfKey(kv.key.toString())));
         this.revision = Math.max(this.revision, Number(kv.mod_revision));
       }
       await this.report();
@@ -279,8 +245,7 @@ class StateWatcher implements WatchPosition {
    */
   private session(onConnected: () => void): Promise<unknown> {
     return new Promise((resolve) => {
-      const watcher: Watcher = this.plane.kv.watch().prefix(KEYS.eventsPrefix)
-        .startRevision(String(this.revision + 1)).watcher();
+      const watcher: Watcher = this.store.watchEvents(this.revision + 1);
       let ended = false;
       const end = (why: unknown, cancel: boolean) => {
         if (ended) return;
@@ -312,7 +277,7 @@ class StateWatcher implements WatchPosition {
  * Loads and folds the config, reports it, then follows new revisions until `signal` aborts.
  *
  * @example
- * ```ts
+ * ```ts ignore
  * import { openConfigPlane } from "./plane.ts";
  * import { watchState } from "./watch.ts";
  * const plane = openConfigPlane();
@@ -327,6 +292,6 @@ class StateWatcher implements WatchPosition {
  * plane.close();
  * ```
  */
-export async function watchState(plane: ConfigPlane, options: WatchStateOptions): Promise<void> {
-  await new StateWatcher(plane, options).run();
+export async function watchState(store: EventStore, options: WatchStateOptions): Promise<void> {
+  await new StateWatcher(store, options).run();
 }

@@ -10,7 +10,13 @@ import {
   rejects as assertRejects,
 } from "node:assert/strict";
 import { ConflictError, InvalidInputError } from "../../core/errors.ts";
-import { type ConfigPlane, foldEvents, type Source } from "../../config_plane/mod.ts";
+import {
+  commitChange,
+  type ConfigPlane,
+  foldEvents,
+  planRollback,
+  type Source,
+} from "../../config_plane/mod.ts";
 import { planeTest } from "./plane_support.ts";
 
 const source = (id: string, extra: Partial<Source> = {}): Source => ({
@@ -172,7 +178,7 @@ Deno.test(
         }],
       });
       const wanted = await plane.stateAt(1);
-      const { plan, appended } = await plane.rollback(1, {
+      const { plan, appended } = await commitChange(plane, await planRollback(plane, 1), {
         author: "dee",
         message: "undo two and three",
       });
@@ -188,7 +194,10 @@ Deno.test(
         [1, "ann", "one"],
       ]);
       // Rolling back to what the head already is appends nothing.
-      const again = await plane.rollback(4, { author: "dee", message: "noop" });
+      const again = await commitChange(plane, await planRollback(plane, 4), {
+        author: "dee",
+        message: "noop",
+      });
       assert(again.plan.empty && again.appended === undefined);
       assertEquals(await plane.head(), 4);
       assertEquals((await plane.history({ limit: 2 })).length, 2);
