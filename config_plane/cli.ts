@@ -4,7 +4,6 @@
  * Exit codes: 0 ok, 2 invalid input, 3 conflict (the head moved), 4 etcd unreachable.
  * @module
  */
-import { createHash } from "node:crypto";
 import { stringify as toYaml } from "yaml";
 import {
   type CommandSpec,
@@ -14,17 +13,23 @@ import {
   runMain,
 } from "../core/cli.ts";
 import { sleep } from "../core/backoff.ts";
-import { validateEvent } from "../schemas/validate.ts";
 import { InvalidInputError } from "../core/errors.ts";
 import { setupLogging } from "../core/log.ts";
-import { foldOps } from "./fold.ts";
+import {
+  commitChange,
+  planApply,
+  planImport,
+  type PlannedChange,
+  planRollback,
+  type RevisionSummary,
+  summarizeRevision,
+} from "./change.ts";
 import { LOGAGENT_FORMATS, type LogagentFormat } from "./import_logagent.ts";
 import { logagentOpsFromText, readLogagentOps } from "./logagent_values.ts";
-import { formatPlan, opsForPlan, type Plan, planChanges } from "./plan.ts";
+import { formatPlan, planChanges } from "./plan.ts";
 import { type ConfigPlane, openConfigPlane } from "./plane.ts";
-import { canonicalJson } from "./source.ts";
 import { checkStateText, loadStateFile, readInputFile } from "./state_file.ts";
-import type { ConfigEvent, Op } from "./types.ts";
+import type { Op } from "./types.ts";
 
 const EXIT_CODES = `Exit codes:
   0  done (or nothing to change)
@@ -268,70 +273,46 @@ function print(json: boolean, data: unknown, text: string): void {
   console.log(json ? JSON.stringify(data, null, 2) : text);
 }
 
-/** Stable idempotency key: the same change, planned on the same base by the same author, once. */
-function applyId(base: number, ops: Op[], author: string, message: string): string {
-  const digest = createHash("sha256").update(canonicalJson({ base, ops, author, message })).digest(
-    "hex",
-  );
-  return `apply-${digest.slice(0, 24)}`;
+/** The revision of `--base`, or undefined (plan against the head). */
+function baseOption(values: Record<string, unknown>): number | undefined {
+  return values.base === undefined ? undefined : revision(str(values.base), "--base", "--base");
 }
 
-async function planAgainst(plane: ConfigPlane, baseOption: unknown) {
-  const head = await plane.head();
-  const base = baseOption === undefined ? head : revision(str(baseOption), "--base", "--base");
-  if (base > head) {
-    throw new InvalidInputError(`--base ${base} does not exist: the head is ${head}.`);
-  }
-  return { head, base, current: await plane.stateAt(base, head) };
-}
-
-async function commitPlan(
+/**
+ * Prints the plan of `change`, then commits it (change.ts) unless it is a dry run, and says what
+ * happened. The plan, the idempotency key and the conflict are the console's too.
+ */
+async function commitPlanned(
   plane: ConfigPlane,
-  args: {
-    base: number;
-    plan: Plan;
-    ops: Op[];
-    values: Record<string, unknown>;
-    message: string;
-    id?: string;
-    rollback_of?: number;
-    import_of?: string;
-  },
+  change: PlannedChange,
+  values: Record<string, unknown>,
+  message: string,
+  id?: string,
 ): Promise<number> {
-  const json = args.values.json === true;
-  const dryRun = args.values["dry-run"] === true;
-  if (!json) console.log(formatPlan(args.plan));
-  if (args.plan.empty) {
+  const json = values.json === true;
+  const { base, plan } = change;
+  const nothing = `\nNothing to change: revision ${base} already is this state. Nothing appended.`;
+  if (!json) console.log(formatPlan(plan));
+  if (values["dry-run"] === true) {
     print(
       json,
-      { base: args.base, plan: args.plan, appended: null },
-      `\nNothing to change: revision ${args.base} already is this state. Nothing appended.`,
+      { base, plan, appended: null },
+      plan.empty ? nothing : "\nDry run: nothing appended.",
     );
     return 0;
   }
-  if (dryRun) {
-    print(
-      json,
-      { base: args.base, plan: args.plan, appended: null },
-      "\nDry run: nothing appended.",
-    );
+  const author = str(values.author) ?? defaultAuthor();
+  const { appended } = await commitChange(plane, change, { author, message, id });
+  if (!appended) {
+    print(json, { base, plan, appended: null }, nothing);
     return 0;
   }
-  const author = str(args.values.author) ?? defaultAuthor();
-  const { event, created } = await plane.append({
-    base: args.base,
-    ops: args.ops,
-    author,
-    message: args.message,
-    id: args.id ?? applyId(args.base, args.ops, author, args.message),
-    rollback_of: args.rollback_of,
-    import_of: args.import_of,
-  });
+  const { event, created } = appended;
   print(
     json,
-    { base: args.base, plan: args.plan, appended: event, created },
+    { base, plan, appended: event, created },
     created
-      ? `\nApplied as revision ${event.seq} (planned on ${args.base}) by ${event.author}.`
+      ? `\nApplied as revision ${event.seq} (planned on ${base}) by ${event.author}.`
       : `\nAlready applied as revision ${event.seq} (same idempotency key); nothing new appended.`,
   );
   return 0;
@@ -349,16 +330,8 @@ async function apply(args: string[]): Promise<number> {
   const desired = await loadStateFile(file); // invalid files are refused before etcd is touched
   const plane = open(values);
   try {
-    const { base, current } = await planAgainst(plane, values.base);
-    const plan = planChanges(current, desired);
-    return await commitPlan(plane, {
-      base,
-      plan,
-      ops: opsForPlan(plan, desired),
-      values,
-      message,
-      id: str(values.id),
-    });
+    const change = await planApply(plane, desired, baseOption(values));
+    return await commitPlanned(plane, change, values, message, str(values.id));
   } finally {
     plane.close();
   }
@@ -370,47 +343,19 @@ async function rollback(args: string[]): Promise<number> {
   const message = requireMessage(values, "config:rollback");
   const plane = open(values);
   try {
-    const { head, base, current } = await planAgainst(plane, values.base);
-    if (target > head) {
-      throw new InvalidInputError(`revision ${target} does not exist: the head is ${head}.`);
-    }
-    const state = await plane.stateAt(target, head);
-    const plan = planChanges(current, state);
-    const author = str(values.author) ?? defaultAuthor();
+    const change = await planRollback(plane, target, baseOption(values));
     if (!values.json) console.log(`Rollback to revision ${target}:`);
-    return await commitPlan(plane, {
-      base,
-      plan,
-      ops: [{ op: "replace", state }],
-      values,
-      message,
-      id: applyId(base, [{ op: "replace", state }], author, `rollback ${target}: ${message}`),
-      rollback_of: target,
-    });
+    return await commitPlanned(plane, change, values, message);
   } finally {
     plane.close();
   }
 }
 
-function summarizeOps(event: ConfigEvent): string {
-  if (event.rollback_of !== undefined) return `rollback to ${event.rollback_of}`;
-  const count = (kind: Op["op"]) => event.ops.filter((o) => o.op === kind).length;
-  const parts: string[] = [];
-  if (count("replace")) parts.push("replace all");
-  if (count("put_source")) {
-    parts.push(
-      `put ${event.ops.flatMap((o) => (o.op === "put_source" ? [o.source.id] : [])).join(",")}`,
-    );
-  }
-  if (count("delete_source")) {
-    parts.push(
-      `delete ${event.ops.flatMap((o) => (o.op === "delete_source" ? [o.id] : [])).join(",")}`,
-    );
-  }
-  if (count("set_defaults")) parts.push("defaults");
-  const text = parts.join("; ");
-  const short = text.length > 40 ? `${text.slice(0, 37)}...` : text;
-  return event.import_of ? `import: ${short}` : short;
+/** The CHANGE column: the summary every history shows, marked as an import, cut to fit. */
+function changeColumn(row: RevisionSummary): string {
+  if (row.refused) return row.change;
+  const short = row.change.length > 40 ? `${row.change.slice(0, 37)}...` : row.change;
+  return row.import_of ? `import: ${short}` : short;
 }
 
 function table(rows: string[][]): string {
@@ -431,18 +376,13 @@ async function history(args: string[]): Promise<number> {
       return 0;
     }
     const rows = [["REV", "WHEN (UTC)", "AUTHOR", "CHANGE", "WHY"]];
-    for (const e of events) {
-      if (!validateEvent(e).ok) {
-        // Written past append by someone else: agents refuse it, so the history says so.
-        rows.push([String(e.seq), "?", "?", "REFUSED: not a valid event, agents skip it", ""]);
-        continue;
-      }
+    for (const row of events.map(summarizeRevision)) {
       rows.push([
-        String(e.seq),
-        e.at.replace("T", " ").slice(0, 19),
-        e.author,
-        summarizeOps(e),
-        e.message,
+        String(row.seq),
+        row.at.replace("T", " ").slice(0, 19),
+        row.author,
+        changeColumn(row),
+        row.message,
       ]);
     }
     console.log(table(rows));
@@ -596,17 +536,9 @@ async function importCommand(args: string[]): Promise<number> {
   const plane = open(values);
   try {
     const ops = await importOps(plane, format, source, str(values.host));
-    const { base, current } = await planAgainst(plane, undefined);
-    const plan = planChanges(current, foldOps(ops, current));
+    const change = await planImport(plane, ops, `${format}:${source}`);
     const message = str(values.message)?.trim() || `import ${format} from ${source}`;
-    return await commitPlan(plane, {
-      base,
-      plan,
-      ops,
-      values,
-      message,
-      import_of: `${format}:${source}`,
-    });
+    return await commitPlanned(plane, change, values, message);
   } finally {
     plane.close();
   }

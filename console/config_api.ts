@@ -1,29 +1,31 @@
 /**
  * What the console does with the config plane: the revision timeline, a revision's state, the
- * diff of two revisions, plan → apply of a desired-state text, and rollback. The same library
- * calls, validation and conflict checks as `config:*` (config_plane/cli.ts), answering data.
+ * diff of two revisions, plan → apply of a desired-state text, rollback and import. Changes are
+ * planned and committed by config_plane/change.ts, as `config:*` does (config_plane/cli.ts);
+ * this module reads the requests and answers data.
  * @module
  */
-import { createHash } from "node:crypto";
 import { stringify as toYaml } from "yaml";
 import {
-  canonicalJson,
+  commitChange,
+  type CommittedChange,
   type ConfigEvent,
   type ConfigPlane,
-  type DesiredState,
-  foldOps,
+  FieldErrors,
   formatPlan,
   logagentOpsFromText,
   type Op,
-  opsForPlan,
   type Plan,
+  planApply,
   planChanges,
+  planImport as planImportChange,
+  type PlannedChange,
+  planRollback,
   readLogagentOps,
-  validateState,
-  type ValidationIssue,
+  type RevisionSummary,
+  summarizeRevision,
 } from "../config_plane/mod.ts";
 import { checkStateText } from "../config_plane/state_file.ts";
-import { ConflictError, InvalidInputError } from "../core/errors.ts";
 import type {
   ApplyRequest,
   ImportApplyRequest,
@@ -32,27 +34,7 @@ import type {
   RollbackRequest,
 } from "./requests.ts";
 
-/** Invalid input with the field errors the API returns beside the message. */
-export class FieldErrors extends InvalidInputError {
-  readonly errors: ValidationIssue[];
-  constructor(message: string, errors: ValidationIssue[]) {
-    super(message);
-    this.errors = errors;
-  }
-}
-
-/** One row of the timeline. */
-export interface RevisionSummary {
-  seq: number;
-  at: string;
-  author: string;
-  message: string;
-  base: number;
-  /** What the event does, e.g. `put app,web; delete old`. */
-  change: string;
-  rollback_of?: number;
-  import_of?: string;
-}
+export { FieldErrors, type RevisionSummary };
 
 /** A plan as the API returns it: data for the page and the CLI's text. */
 export interface PlanView {
@@ -78,37 +60,18 @@ export interface WriteResult extends PlanView {
   created: boolean;
 }
 
-/**
- * What an event changes, in a few words (the CHANGE column of `config:history`).
- *
- * @example
- * ```ts
- * import { summarizeChange } from "./config_api.ts";
- * summarizeChange([{ op: "delete_source", id: "old" }]); // "delete old"
- * ```
- */
-export function summarizeChange(ops: Op[], rollbackOf?: number): string {
-  if (rollbackOf !== undefined) return `rollback to ${rollbackOf}`;
-  const ids = (kind: "put_source" | "delete_source") =>
-    ops.flatMap((o) =>
-      o.op === kind ? [o.op === "put_source" ? o.source.id : (o as { id: string }).id] : []
-    );
-  const parts: string[] = [];
-  if (ops.some((o) => o.op === "replace")) parts.push("replace all");
-  if (ids("put_source").length) parts.push(`put ${ids("put_source").join(", ")}`);
-  if (ids("delete_source").length) parts.push(`delete ${ids("delete_source").join(", ")}`);
-  if (ops.some((o) => o.op === "set_defaults")) parts.push("defaults");
-  return parts.join("; ");
+/** A plan as the API answers it. */
+function planView(change: PlannedChange): PlanView {
+  return { base: change.base, head: change.head, plan: change.plan, text: formatPlan(change.plan) };
 }
 
-/**
- * The idempotency key of a console write: the same change, on the same base, by the same author,
- * for the same reason is appended once, so a double click or a retried request never appends twice.
- */
-export function writeId(base: number, ops: Op[], author: string, message: string): string {
-  const digest = createHash("sha256").update(canonicalJson({ base, ops, author, message }))
-    .digest("hex");
-  return `console-${digest.slice(0, 24)}`;
+/** A committed change as the API answers it. */
+function writeResult(change: CommittedChange): WriteResult {
+  return {
+    ...planView(change),
+    appended: change.appended?.event ?? null,
+    created: change.appended?.created ?? false,
+  };
 }
 
 /** The newest revisions first (at most `limit`, at or below `before`), with the head. */
@@ -118,22 +81,7 @@ export async function readHistory(
 ): Promise<{ head: number; revisions: RevisionSummary[] }> {
   const head = await plane.head();
   const events = await plane.history({ limit: options.limit, before: options.before ?? head });
-  return {
-    head,
-    revisions: events.map((e) => {
-      const row: RevisionSummary = {
-        seq: e.seq,
-        at: e.at,
-        author: e.author,
-        message: e.message,
-        base: e.base,
-        change: summarizeChange(e.ops, e.rollback_of),
-      };
-      if (e.rollback_of !== undefined) row.rollback_of = e.rollback_of;
-      if (e.import_of !== undefined) row.import_of = e.import_of;
-      return row;
-    }),
-  };
+  return { head, revisions: events.map(summarizeRevision) };
 }
 
 /** The state at `seq` (as data and YAML) and the event that made it. */
@@ -163,69 +111,9 @@ function parseState(request: PlanRequest) {
   return result.state;
 }
 
-/** The head and the state at `base` (default: the head); a base past the head is invalid. */
-async function baseState(plane: ConfigPlane, base: number | undefined) {
-  const head = await plane.head();
-  const at = base ?? head;
-  if (at > head) {
-    throw new FieldErrors(`revision ${at} does not exist: the head is ${head}.`, [
-      { path: "base", message: `is past the head (${head})` },
-    ]);
-  }
-  return { head, base: at, current: await plane.stateAt(at, head) };
-}
-
-async function headMoved(plane: ConfigPlane, base: number): Promise<ConflictError> {
-  const head = await plane.head();
-  const latest = head > 0 ? await plane.event(head) : undefined;
-  const by = latest ? ` by ${latest.author} at ${latest.at} ("${latest.message}")` : "";
-  return new ConflictError(
-    `the config head moved: the change was planned against revision ${base}, but the head is now ` +
-      `revision ${head}${by}. Nothing was appended; plan again against the new head and review it.`,
-  );
-}
-
 /** The plan of making `request.text` the config, against the head. Invalid text → FieldErrors. */
 export async function planText(plane: ConfigPlane, request: PlanRequest): Promise<PlanView> {
-  const desired = parseState(request);
-  const { head, base, current } = await baseState(plane, undefined);
-  const plan = planChanges(current, desired);
-  return { base, head, plan, text: formatPlan(plan) };
-}
-
-async function commit(
-  plane: ConfigPlane,
-  view: PlanView,
-  input: {
-    ops: Op[];
-    author: string;
-    message: string;
-    idText: string;
-    rollback_of?: number;
-    import_of?: string;
-  },
-): Promise<WriteResult> {
-  // Planned on an old head: the append below still goes first, so that a retry of a write that
-  // went through answers "already applied" (same idempotency key) rather than a conflict.
-  if (view.plan.empty) {
-    if (view.base < view.head) throw await headMoved(plane, view.base);
-    return { ...view, appended: null, created: false };
-  }
-  try {
-    const { event, created } = await plane.append({
-      base: view.base,
-      ops: input.ops,
-      author: input.author,
-      message: input.message,
-      id: writeId(view.base, input.ops, input.author, input.idText),
-      rollback_of: input.rollback_of,
-      import_of: input.import_of,
-    });
-    return { ...view, appended: event, created };
-  } catch (error) {
-    if (error instanceof ConflictError) throw await headMoved(plane, view.base);
-    throw error;
-  }
+  return planView(await planApply(plane, parseState(request)));
 }
 
 /**
@@ -237,15 +125,8 @@ export async function applyText(
   request: ApplyRequest,
   author: string,
 ): Promise<WriteResult> {
-  const desired = parseState(request);
-  const { head, base, current } = await baseState(plane, request.base);
-  const plan = planChanges(current, desired);
-  return await commit(plane, { base, head, plan, text: formatPlan(plan) }, {
-    ops: opsForPlan(plan, desired),
-    author,
-    message: request.message,
-    idText: request.message,
-  });
+  const change = await planApply(plane, parseState(request), request.base);
+  return writeResult(await commitChange(plane, change, { author, message: request.message }));
 }
 
 /** Appends a revision restoring the state of `request.revision` (history is kept). */
@@ -254,22 +135,8 @@ export async function rollbackTo(
   request: RollbackRequest,
   author: string,
 ): Promise<WriteResult> {
-  const { head, base, current } = await baseState(plane, request.base);
-  if (request.revision > head) {
-    throw new FieldErrors(`revision ${request.revision} does not exist: the head is ${head}.`, [
-      { path: "revision", message: `is past the head (${head})` },
-    ]);
-  }
-  const target = await plane.stateAt(request.revision, head);
-  const plan = planChanges(current, target);
-  const ops: Op[] = [{ op: "replace", state: target }];
-  return await commit(plane, { base, head, plan, text: formatPlan(plan) }, {
-    ops,
-    author,
-    message: request.message,
-    idText: `rollback ${request.revision}: ${request.message}`,
-    rollback_of: request.revision,
-  });
+  const change = await planRollback(plane, request.revision, request.base);
+  return writeResult(await commitChange(plane, change, { author, message: request.message }));
 }
 
 /**
@@ -315,31 +182,13 @@ async function importOps(
   };
 }
 
-function checkedState(state: DesiredState): DesiredState {
-  const result = validateState(state);
-  if (!result.ok) {
-    throw new FieldErrors(
-      "the imported sources would leave the config invalid; fix the logagent value",
-      result.errors,
-    );
-  }
-  return state;
-}
-
 async function planImportAt(plane: ConfigPlane, request: ImportRequest, base?: number) {
   const { ops, origin } = await importOps(plane, request);
-  const { head, base: at, current } = await baseState(plane, base);
+  const importOf = `${request.format}:${origin}`;
   // Imported sources are added to (or replace same-id sources of) the state, as config:import does.
-  const plan = planChanges(current, checkedState(foldOps(ops, current)));
-  const view: ImportPlanView = {
-    base: at,
-    head,
-    plan,
-    text: formatPlan(plan),
-    import_of: `${request.format}:${origin}`,
-    sources: ops.length,
-  };
-  return { view, ops, origin };
+  const change = await planImportChange(plane, ops, importOf, base);
+  const view: ImportPlanView = { ...planView(change), import_of: importOf, sources: ops.length };
+  return { change, view, origin };
 }
 
 /**
@@ -359,14 +208,7 @@ export async function applyImport(
   request: ImportApplyRequest,
   author: string,
 ): Promise<WriteResult & ImportPlanView> {
-  const { view, ops, origin } = await planImportAt(plane, request, request.base);
+  const { change, view, origin } = await planImportAt(plane, request, request.base);
   const message = request.message ?? `import ${request.format} from ${origin}`;
-  const result = await commit(plane, view, {
-    ops,
-    author,
-    message,
-    idText: `import ${view.import_of}: ${message}`,
-    import_of: view.import_of,
-  });
-  return { ...view, ...result };
+  return { ...view, ...writeResult(await commitChange(plane, change, { author, message })) };
 }

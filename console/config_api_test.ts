@@ -1,25 +1,19 @@
-import { equal, notEqual } from "node:assert/strict";
-import { summarizeChange, writeId } from "./config_api.ts";
+import { deepStrictEqual as assertEquals, throws } from "node:assert/strict";
+import { FieldErrors, validateText } from "./config_api.ts";
 
-Deno.test("change summary: rollback, replace, puts, deletes, defaults", () => {
-  equal(summarizeChange([], 3), "rollback to 3");
-  equal(
-    summarizeChange([
-      { op: "set_defaults", defaults: {} },
-      { op: "delete_source", id: "old" },
-      { op: "put_source", source: { id: "a", paths: ["/a"] } },
-      { op: "put_source", source: { id: "b", paths: ["/b"] } },
-    ]),
-    "put a, b; delete old; defaults",
+Deno.test("validate: a valid text counts its sources; an invalid one names every field", () => {
+  assertEquals(
+    validateText({
+      text: "defaults: {topic: logs}\nsources: [{id: a, paths: [/a]}]",
+      filename: "f.yaml",
+    }),
+    { ok: true, sources: 1, defaults: true },
   );
-  equal(summarizeChange([{ op: "replace", state: { sources: [] } }]), "replace all");
-});
-
-Deno.test("write id: the same change once; another base, author or reason is another change", () => {
-  const ops = [{ op: "delete_source" as const, id: "a" }];
-  equal(writeId(1, ops, "ann", "why"), writeId(1, ops, "ann", "why"));
-  notEqual(writeId(1, ops, "ann", "why"), writeId(2, ops, "ann", "why"));
-  notEqual(writeId(1, ops, "ann", "why"), writeId(1, ops, "bob", "why"));
-  notEqual(writeId(1, ops, "ann", "why"), writeId(1, ops, "ann", "other"));
-  equal(writeId(1, ops, "ann", "why").startsWith("console-"), true);
+  throws(
+    () => validateText({ text: "sources: [{id: Bad Id, paths: []}]", filename: "f.yaml" }),
+    (error: unknown) =>
+      error instanceof FieldErrors &&
+      error.message.startsWith("f.yaml is not a valid desired state") &&
+      error.errors.some((e) => e.path.startsWith("sources[0]")),
+  );
 });

@@ -138,6 +138,26 @@ Deno.test(
   ),
 );
 
+Deno.test(
+  cliTest(
+    "an apply planned on an old --base exits 3 even when it changes nothing there",
+    async (prefix, plane, dir) => {
+      assertEquals((await run(prefix, "apply", example, "-m", "one")).code, 0);
+      const other = `${dir}/other.yaml`;
+      await Deno.writeTextFile(
+        other,
+        "defaults: {topic: logs}\nsources:\n  - {id: a, paths: [/a]}\n",
+      );
+      assertEquals((await run(prefix, "apply", other, "-m", "two")).code, 0);
+      // The file is the state of revision 1, not of the head: "nothing to change" would be false.
+      const stale = await run(prefix, "apply", example, "-m", "back", "--base", "1");
+      assertEquals(stale.code, 3, stale.stdout + stale.stderr);
+      assertMatch(stale.stderr, /planned against revision 1, but the head is now revision 2/);
+      assertEquals(await plane.head(), 2);
+    },
+  ),
+);
+
 Deno.test(cliTest("history, show, diff, rollback and dry runs", async (prefix, plane, dir) => {
   const changed = `${dir}/changed.yaml`;
   await Deno.writeTextFile(
