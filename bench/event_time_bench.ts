@@ -153,6 +153,9 @@ const nginxSteps = compileProcessors([
   { type: "redact", pattern: "token=[^&\\s]+", mask: "token=***" },
   { type: "convert", fields: { status: "integer", bytes: "integer" } },
 ])!;
+const redactTokenNoMatch = compileProcessors([
+  { type: "redact", pattern: "token=[^&\\s]+", mask: "token=***" },
+])!;
 const convertOnly = compileProcessors([
   { type: "convert", fields: { status: "integer", bytes: "integer" } },
 ])!;
@@ -195,6 +198,14 @@ Deno.bench({
   fn() {
     const k = next();
     redactNoMatch(jsonLines[k], jsonFields[k]);
+  },
+});
+Deno.bench({
+  name: "redact (token=…), no match: nginx message + 10 fields",
+  group: "line",
+  fn() {
+    const k = next();
+    redactTokenNoMatch(nginxLines[k], nginxFields[k]);
   },
 });
 Deno.bench({
