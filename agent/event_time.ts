@@ -51,7 +51,10 @@ type FormatParser = (value: unknown, readMs: number) => number;
 
 // ---- zones -------------------------------------------------------------------------------
 
-/** No two offsets of a zone differ by more than 26 h (-12:00 … +14:00); 2 days is safely more. */
+/**
+ * Two offsets of one zone never differ by 32 h (the extremes ever used, local mean times of the
+ * 19th century included, are about -15:56 and +15:13): 2 days is safely more.
+ */
 const UNAMBIGUOUS_MARGIN_MS = 2 * 86_400_000;
 
 /**
@@ -213,7 +216,10 @@ function offsetAt(s: string, i: number): number {
   return (sign === "-" ? -1 : 1) * (h * 60 + m);
 }
 
-/** RFC 3339 / ISO 8601 extended format, by hand: about 3x faster than a regex here. */
+/**
+ * RFC 3339 / ISO 8601 extended format, scanned by hand: ~0.47 µs a value against ~1.2 µs for an
+ * equivalent regex and `Date.UTC` (docs/decisions/0004-event-time.md).
+ */
 function rfc3339Parser(zone: ZoneRules): FormatParser {
   const w = newWall();
   return (value) => {
