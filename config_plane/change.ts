@@ -319,18 +319,12 @@ export interface RevisionSummary {
  */
 export function summarizeChange(ops: Op[], rollbackOf?: number): string {
   if (rollbackOf !== undefined) return `rollback to ${rollbackOf}`;
-  const ids = (kind: "put_source" | "delete_source") =>
-    ops.flatMap((o) =>
-      o.op === "put_source" && kind === "put_source"
-        ? [o.source.id]
-        : o.op === "delete_source" && kind === "delete_source"
-        ? [o.id]
-        : []
-    );
+  const puts = ops.flatMap((o) => (o.op === "put_source" ? [o.source.id] : []));
+  const deletes = ops.flatMap((o) => (o.op === "delete_source" ? [o.id] : []));
   const parts: string[] = [];
   if (ops.some((o) => o.op === "replace")) parts.push("replace all");
-  if (ids("put_source").length) parts.push(`put ${ids("put_source").join(", ")}`);
-  if (ids("delete_source").length) parts.push(`delete ${ids("delete_source").join(", ")}`);
+  if (puts.length) parts.push(`put ${puts.join(", ")}`);
+  if (deletes.length) parts.push(`delete ${deletes.join(", ")}`);
   if (ops.some((o) => o.op === "set_defaults")) parts.push("defaults");
   return parts.join("; ");
 }
