@@ -11,6 +11,7 @@ import {
   type OptionSpec,
   parseCommand,
   runMain,
+  versionText,
 } from "../core/cli.ts";
 import { sleep } from "../core/backoff.ts";
 import { InvalidInputError } from "../core/errors.ts";
@@ -586,6 +587,10 @@ if (import.meta.main) {
   runMain(async () => {
     if (sub === undefined || sub === "--help" || sub === "-h" || sub === "help") {
       console.log(USAGE);
+      return 0;
+    }
+    if (sub === "--version") {
+      console.log(versionText());
       return 0;
     }
     const handler = HANDLERS[sub];

@@ -45,6 +45,7 @@ export function helpText(spec: CommandSpec): string {
   const entries = Object.entries({
     ...spec.options,
     help: { type: "boolean", short: "h", description: "Show this help and exit." } as OptionSpec,
+    version: { type: "boolean", description: "Show the version and exit." } as OptionSpec,
   });
   lines.push("", "Options:");
   const left = entries.map(([name, o]) =>
@@ -62,8 +63,8 @@ export function helpText(spec: CommandSpec): string {
 }
 
 /**
- * Parses `args` against `spec`. Prints help and exits 0 on `--help`; throws InvalidInputError
- * (exit code 2) on an unknown or malformed option.
+ * Parses `args` against `spec`. Prints help and exits 0 on `--help`, the version and exits 0 on
+ * `--version`; throws InvalidInputError (exit code 2) on an unknown or malformed option.
  *
  * @example
  * ```ts
@@ -87,6 +88,7 @@ export function parseCommand(spec: CommandSpec, args: string[]): ParsedCommand {
     }
   > = {
     help: { type: "boolean", short: "h" },
+    version: { type: "boolean" },
   };
   for (const [name, o] of Object.entries(spec.options)) {
     // node:util refuses keys that are present but undefined, so copy only what is set.
@@ -108,7 +110,71 @@ export function parseCommand(spec: CommandSpec, args: string[]): ParsedCommand {
     console.log(helpText(spec));
     Deno.exit(ExitCode.Ok);
   }
+  if (parsed.values.version) {
+    console.log(versionText());
+    Deno.exit(ExitCode.Ok);
+  }
   return { values: parsed.values as ParsedCommand["values"], positionals: parsed.positionals };
+}
+
+/** The line `--version` prints, e.g. `sluice 0.1.0+git412.1a2b3c4d5e6f (deno 2.9.6)`. */
+export function versionText(): string {
+  return `sluice ${sluiceVersion()} (deno ${Deno.version.deno})`;
+}
+
+/**
+ * The version of this copy of sluice: the stamp a package carries (the file `VERSION` beside its
+ * deno.json, written by `deno task package`), else deno.json's `version` with, in a git checkout,
+ * the commit it was built from (see `checkoutVersion`).
+ */
+export function sluiceVersion(root: URL = new URL("../", import.meta.url)): string {
+  try {
+    return Deno.readTextFileSync(new URL("VERSION", root)).trim();
+  } catch {
+    // Not a package: a checkout (or a copy of one).
+  }
+  let base = "0.0.0";
+  try {
+    base = JSON.parse(Deno.readTextFileSync(new URL("deno.json", root))).version ?? base;
+  } catch {
+    // No readable deno.json: the version is unknown, say so with the placeholder.
+  }
+  const git = (...args: string[]): string | undefined => {
+    try {
+      const out = new Deno.Command("git", {
+        args,
+        cwd: root,
+        stdin: "null",
+        stdout: "piped",
+        stderr: "null",
+      }).outputSync();
+      return out.success ? new TextDecoder().decode(out.stdout).trim() : undefined;
+    } catch {
+      return undefined; // no git on this host, or no permission to run it
+    }
+  };
+  return checkoutVersion(
+    base,
+    git("rev-list", "--count", "HEAD"),
+    git("rev-parse", "--short=12", "HEAD"),
+  );
+}
+
+/**
+ * The version of a checkout: deno.json's version, then `+git<commits>.<commit>` when both are
+ * known. The commit count makes a later commit compare higher (a Debian version is compared
+ * digit run by digit run), so a package built from it upgrades one built earlier. Pure.
+ *
+ * @example
+ * ```ts
+ * import { checkoutVersion } from "./cli.ts";
+ * checkoutVersion("0.1.0", "412", "1a2b3c4d5e6f"); // "0.1.0+git412.1a2b3c4d5e6f"
+ * checkoutVersion("0.1.0", undefined, undefined); // "0.1.0"
+ * ```
+ */
+export function checkoutVersion(base: string, count?: string, commit?: string): string {
+  if (!count || !commit || !/^\d+$/.test(count) || !/^[0-9a-f]+$/.test(commit)) return base;
+  return `${base}+git${count}.${commit}`;
 }
 
 /** A string option parsed as a positive integer, or the default; InvalidInputError otherwise. */

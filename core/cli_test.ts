@@ -1,5 +1,13 @@
 import { equal, match, throws } from "node:assert/strict";
-import { type CommandSpec, denoCommand, helpText, intOption, parseCommand } from "./cli.ts";
+import {
+  checkoutVersion,
+  type CommandSpec,
+  denoCommand,
+  helpText,
+  intOption,
+  parseCommand,
+  sluiceVersion,
+} from "./cli.ts";
 import { ExitCode, InvalidInputError } from "./errors.ts";
 
 const spec: CommandSpec = {
@@ -37,6 +45,7 @@ Deno.test("helpText lists every option, the default and the epilog", () => {
   match(text, /--limit N\s+How many\. \(default: 10\)/);
   match(text, /--json\s+Print JSON\./);
   match(text, /-h, --help/);
+  match(text, /--version\s+Show the version and exit\./);
   match(text, /Exit codes/);
 });
 
@@ -54,4 +63,48 @@ Deno.test("denoCommand names npx and the version only when Deno came through npx
   );
   equal(denoCommand("/usr/lib/node_modules/deno/deno", "2.9.6"), "deno");
   equal(denoCommand("/home/u/.deno/bin/deno", "2.9.6"), "deno");
+});
+
+Deno.test("parseCommand prints the version and exits 0 on --version", async () => {
+  const script = `import { parseCommand } from ${JSON.stringify(import.meta.resolve("./cli.ts"))};
+parseCommand({ name: "x", summary: "x", options: {} }, ["--version"]);
+console.log("not reached");`;
+  const out = await new Deno.Command(Deno.execPath(), {
+    args: ["eval", script],
+    stdout: "piped",
+    stderr: "piped",
+  }).output();
+  const stdout = new TextDecoder().decode(out.stdout);
+  equal(out.code, 0, new TextDecoder().decode(out.stderr));
+  match(stdout, /^sluice \S+ \(deno \d+\.\d+\.\d+\)\n$/);
+});
+
+Deno.test("checkoutVersion adds the commit count and commit only when both are known", () => {
+  equal(checkoutVersion("0.1.0", "412", "1a2b3c4d5e6f"), "0.1.0+git412.1a2b3c4d5e6f");
+  equal(checkoutVersion("0.1.0", undefined, "1a2b3c4d5e6f"), "0.1.0");
+  equal(checkoutVersion("0.1.0", "412", undefined), "0.1.0");
+  equal(checkoutVersion("0.1.0", "fatal: not a git repository", "x"), "0.1.0");
+});
+
+Deno.test("sluiceVersion: a package's stamp wins; a copy without git has deno.json's version", async () => {
+  const dir = await Deno.makeTempDir({ prefix: "sluice-version-" });
+  try {
+    const root = new URL(`file://${dir}/`);
+    await Deno.writeTextFile(`${dir}/deno.json`, JSON.stringify({ version: "9.8.7" }));
+    equal(sluiceVersion(root), "9.8.7");
+    await Deno.writeTextFile(`${dir}/VERSION`, "9.8.7+git5.abcdef\n");
+    equal(sluiceVersion(root), "9.8.7+git5.abcdef");
+  } finally {
+    await Deno.remove(dir, { recursive: true });
+  }
+});
+
+Deno.test("sluiceVersion of this checkout starts with deno.json's version", async () => {
+  const { version } = JSON.parse(
+    await Deno.readTextFile(new URL("../deno.json", import.meta.url)),
+  );
+  match(
+    sluiceVersion(),
+    new RegExp(`^${version.replaceAll(".", "\\.")}(\\+git\\d+\\.[0-9a-f]{12})?$`),
+  );
 });
