@@ -36,7 +36,8 @@ export { Agent } from "./agent/agent.ts";
 export { type AgentSettings, resolveSettings as resolveAgentSettings } from "./agent/settings.ts";
 export { startTransfer, type Transfer, type TransferStats } from "./transfer/transfer.ts";
 export { resolveConfig as resolveTransferConfig, type TransferConfig } from "./transfer/config.ts";
-export { type Envelope, eventId, isEnvelope } from "./core/envelope.ts";
+export { type Envelope, eventId } from "./core/envelope.ts";
+export { isEnvelope } from "./core/record_format.ts";
 export {
   ConflictError,
   ExitCode,

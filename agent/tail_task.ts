@@ -8,8 +8,8 @@
 import { dirname, join } from "node:path";
 import { setImmediate } from "node:timers";
 import { sleep } from "../core/backoff.ts";
-import { eventIdFrom, eventIdPrefix } from "../core/envelope.ts";
 import { getLogger } from "../core/log.ts";
+import { FileRecordEncoder } from "../core/record_format.ts";
 import type { Source, SourceState, SourceStatus } from "../config_plane/types.ts";
 import type { LogProducer, ProducerRecord } from "../kafka/producer.ts";
 import { CheckpointStore, type FileCheckpoint } from "./checkpoint_store.ts";
@@ -80,11 +80,8 @@ interface FileTail {
   /** Renamed away or deleted: read to the end, then released. */
   draining: boolean;
   lastDataAt: number;
-  /** JSON prefix shared by every record of this file (host, source, path, file id, fields). */
-  prefix: string;
-  /** Event id prefix of this file (core/envelope.ts `eventIdPrefix`). */
-  idPrefix: string;
-  key: string;
+  /** Encodes this file's lines as Kafka records; rebuilt when its path or identity changes. */
+  encoder: FileRecordEncoder;
   released: boolean;
   /** When the file is next looked at (ms since the epoch; 0: at once). */
   nextPollAt: number;
@@ -263,7 +260,7 @@ export class TailTask {
           // Renamed within the globs: same file, same handle; it is not going away.
           running.reader.path = path;
           running.draining = false;
-          this.#setPrefix(running);
+          running.encoder = this.#encoderFor(running.reader);
         }
         continue;
       }
@@ -367,16 +364,13 @@ export class TailTask {
       sentUpTo: offset,
       draining,
       lastDataAt: Date.now(),
-      prefix: "",
-      idPrefix: "",
-      key: "",
+      encoder: this.#encoderFor(reader),
       released: false,
       nextPollAt: 0,
       idle: this.#opt.pollMs,
       lastCheck: 0,
       checks: 0,
     };
-    this.#setPrefix(tail);
     this.#files.set(devIno, tail);
     if (reader.identity) this.#record(tail, reader.identity, offset);
     this.#deps.metrics?.filesTailed.set({ source: this.id }, this.#files.size);
@@ -474,7 +468,7 @@ export class TailTask {
           this.#dropBinary(tail);
           return false;
         }
-        this.#setPrefix(tail);
+        tail.encoder = this.#encoderFor(tail.reader);
         if (reader.identity) this.#record(tail, reader.identity, tail.acked);
       }
       tail.lastDataAt = Date.now();
@@ -541,7 +535,7 @@ export class TailTask {
     if (tail.joiner) tail.joiner = new MultilineJoiner(this.source.multiline!);
     tail.acked = 0;
     tail.sentUpTo = 0;
-    this.#setPrefix(tail);
+    tail.encoder = this.#encoderFor(tail.reader);
     if (reader.identity) this.#record(tail, reader.identity, 0);
     tail.idle = this.#opt.pollMs;
     tail.nextPollAt = 0;
@@ -580,20 +574,13 @@ export class TailTask {
     if (!identity) return;
     const ts = new Date().toISOString();
     const records: ProducerRecord[] = new Array(lines.length);
-    const parser = this.source.parser;
+    const parser = this.source.parser && this.source.parser.type !== "none"
+      ? this.source.parser
+      : undefined;
+    const encoder = tail.encoder;
     for (let i = 0; i < lines.length; i++) {
       const l = lines[i];
-      let value = `${tail.prefix},"@timestamp":"${ts}","id":"${
-        eventIdFrom(tail.idPrefix, l.offset, l.part ?? 0)
-      }","offset":${l.offset}`;
-      if (l.part !== undefined) value += `,"part":${l.part}`;
-      if (l.invalidUtf8) value += `,"invalid_utf8":true`;
-      if (parser && parser.type !== "none") {
-        const parsed = parseLine(parser, l.text);
-        if (parsed) value += `,"parsed":${JSON.stringify(parsed)}`;
-      }
-      value += `,"message":${JSON.stringify(l.text)}}`;
-      records[i] = { key: tail.key, value };
+      records[i] = encoder.encodeLine(l, ts, parser && parseLine(parser, l.text));
     }
     const last = lines[lines.length - 1];
     const bytes = Math.max(0, last.end - tail.sentUpTo);
@@ -619,16 +606,15 @@ export class TailTask {
     });
   }
 
-  #setPrefix(tail: FileTail): void {
-    const id = tail.reader.identity?.id ?? "";
-    const fields = this.source.fields && Object.keys(this.source.fields).length > 0
-      ? `,"fields":${JSON.stringify(this.source.fields)}`
-      : "";
-    tail.prefix = `{"host":${JSON.stringify(this.#deps.host)},"source":${
-      JSON.stringify(this.id)
-    },"path":${JSON.stringify(tail.reader.path)},"file_id":"${id}"${fields}`;
-    tail.key = `${this.#deps.host}/${id}`;
-    tail.idPrefix = eventIdPrefix(this.#deps.host, id);
+  /** The record encoder of a file as it is now (its path; its identity, if read yet). */
+  #encoderFor(reader: FileReader): FileRecordEncoder {
+    return new FileRecordEncoder({
+      host: this.#deps.host,
+      source: this.id,
+      path: reader.path,
+      fileId: reader.identity?.id ?? "",
+      fields: this.source.fields,
+    });
   }
 
   /** Sets a file's checkpoint entry (its offset acknowledged up to `offset`). */

@@ -1,6 +1,8 @@
 /**
- * The record envelope: what the agent writes to Kafka for every line and what the transfer
- * indexes. The contract between the two halves of the pipeline (DESIGN.md, "Agent").
+ * The record envelope: what the agent says about every line and what the transfer indexes, and
+ * the event id that makes a line one document however often it is sent. The contract between the
+ * two halves of the pipeline (DESIGN.md, "Agent"); how an envelope is laid out in a Kafka record,
+ * and checked when it is read back, is core/record_format.ts.
  * @module
  */
 import { createHash } from "node:crypto";
@@ -59,14 +61,4 @@ export function eventIdPrefix(host: string, fileId: string): string {
 /** The event id of the line at `offset` (part `part`) of the file with id prefix `prefix`. */
 export function eventIdFrom(prefix: string, offset: number, part = 0): string {
   return part === 0 ? prefix + offset.toString(36) : `${prefix}${offset.toString(36)}.${part}`;
-}
-
-/** True when `value` has the fields every envelope must have, with the right types. */
-export function isEnvelope(value: unknown): value is Envelope {
-  if (typeof value !== "object" || value === null) return false;
-  const v = value as Record<string, unknown>;
-  return typeof v["@timestamp"] === "string" && !Number.isNaN(Date.parse(v["@timestamp"])) &&
-    typeof v.id === "string" && v.id.length > 0 && typeof v.host === "string" &&
-    typeof v.source === "string" && typeof v.path === "string" && typeof v.file_id === "string" &&
-    typeof v.offset === "number" && typeof v.message === "string";
 }

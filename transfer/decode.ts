@@ -1,10 +1,11 @@
 /**
- * A Kafka record → the document to index, or the reason it cannot be one (not UTF-8, not JSON,
- * not an envelope, no datable `@timestamp`, larger than a whole bulk request). Pure; what cannot
- * be indexed goes to the dead-letter topic with that reason instead of stopping the partition.
+ * A Kafka record → the document to index, or the reason it cannot be one (not an envelope in any
+ * record format, as core/record_format.ts reads it; no datable `@timestamp`; larger than a whole
+ * bulk request). Pure; what cannot be indexed goes to the dead-letter topic with that reason
+ * instead of stopping the partition.
  * @module
  */
-import type { Envelope } from "../core/envelope.ts";
+import { decodeEnvelope } from "../core/record_format.ts";
 import type { ConsumedRecord } from "../kafka/consumer.ts";
 import { type BulkDoc, bulkDoc, documentSource } from "./encoder.ts";
 import { indexFor, type RoutingOptions } from "./routing.ts";
@@ -13,34 +14,6 @@ export type Decoded =
   | { doc: BulkDoc }
   /** `oversized`: a valid envelope whose document alone exceeds the bulk request bound. */
   | { reason: string; cause: "not_envelope" | "oversized" };
-
-const utf8 = new TextDecoder("utf-8", { fatal: true });
-
-const REQUIRED: [keyof Envelope, "string" | "number"][] = [
-  ["@timestamp", "string"],
-  ["id", "string"],
-  ["host", "string"],
-  ["source", "string"],
-  ["path", "string"],
-  ["file_id", "string"],
-  ["offset", "number"],
-  ["message", "string"],
-];
-
-/** What is wrong with a parsed value that should be an envelope, or undefined when nothing is. */
-export function envelopeProblem(value: unknown): string | undefined {
-  if (typeof value !== "object" || value === null || Array.isArray(value)) {
-    const kind = value === null ? "null" : Array.isArray(value) ? "an array" : typeof value;
-    return `not an envelope: the JSON value is ${kind}`;
-  }
-  const v = value as Record<string, unknown>;
-  const wrong = REQUIRED.filter(([field, type]) =>
-    type === "number" ? typeof v[field] !== "number" : typeof v[field] !== "string"
-  ).map(([f]) => f);
-  if (wrong.length > 0) return `not an envelope: missing or mistyped ${wrong.join(", ")}`;
-  if ((v.id as string).length === 0) return "not an envelope: empty id";
-  return undefined;
-}
 
 /**
  * Decodes one record. A document over `maxDocBytes` (the transfer's `--bulk-max-bytes`) is
@@ -61,22 +34,10 @@ export function decodeRecord(
   maxDocBytes = Infinity,
 ): Decoded {
   const refuse = (reason: string): Decoded => ({ reason, cause: "not_envelope" });
-  if (record.value === null || record.value.length === 0) return refuse("empty record value");
-  let text: string;
-  try {
-    text = utf8.decode(record.value);
-  } catch {
-    return refuse("record value is not valid UTF-8");
-  }
-  let parsed: unknown;
-  try {
-    parsed = JSON.parse(text);
-  } catch (error) {
-    return refuse(`not JSON: ${(error as Error).message}`);
-  }
-  const problem = envelopeProblem(parsed);
-  if (problem) return refuse(problem);
-  const envelope = parsed as Envelope;
+  // What a record must hold, in whichever format an agent wrote it, is the record format's rule.
+  const decoded = decodeEnvelope(record);
+  if ("problem" in decoded) return refuse(decoded.problem);
+  const { envelope, json } = decoded;
   const index = indexFor(envelope, record.topic, routing);
   if (index === undefined) {
     return refuse(`@timestamp '${envelope["@timestamp"]}' is not a date between years 0 and 9999`);
@@ -90,7 +51,7 @@ export function decodeRecord(
     },
     index,
     envelope.id,
-    documentSource(text, envelope),
+    documentSource(json, envelope),
   );
   if (doc.bytes > maxDocBytes) {
     return {

@@ -1,6 +1,9 @@
 import { deepStrictEqual as assertEquals } from "node:assert/strict";
+import { eventId } from "../core/envelope.ts";
+import { FileRecordEncoder } from "../core/record_format.ts";
 import type { ConsumedRecord } from "../kafka/consumer.ts";
-import { decodeRecord, envelopeProblem } from "./decode.ts";
+import { decodeRecord } from "./decode.ts";
+import { encodeBulk } from "./encoder.ts";
 
 const routing = { prefix: "sluice", stream: "source" as const };
 const envelope = {
@@ -58,9 +61,64 @@ Deno.test("decode: garbage is refused with a reason", () => {
   );
 });
 
-Deno.test("decode: envelopeProblem accepts exactly what core isEnvelope requires", () => {
-  assertEquals(envelopeProblem(envelope), undefined);
-  assertEquals(envelopeProblem({ ...envelope, fields: { env: "prod" } }), undefined);
+Deno.test("decode: the agent's records become documents holding what the agent encoded", () => {
+  const file = {
+    host: "web-1",
+    source: "nginx",
+    path: "/var/log/nginx/access.log",
+    fileId: "2049-12-ab",
+  };
+  const plain = new FileRecordEncoder(file);
+  const withFields = new FileRecordEncoder({ ...file, fields: { env: "prod", team: "edge" } });
+  const at = "2024-03-09T23:59:59.500Z";
+  const text = 'GET /a?q="x"\\y 200 \t\u0001 héllo 😀 \u2028';
+  const cases = [
+    { record: plain.encodeLine({ offset: 120, text }, at), extra: {} },
+    {
+      record: withFields.encodeLine({ offset: 4096, text, part: 2, invalidUtf8: true }, at, {
+        status: 200,
+        nested: { list: [1, "two"] },
+      }),
+      extra: {
+        fields: { env: "prod", team: "edge" },
+        part: 2,
+        invalid_utf8: true,
+        parsed: { status: 200, nested: { list: [1, "two"] } },
+      },
+    },
+  ];
+  for (const { record: encoded, extra } of cases) {
+    // The bytes the agent's producer puts on the wire, as the transfer's consumer hands them over.
+    const consumed: ConsumedRecord = {
+      topic: "logs",
+      partition: 2,
+      offset: "41",
+      key: new TextEncoder().encode(encoded.key),
+      value: new TextEncoder().encode(encoded.value),
+      timestamp: 0,
+    };
+    const decoded = decodeRecord(consumed, routing);
+    if (!("doc" in decoded)) throw new Error(decoded.reason);
+    const offset = JSON.parse(encoded.value).offset;
+    const part = "part" in extra ? extra.part : 0;
+    assertEquals(decoded.doc.id, eventId("web-1", "2049-12-ab", offset, part));
+    assertEquals(decoded.doc.index, "sluice-nginx-2024.03.09");
+    assertEquals(new TextDecoder().decode(decoded.doc.key!), "web-1/2049-12-ab");
+    // The agent's JSON is indexed as it came, not serialised a second time.
+    assertEquals(decoded.doc.source, encoded.value);
+    const source = encodeBulk([decoded.doc]).split("\n")[1];
+    assertEquals(JSON.parse(source), {
+      host: "web-1",
+      source: "nginx",
+      path: "/var/log/nginx/access.log",
+      file_id: "2049-12-ab",
+      "@timestamp": at,
+      id: decoded.doc.id,
+      offset,
+      message: text,
+      ...extra,
+    });
+  }
 });
 
 Deno.test("decode: a document larger than a whole bulk request is refused as oversized", () => {
