@@ -15,6 +15,7 @@ import {
   type SASLOptions,
 } from "kafkajs";
 import SnappyCodec from "kafkajs-snappy";
+import { retry } from "../core/backoff.ts";
 import { getLogger } from "../core/log.ts";
 import { type KafkaSecurity, kafkaSecurityFromEnv } from "../core/security.ts";
 import {
@@ -96,24 +97,98 @@ export function createKafka(options: KafkaConnectionOptions): Kafka {
   });
 }
 
-/** Creates `topic` if it does not exist (idempotent). */
+/**
+ * Kafka error types that mean "not yet" while a topic is being created: a broker that has not
+ * caught up with the controller's metadata yet, a partition whose leader is still being elected,
+ * a controller that moved. Anything else (a refused name, an authorization error) is final.
+ */
+const NOT_YET = new Set([
+  "UNKNOWN_TOPIC_OR_PARTITION",
+  "LEADER_NOT_AVAILABLE",
+  "NOT_CONTROLLER",
+  "NOT_LEADER_OR_FOLLOWER",
+  "NOT_LEADER_FOR_PARTITION",
+  "REQUEST_TIMED_OUT",
+]);
+
+/**
+ * True when `error` (a kafkajs error, or an aggregate of them) only says the topic is not ready
+ * yet, so asking again shortly is right.
+ *
+ * @example
+ * ```ts
+ * import { topicNotReadyYet } from "./connection.ts";
+ * topicNotReadyYet({ type: "UNKNOWN_TOPIC_OR_PARTITION" }); // true
+ * topicNotReadyYet({ type: "TOPIC_AUTHORIZATION_FAILED" }); // false
+ * ```
+ */
+export function topicNotReadyYet(error: unknown): boolean {
+  if (typeof error !== "object" || error === null) return false;
+  const { type, errors } = error as { type?: unknown; errors?: unknown };
+  if (Array.isArray(errors) && errors.length > 0) return errors.every(topicNotReadyYet);
+  return typeof type === "string" && NOT_YET.has(type);
+}
+
+/** True when a topic's metadata lists partitions and each has a leader. */
+export function topicHasLeaders(partitions: readonly { leader: number }[]): boolean {
+  return partitions.length > 0 && partitions.every((p) => p.leader >= 0);
+}
+
+export interface EnsureTopicOptions {
+  /** Partitions of a topic this call creates (default 3). */
+  partitions?: number;
+  /** Replicas of a topic this call creates (default: the cluster's default.replication.factor). */
+  replicationFactor?: number;
+  /** How long a topic may take to get a leader for every partition, ms (default 60 s). */
+  readyTimeoutMs?: number;
+}
+
+/**
+ * Creates `topic` if it does not exist, and returns once every partition has a leader. Safe
+ * against a creation racing with it (a producer's auto-creation, another transfer): a topic that
+ * exists already is not an error, and a broker that does not know the new topic yet is asked
+ * again until `readyTimeoutMs`.
+ */
 export async function ensureTopic(
   kafka: Kafka,
   topic: string,
-  options: { partitions?: number; replicationFactor?: number } = {},
+  options: EnsureTopicOptions = {},
 ): Promise<void> {
+  const deadline = Date.now() + (options.readyTimeoutMs ?? 60_000);
   const admin = kafka.admin();
   await admin.connect();
   try {
-    const existing = await admin.listTopics();
-    if (existing.includes(topic)) return;
-    await admin.createTopics({
-      waitForLeaders: true,
-      topics: [{
-        topic,
-        numPartitions: options.partitions ?? 3,
-        replicationFactor: options.replicationFactor ?? 1,
-      }],
+    await retry(async () => {
+      if (!(await admin.listTopics()).includes(topic)) {
+        // false when someone else created it meanwhile: fine, it is waited for below.
+        await admin.createTopics({
+          waitForLeaders: false,
+          topics: [{
+            topic,
+            numPartitions: options.partitions ?? 3,
+            ...(options.replicationFactor ? { replicationFactor: options.replicationFactor } : {}),
+          }],
+        });
+      }
+      const { topics } = await admin.fetchTopicMetadata({ topics: [topic] });
+      const partitions = topics.find((t) => t.name === topic)?.partitions ?? [];
+      if (!topicHasLeaders(partitions)) {
+        throw Object.assign(new Error(`topic ${topic} has no leader for every partition yet`), {
+          type: "LEADER_NOT_AVAILABLE",
+        });
+      }
+    }, {
+      initialMs: 100,
+      maxMs: 2_000,
+      shouldRetry: (error) => topicNotReadyYet(error) && Date.now() < deadline,
+      onRetry: (error, attempt) => {
+        if (attempt >= 2) {
+          log.info("topic {topic} is not ready yet: {reason}", {
+            topic,
+            reason: (error as Error).message,
+          });
+        }
+      },
     });
   } finally {
     await admin.disconnect();

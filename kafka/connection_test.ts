@@ -1,7 +1,12 @@
 import { deepEqual, equal, ok } from "node:assert/strict";
 import { InvalidInputError } from "../core/errors.ts";
 import { Secret } from "../core/secret.ts";
-import { explainKafkaSecurityError, kafkaTlsAndSasl } from "./connection.ts";
+import {
+  explainKafkaSecurityError,
+  kafkaTlsAndSasl,
+  topicHasLeaders,
+  topicNotReadyYet,
+} from "./connection.ts";
 import { producerConnection } from "./options.ts";
 
 const CA = "-----BEGIN CERTIFICATE-----\nMIIB\n-----END CERTIFICATE-----";
@@ -76,4 +81,34 @@ Deno.test("explainKafkaSecurityError: causes inside an AggregateError are read t
   const text = explainKafkaSecurityError(error, ["127.0.0.1:9192"]);
   ok(text?.startsWith("TLS with Kafka at 127.0.0.1:9192 failed"), text);
   ok(text?.includes("self-signed certificate"), text);
+});
+
+Deno.test("topicNotReadyYet: a broker that does not know a new topic yet is asked again; refusals are final", () => {
+  // What kafkajs threw in the secure pipeline test's transfer (issue 16): the broker had not
+  // caught up with the topic the controller had just created.
+  const notHosted = Object.assign(new Error("This server does not host this topic-partition"), {
+    name: "KafkaJSProtocolError",
+    type: "UNKNOWN_TOPIC_OR_PARTITION",
+    code: 3,
+    retriable: true,
+  });
+  ok(topicNotReadyYet(notHosted));
+  ok(topicNotReadyYet({ type: "LEADER_NOT_AVAILABLE" }));
+  ok(topicNotReadyYet({ type: "NOT_CONTROLLER" }));
+  ok(topicNotReadyYet({ errors: [{ type: "LEADER_NOT_AVAILABLE" }, notHosted] }));
+  ok(
+    !topicNotReadyYet({
+      errors: [{ type: "LEADER_NOT_AVAILABLE" }, { type: "INVALID_TOPIC_EXCEPTION" }],
+    }),
+  );
+  ok(!topicNotReadyYet({ type: "INVALID_TOPIC_EXCEPTION" }));
+  ok(!topicNotReadyYet({ type: "TOPIC_AUTHORIZATION_FAILED" }));
+  ok(!topicNotReadyYet(new Error("Connection error: connect ECONNREFUSED 127.0.0.1:9092")));
+  ok(!topicNotReadyYet(undefined));
+});
+
+Deno.test("topicHasLeaders: every partition has a leader, and there is at least one", () => {
+  ok(topicHasLeaders([{ leader: 1 }, { leader: 2 }, { leader: 1 }]));
+  ok(!topicHasLeaders([{ leader: 1 }, { leader: -1 }]));
+  ok(!topicHasLeaders([]));
 });

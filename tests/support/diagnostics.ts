@@ -115,9 +115,10 @@ export function explained(error: unknown, report: string): Error {
   const message = error instanceof Error ? error.message : String(error);
   const out = new Error(`${message}\n${report}`, { cause: error });
   if (error instanceof Error && error.stack) {
-    // Keep where it failed: the original frames under the longer message.
+    // Keep where it failed: the original frames. The runner prints the whole message, then the
+    // stack's lines after its first, so the stack's first line must not repeat the report.
     const frames = error.stack.split("\n").filter((l) => /^\s+at /.test(l));
-    out.stack = `${out.name}: ${out.message}\n${frames.join("\n")}`;
+    out.stack = [`${out.name}: ${message.split("\n")[0]}`, ...frames].join("\n");
   }
   return out;
 }

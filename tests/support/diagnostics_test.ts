@@ -69,6 +69,6 @@ Deno.test("explained: the original message first, the report after it, the origi
   const original = new Error("boom");
   const e = explained(original, formatReport(["  a: 1"], []));
   ok(e.message.startsWith("boom\n--- what the test waited on, when it failed ---\n  a: 1\n"));
-  match(e.stack ?? "", /^Error: boom\n/);
+  match(e.stack ?? "", /^Error: boom\n\s+at /, "the stack names where it failed, once");
   equal(e.cause, original);
 });
