@@ -206,7 +206,7 @@ export const SETTINGS: readonly Setting<keyof TransferConfig>[] = [
     file: "metrics_addr",
     kind: "string",
     arg: "HOST:PORT",
-    description: "Serve /metrics and /healthz here (empty = off).",
+    description: "Serve /metrics and /healthz here (docs/health.md; empty = off).",
   },
   {
     key: "indexReplicas",

@@ -70,10 +70,8 @@ async function runTransfer(args: string[]): Promise<number> {
   const config = await loadConfig(values);
   setupLogging();
   const log = getLogger("transfer");
+  // The metrics server logs its own address (core/metrics_server.ts).
   const transfer = await startTransfer(config);
-  if (transfer.metricsAddr) {
-    log.info("metrics on http://{addr}/metrics", { addr: transfer.metricsAddr });
-  }
   let signals = 0;
   const onSignal = () => {
     if (++signals > 1) {

@@ -1,6 +1,6 @@
 /**
  * The transfer's Prometheus metrics (npm prom-client, one registry per transfer so that several
- * can run in one process) and the small HTTP server for `/metrics` and `/healthz` (Deno.serve).
+ * can run in one process). core/metrics_server.ts serves them on `/metrics`, beside `/healthz`.
  * @module
  */
 import { Counter, Gauge, Histogram, Registry } from "prom-client";
@@ -65,52 +65,4 @@ export class TransferMetrics {
       registers,
     });
   }
-}
-
-export interface MetricsServer {
-  /** The address actually bound (port 0 picks a free one). */
-  readonly addr: string;
-  close(): Promise<void>;
-}
-
-/**
- * Serves `/metrics` (Prometheus text format) and `/healthz` (200 when `healthy()` returns
- * undefined, else 503 with the reason) on `addr` ("host:port").
- *
- * @example
- * ```ts ignore
- * import { serveMetrics, TransferMetrics } from "./metrics.ts";
- * const server = serveMetrics("127.0.0.1:0", new TransferMetrics(), () => undefined);
- * await fetch(`http://${server.addr}/healthz`); // 200
- * await server.close();
- * ```
- */
-export function serveMetrics(
-  addr: string,
-  metrics: TransferMetrics,
-  healthy: () => string | undefined,
-): MetricsServer {
-  const colon = addr.lastIndexOf(":");
-  const hostname = addr.slice(0, colon) || "0.0.0.0";
-  const port = Number(addr.slice(colon + 1));
-  const server = Deno.serve({ hostname, port, onListen: () => {} }, async (request) => {
-    const path = new URL(request.url).pathname;
-    if (path === "/metrics") {
-      return new Response(await metrics.registry.metrics(), {
-        headers: { "content-type": metrics.registry.contentType },
-      });
-    }
-    if (path === "/healthz") {
-      const problem = healthy();
-      return problem === undefined
-        ? new Response("ok\n")
-        : new Response(`${problem}\n`, { status: 503 });
-    }
-    return new Response("not found: try /metrics or /healthz\n", { status: 404 });
-  });
-  const bound = server.addr as Deno.NetAddr;
-  return {
-    addr: `${bound.hostname}:${bound.port}`,
-    close: () => server.shutdown(),
-  };
 }

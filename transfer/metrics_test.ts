@@ -1,5 +1,6 @@
 import { deepStrictEqual as assertEquals } from "node:assert/strict";
-import { serveMetrics, TransferMetrics } from "./metrics.ts";
+import { serveMetrics } from "../core/metrics_server.ts";
+import { TransferMetrics } from "./metrics.ts";
 
 Deno.test("metrics: /metrics shows the counters, /healthz follows healthy()", async () => {
   const metrics = new TransferMetrics();
@@ -8,7 +9,11 @@ Deno.test("metrics: /metrics shows the counters, /healthz follows healthy()", as
   metrics.deadLettered.inc({ cause: "rejected" });
   metrics.consumerLag.set({ topic: "logs", partition: "0" }, 7);
   let problem: string | undefined = undefined;
-  const server = serveMetrics("127.0.0.1:0", metrics, () => problem);
+  const server = serveMetrics({
+    address: "127.0.0.1:0",
+    metrics,
+    health: () => ({ ok: problem === undefined, problem }),
+  });
   try {
     const text = await (await fetch(`http://${server.addr}/metrics`)).text();
     assertEquals(text.includes('sluice_transfer_records_consumed_total{topic="logs"} 3'), true);
@@ -16,10 +21,13 @@ Deno.test("metrics: /metrics shows the counters, /healthz follows healthy()", as
     assertEquals(text.includes('sluice_transfer_dead_lettered_total{cause="rejected"} 1'), true);
     assertEquals(text.includes('sluice_transfer_consumer_lag{topic="logs",partition="0"} 7'), true);
     const ok = await fetch(`http://${server.addr}/healthz`);
-    assertEquals([ok.status, await ok.text()], [200, "ok\n"]);
+    assertEquals([ok.status, await ok.json()], [200, { ok: true }]);
     problem = "search engine unreachable";
     const bad = await fetch(`http://${server.addr}/healthz`);
-    assertEquals([bad.status, await bad.text()], [503, "search engine unreachable\n"]);
+    assertEquals([bad.status, await bad.json()], [503, {
+      ok: false,
+      problem: "search engine unreachable",
+    }]);
     const missing = await fetch(`http://${server.addr}/nope`);
     await missing.body?.cancel();
     assertEquals(missing.status, 404);

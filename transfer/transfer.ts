@@ -6,6 +6,7 @@
  * @module
  */
 import { getLogger } from "../core/log.ts";
+import { type HealthReport, type MetricsServer, serveMetrics } from "../core/metrics_server.ts";
 import { sleep } from "../core/backoff.ts";
 import { SecurityError, SluiceError, UnreachableError } from "../core/errors.ts";
 import {
@@ -20,7 +21,7 @@ import type { TransferConfig } from "./config.ts";
 import { type DeadLetterSink, openDeadLetterQueue } from "./dead_letter.ts";
 import { createEngine, type EngineInfo, type SearchEngine } from "./engine.ts";
 import { installIndexTemplate, templateName } from "./index_template.ts";
-import { type MetricsServer, serveMetrics, TransferMetrics } from "./metrics.ts";
+import { TransferMetrics } from "./metrics.ts";
 import { IndexPipeline, type PipelineCounts } from "./pipeline.ts";
 import { applyRetention } from "./retention.ts";
 
@@ -207,7 +208,12 @@ class RunningTransfer implements Transfer {
       }
     }
     if (this.#config.metricsAddr) {
-      this.#server = serveMetrics(this.#config.metricsAddr, this.metrics, () => this.#health());
+      this.#server = serveMetrics({
+        address: this.#config.metricsAddr,
+        metrics: this.metrics,
+        part: "transfer",
+        health: () => this.#health(),
+      });
       this.metricsAddr = this.#server.addr;
     }
     if (this.#config.retentionDays > 0) {
@@ -323,10 +329,23 @@ class RunningTransfer implements Transfer {
     return this.#committing;
   }
 
-  #health(): string | undefined {
-    if (this.#stopping) return "stopping";
-    const problem = this.#pipeline.problem;
-    return problem ? `search engine failing: ${problem}` : undefined;
+  /** docs/health.md: unhealthy while stopping or while the engine fails bulk requests. */
+  #health(): HealthReport {
+    const engineProblem = this.#pipeline.problem;
+    const problem = this.#stopping
+      ? "stopping"
+      : engineProblem
+      ? `search engine failing: ${engineProblem}`
+      : undefined;
+    return {
+      ok: problem === undefined,
+      problem,
+      detail: {
+        engine: { kind: this.engine.kind, version: this.engine.version },
+        bulks_in_flight: this.#pipeline.inFlight,
+        paused_partitions: this.#paused.size,
+      },
+    };
   }
 
   async #retention(): Promise<void> {
