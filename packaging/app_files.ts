@@ -147,3 +147,19 @@ export function lockDrift(
     .filter(([id, entry]) => JSON.stringify(repo[id]) !== JSON.stringify(entry))
     .map(([id]) => id);
 }
+
+/**
+ * Whether a file under node_modules/ is left out of a package: type declarations and source maps
+ * (a quarter of the npm packages' bytes) serve type checking and debuggers; the packaged commands
+ * run without type checking, and a stack trace without a source map still names the JavaScript.
+ *
+ * @example
+ * ```ts
+ * import { droppedFromNodeModules } from "./app_files.ts";
+ * droppedFromNodeModules("yaml/dist/index.d.ts"); // true
+ * droppedFromNodeModules("yaml/dist/index.js"); // false
+ * ```
+ */
+export function droppedFromNodeModules(path: string): boolean {
+  return /\.d\.[cm]?ts$|\.map$/.test(path);
+}

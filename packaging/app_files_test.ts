@@ -1,5 +1,6 @@
 import { deepStrictEqual as equal, throws } from "node:assert/strict";
 import {
+  droppedFromNodeModules,
   graphContent,
   lockDrift,
   packageDenoJson,
@@ -116,4 +117,13 @@ Deno.test("lockDrift names package lock entries that differ from or are missing 
     lockDrift({ npm: { "a@1.0.0": { integrity: "sha512-other" }, "c@1.0.0": {} } }, repo),
     ["a@1.0.0", "c@1.0.0"],
   );
+});
+
+Deno.test("droppedFromNodeModules leaves out type declarations and source maps only", () => {
+  for (const path of ["a/index.d.ts", "a/index.d.mts", "a/index.d.cts", "a/index.js.map"]) {
+    equal(droppedFromNodeModules(path), true, path);
+  }
+  for (const path of ["a/index.js", "a/index.mjs", "a/package.json", "a/d.ts.js", "a/map.js"]) {
+    equal(droppedFromNodeModules(path), false, path);
+  }
 });

@@ -11,6 +11,7 @@ import { createHash } from "node:crypto";
 import { type CommandSpec, parseCommand, runMain, sluiceVersion } from "../core/cli.ts";
 import { InvalidInputError } from "../core/errors.ts";
 import {
+  droppedFromNodeModules,
   graphContent,
   lockDrift,
   type ModuleGraph,
@@ -207,6 +208,16 @@ async function buildTree(tree: string, options: BuildOptions, runtime: string): 
   if (drift.length > 0) {
     throw new Error(`the package's lockfile differs from deno.lock for: ${drift.join(", ")}`);
   }
+  let dropped = 0;
+  for (const path of await walkFiles(`${app}/node_modules`)) {
+    if (!droppedFromNodeModules(path)) continue;
+    const file = `${app}/node_modules/${path}`;
+    const info = await Deno.lstat(file);
+    if (!info.isFile) continue;
+    dropped += info.size;
+    await Deno.remove(file);
+  }
+  console.log(`left out of node_modules/: ${(dropped / 1048576).toFixed(1)} MiB of types and maps`);
 
   for (const [i, command] of COMMANDS.entries()) {
     const path = `${tree}/bin/${command.name}`;

@@ -251,6 +251,7 @@ async function assertNothingFetched(denoDir: string): Promise<void> {
 // The .deb
 
 const UNIT = "/lib/systemd/system/sluice-agent.service";
+const TRANSFER_UNIT = "/lib/systemd/system/sluice-transfer.service";
 
 async function dpkg(args: string[]): Promise<string> {
   return await mustRun("dpkg", args, { env: { DEBIAN_FRONTEND: "noninteractive" } });
@@ -268,7 +269,7 @@ async function leftovers(): Promise<string[]> {
     "/etc/sluice",
     "/var/lib/sluice",
     UNIT,
-    "/lib/systemd/system/sluice-transfer.service",
+    TRANSFER_UNIT,
     "/usr/share/doc/sluice",
     "/var/lib/systemd/deb-systemd-helper-enabled/sluice-agent.service.dsh-also",
     "/var/lib/systemd/deb-systemd-helper-enabled/sluice-transfer.service.dsh-also",
@@ -361,9 +362,20 @@ Deno.test({
         const verify = await run("systemd-analyze", [
           "verify",
           UNIT,
-          "/lib/systemd/system/sluice-transfer.service",
+          TRANSFER_UNIT,
         ]);
         equal([verify.code, verify.stderr.trim()], [0, ""], "systemd-analyze verify");
+        // The hardening, as systemd rates it (0 = best, 10 = none; 2.1 and 1.5 today).
+        for (const [unit, threshold] of [[UNIT, 25], [TRANSFER_UNIT, 20]] as const) {
+          const rated = await run("systemd-analyze", [
+            "security",
+            "--offline=true",
+            `--threshold=${threshold}`,
+            "--no-pager",
+            unit,
+          ]);
+          equal(rated.code, 0, `${unit} exposure above ${threshold / 10}:\n${rated.stdout}`);
+        }
 
         // The premise: without the unit's capability the agent's user cannot read the file.
         const denied = await run("setpriv", [
