@@ -18,6 +18,8 @@ import {
   unique,
   waitFor,
 } from "./agent_support.ts";
+import { topicRecordsProbe, withDiagnostics } from "../support/diagnostics.ts";
+import type { TestProcess } from "../support/process.ts";
 
 interface Writer {
   readonly count: number;
@@ -58,8 +60,10 @@ interface AgentRun {
   plane: ConfigPlane;
   agentId: string;
   checkpoints: string;
-  /** The agent process now running; replace it to restart (the last one is killed at the end). */
-  child: Deno.ChildProcess;
+  /** The agent process now running; `restart` replaces it (every one is stopped at the end). */
+  child: TestProcess;
+  /** Starts a new agent process with the same id and checkpoints (`etcd`: other endpoints). */
+  restart(etcd?: string[]): TestProcess;
   /** A writer stopped at the end whatever happens. */
   writer(path: string, tag: string, linesPerTick?: number, tickMs?: number): Writer;
   /** Appends one event on the head; returns its seq (the new head). */
@@ -70,55 +74,62 @@ interface AgentRun {
 
 /**
  * A temp directory, an etcd prefix, a collected topic, a config plane client and an agent
- * process (`label` names them); runs `body`, then stops the writers, kills the agent and deletes
- * all of it.
+ * process (`label` names them); runs `body`, then stops the writers and the agent and deletes
+ * all of it. A failure shows the agent's log, what was collected and the status keys.
  */
-async function withAgentRun(label: string, body: (run: AgentRun) => Promise<void>) {
-  const dir = await Deno.makeTempDir({ prefix: `sluice-agent-${label}-` });
-  const prefix = `/${unique("sluice-agent-test")}`;
-  const topic = unique(`agent-${label}`);
-  const collector = await TopicCollector.start(topic);
-  const plane = openConfigPlane({ endpoints: endpoints.etcd, prefix });
-  const agentId = unique(label);
-  const checkpoints = `${dir}/cp`;
-  const writers: Writer[] = [];
-  let head = 0;
-  const run: AgentRun = {
-    dir,
-    prefix,
-    topic,
-    collector,
-    plane,
-    agentId,
-    checkpoints,
-    child: spawnAgent({ prefix, checkpointDir: checkpoints, agentId }),
-    writer(path, tag, linesPerTick, tickMs) {
-      const w = writer(path, tag, linesPerTick, tickMs);
-      writers.push(w);
-      return w;
-    },
-    async apply(ops, message) {
-      const { event } = await plane.append({ base: head, ops, author: "test", message });
-      head = event.seq;
-      return head;
-    },
-    get head() {
-      return head;
-    },
-  };
-  try {
+function withAgentRun(label: string, body: (run: AgentRun) => Promise<void>) {
+  return withDiagnostics(async (d) => {
+    const dir = await Deno.makeTempDir({ prefix: `sluice-agent-${label}-` });
+    d.defer(() => Deno.remove(dir, { recursive: true }));
+    const prefix = `/${unique("sluice-agent-test")}`;
+    const topic = unique(`agent-${label}`);
+    const collector = await TopicCollector.start(topic);
+    d.defer(() => collector.stop());
+    const plane = openConfigPlane({ endpoints: endpoints.etcd, prefix });
+    d.defer(async () => {
+      await plane.kv.delete().all().catch(() => {});
+      plane.close();
+    });
+    const agentId = unique(label);
+    const checkpoints = `${dir}/cp`;
+    const writers: Writer[] = [];
+    d.defer(async () => {
+      for (const w of writers) await w.stop();
+    });
+    d.probe(`records in ${topic}`, topicRecordsProbe({ brokers: endpoints.kafka }, topic));
+    d.probe("the test's collector", () => collector.describe());
+    d.probe("status keys", async () => await plane.listAgents());
+    let head = 0;
+    const spawn = (etcd?: string[]) =>
+      d.track(spawnAgent({ prefix, checkpointDir: checkpoints, agentId, etcd }));
+    const run: AgentRun = {
+      dir,
+      prefix,
+      topic,
+      collector,
+      plane,
+      agentId,
+      checkpoints,
+      child: spawn(),
+      restart(etcd) {
+        return run.child = spawn(etcd);
+      },
+      writer(path, tag, linesPerTick, tickMs) {
+        const w = writer(path, tag, linesPerTick, tickMs);
+        writers.push(w);
+        return w;
+      },
+      async apply(ops, message) {
+        const { event } = await plane.append({ base: head, ops, author: "test", message });
+        head = event.seq;
+        return head;
+      },
+      get head() {
+        return head;
+      },
+    };
     await body(run);
-  } finally {
-    for (const w of writers) await w.stop();
-    try {
-      run.child.kill("SIGKILL");
-    } catch { /* already gone */ }
-    await run.child.status;
-    await plane.kv.delete().all().catch(() => {});
-    plane.close();
-    await collector.stop();
-    await Deno.remove(dir, { recursive: true });
-  }
+  });
 }
 
 test("agent process: sources added, changed and removed live; the unchanged one loses and repeats nothing", () =>
@@ -174,8 +185,8 @@ test("agent process: sources added, changed and removed live; the unchanged one 
 
     // SIGTERM: exit 0, quickly, and the status key is gone.
     const t1 = Date.now();
-    run.child.kill("SIGTERM");
-    const status = await run.child.status;
+    run.child.signal("SIGTERM");
+    const status = await run.child.exited;
     assertEquals(status.code, 0);
     assert(Date.now() - t1 < 10_000, "stopped within the bound");
     assertEquals(
@@ -187,18 +198,17 @@ test("agent process: sources added, changed and removed live; the unchanged one 
 
 test("agent process: kill -9 and restart loses nothing; repeats only from the unacknowledged window", () =>
   withAgentRun("kill", async (run) => {
-    const { dir, prefix, topic, collector, agentId, checkpoints } = run;
+    const { dir, topic, collector } = run;
     const w = run.writer(`${dir}/app.log`, "k9", 20, 10); // ≈ 2,000 lines/s
     await run.apply([{
       op: "put_source",
       source: { id: "k9", paths: [`${dir}/*.log`], topic, start_at: "beginning" },
     }], "kill test");
     await waitFor("lines flowing", () => collector.tagged("k9").length > 4000, 30_000);
-    run.child.kill("SIGKILL");
-    await run.child.status;
+    await run.child.kill9();
     const atKill = w.count;
     await new Promise((r) => setTimeout(r, 500));
-    run.child = spawnAgent({ prefix, checkpointDir: checkpoints, agentId });
+    run.restart();
     await waitFor("after restart", () => collector.tagged("k9").length > atKill + 1000, 30_000);
     const total = await w.stop();
     await waitFor(
@@ -217,25 +227,20 @@ test("agent process: kill -9 and restart loses nothing; repeats only from the un
 
 test("agent process: restarted while etcd is unreachable, it runs its saved config and loses nothing", () =>
   withAgentRun("saved", async (run) => {
-    const { dir, prefix, topic, collector, agentId, checkpoints } = run;
+    const { dir, prefix, topic, collector, checkpoints } = run;
     const w = run.writer(`${dir}/app.log`, "sv", 10, 20);
     const seq = await run.apply([{
       op: "put_source",
       source: { id: "sv", paths: [`${dir}/*.log`], topic, start_at: "beginning" },
     }], "saved config test");
     await waitFor("lines flowing", () => collector.tagged("sv").length > 200, 30_000);
-    run.child.kill("SIGTERM");
-    assertEquals((await run.child.status).code, 0);
+    run.child.signal("SIGTERM");
+    assertEquals((await run.child.exited).code, 0);
     const saved = JSON.parse(await Deno.readTextFile(`${checkpoints}/_applied-config.json`));
     assertEquals([saved.prefix, saved.seq, saved.state.sources[0].id], [prefix, seq, "sv"]);
     // Nothing listens on port 1: this agent never hears from etcd.
     const atRestart = w.count;
-    run.child = spawnAgent({
-      prefix,
-      checkpointDir: checkpoints,
-      agentId,
-      etcd: ["http://127.0.0.1:1"],
-    });
+    run.restart(["http://127.0.0.1:1"]);
     await waitFor(
       "lines written since the restart",
       () => collector.tagged("sv").length > atRestart + 200,
@@ -245,6 +250,6 @@ test("agent process: restarted while etcd is unreachable, it runs its saved conf
     await waitFor(`all ${total}`, () => collector.tagged("sv").length >= total, 30_000);
     await new Promise((r) => setTimeout(r, 300));
     assertExactlyOnce(collector.envelopes, "sv", total);
-    run.child.kill("SIGTERM");
-    assertEquals((await run.child.status).code, 0, "stops cleanly without ever reaching etcd");
+    run.child.signal("SIGTERM");
+    assertEquals((await run.child.exited).code, 0, "stops cleanly without ever reaching etcd");
   }));

@@ -17,6 +17,7 @@ import {
 } from "../../kafka/producer.ts";
 import { type TailOptions, TailTask } from "../../agent/tail_task.ts";
 import { AgentMetrics } from "../../agent/metrics.ts";
+import { TestProcess } from "../support/process.ts";
 
 export const endpoints = endpointsFromEnv();
 
@@ -80,6 +81,19 @@ export class TopicCollector {
       },
     });
     return c;
+  }
+
+  /** What it has collected, per tag (the first word of a line): for a failing test's report. */
+  describe(): string {
+    const byTag = new Map<string, number>();
+    for (const e of this.envelopes) {
+      const tag = e.message.split(" ", 1)[0];
+      byTag.set(tag, (byTag.get(tag) ?? 0) + 1);
+    }
+    const tags = [...byTag].map(([tag, n]) => `${tag} ${n}`).join(", ");
+    return `${this.envelopes.length} records collected from ${this.topic}${
+      tags ? ` (${tags})` : ""
+    }`;
   }
 
   /** Envelopes whose message starts with `tag `. */
@@ -151,8 +165,6 @@ export function test(name: string, fn: () => Promise<void>) {
   Deno.test({ name, sanitizeOps: false, sanitizeResources: false, fn });
 }
 
-const AGENT_MAIN = new URL("../../agent/main.ts", import.meta.url).pathname;
-
 export interface AgentProcessOptions {
   agentId: string;
   /** etcd prefix of its config plane. */
@@ -169,32 +181,30 @@ export interface AgentProcessOptions {
 }
 
 /**
- * Starts `agent/main.ts` as a child process on the stack of SLUICE_*_ENDPOINTS with fast polling,
- * no /metrics, and only warnings and errors on this process's stderr.
+ * Starts `agent/main.ts` as a child process on the stack of SLUICE_*_ENDPOINTS with fast polling
+ * and no /metrics; its log is kept (tests/support/process.ts) for a failing test's report.
  *
  * @example
  * ```ts ignore
- * const child = spawnAgent({ agentId: "a1", prefix: "/sluice-x", checkpointDir: `${dir}/cp` });
- * child.kill("SIGTERM");
- * await child.status;
+ * const agent = spawnAgent({ agentId: "a1", prefix: "/sluice-x", checkpointDir: `${dir}/cp` });
+ * await agent.stop();
  * ```
  */
-export function spawnAgent(options: AgentProcessOptions): Deno.ChildProcess {
+export function spawnAgent(options: AgentProcessOptions): TestProcess {
   const { labels = ["role=test"], pollMs = 50, scanMs = 200, etcd = endpoints.etcd } = options;
-  return new Deno.Command(Deno.execPath(), {
+  return new TestProcess({
+    name: `agent ${options.agentId}`,
+    script: "agent/main.ts",
     args: [
-      ...["run", "-A", AGENT_MAIN, "--agent-id", options.agentId],
+      ...["--agent-id", options.agentId],
       ...labels.flatMap((label) => ["--label", label]),
       ...["--prefix", options.prefix, "--checkpoint-dir", options.checkpointDir],
       ...["--metrics-addr", "", "--kafka", endpoints.kafka.join(",")],
       ...["--etcd", etcd.join(","), "--poll-ms", String(pollMs)],
       ...["--scan-ms", String(scanMs), "--linger-ms", "5", "--shutdown-timeout-ms", "5000"],
     ],
-    env: { SLUICE_LOG_LEVEL: "warning" },
-    stdin: "null",
-    stdout: "null",
-    stderr: "inherit",
-  }).spawn();
+    env: { SLUICE_LOG_LEVEL: "info" },
+  });
 }
 
 /** Fast polling for tests: files are looked at every 50 ms, globs every 200 ms. */

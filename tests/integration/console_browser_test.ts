@@ -15,6 +15,7 @@ import { endpointsFromEnv } from "../../core/endpoints.ts";
 import { startConsole } from "../../console/server.ts";
 import { launchChromium, testIndices } from "../../console/testing.ts";
 import { accessLogLine, appLogLine, seededRandom } from "../../demo/generate.ts";
+import { withDiagnostics } from "../support/diagnostics.ts";
 import { liveState, startLivePipeline } from "./console_live_support.ts";
 
 const V1 = `defaults:
@@ -240,140 +241,148 @@ Deno.test({
   name: "browser, live agent: apply from the page, the fleet converges, import, find the new lines",
   sanitizeOps: false,
   sanitizeResources: false,
-  async fn() {
-    const live = await startLivePipeline();
-    const chromium = await launchChromium();
-    const dir = await screenshotDir(true);
-    const started = Date.now();
-    // Lines keep arriving in both files, a few at a time, as on a real host.
-    const random = seededRandom(42);
-    let seq = 0;
-    let writing = true;
-    const writer = (async () => {
-      while (writing) {
-        const at = new Date();
-        const burst = 1 + Math.floor(random() * 4);
-        const web = Array.from({ length: burst }, () => accessLogLine("live", seq++, at, random));
-        const app = Array.from({ length: burst - 1 }, () => appLogLine("live", seq++, at, random));
-        await live.append(live.webLog, web);
-        if (app.length) await live.append(live.appLog, app);
-        await new Promise((r) => setTimeout(r, 700));
-      }
-    })();
-    try {
-      const page = await chromium.context.newPage();
-      const pageErrors: string[] = [];
-      page.on("pageerror", (error) => pageErrors.push(String(error)));
+  fn: () =>
+    withDiagnostics(async (d) => {
+      const live = await startLivePipeline(d);
+      const chromium = await launchChromium();
+      const dir = await screenshotDir(true);
+      const started = Date.now();
+      // Lines keep arriving in both files, a few at a time, as on a real host.
+      const random = seededRandom(42);
+      let seq = 0;
+      let writing = true;
+      const writer = (async () => {
+        while (writing) {
+          const at = new Date();
+          const burst = 1 + Math.floor(random() * 4);
+          const web = Array.from({ length: burst }, () => accessLogLine("live", seq++, at, random));
+          const app = Array.from(
+            { length: burst - 1 },
+            () => appLogLine("live", seq++, at, random),
+          );
+          await live.append(live.webLog, web);
+          if (app.length) await live.append(live.appLog, app);
+          await new Promise((r) => setTimeout(r, 700));
+        }
+      })();
+      try {
+        const page = await chromium.context.newPage();
+        const pageErrors: string[] = [];
+        page.on("pageerror", (error) => pageErrors.push(String(error)));
 
-      await page.goto(`${live.web.url}/config`);
-      await applyFromPage(page, liveState(live), "collect the web access log", "ann");
-      await page.waitForSelector("#config-message >> text=Applied as revision 1 by ann");
+        await page.goto(`${live.web.url}/config`);
+        await applyFromPage(page, liveState(live), "collect the web access log", "ann");
+        await page.waitForSelector("#config-message >> text=Applied as revision 1 by ann");
 
-      live.startAgent();
-      await page.goto(`${live.web.url}/fleet`);
-      await fleetRowShows(page, live.agentId, ["head", "ok", "running", "web"]);
+        live.startAgent();
+        await page.goto(`${live.web.url}/fleet`);
+        await fleetRowShows(page, live.agentId, ["head", "ok", "running", "web"]);
 
-      // The agent is frozen while revision 2 is applied from the page: the fleet shows it behind;
-      // resumed, it converges and reports the new source.
-      live.pauseAgent();
-      await page.goto(`${live.web.url}/config`);
-      await applyFromPage(
-        page,
-        liveState(live, { checkout: true }),
-        "collect the checkout app log too",
-        "ann",
-      );
-      await page.waitForSelector("#config-message >> text=Applied as revision 2 by ann");
-      await page.goto(`${live.web.url}/fleet`);
-      await fleetRowShows(page, live.agentId, ["behind 1", "runs revision 1, head is 2"], 10_000);
-      assert((await page.textContent("#fleet-summary"))!.includes("not converged"));
-      live.resumeAgent();
-      await fleetRowShows(page, live.agentId, ["head", "checkout"], 30_000);
-      await textShows(
-        page,
-        "#fleet-summary",
-        (t) => t.includes("converged") && !t.includes("not converged"),
-        30_000,
-      );
+        // The agent is frozen while revision 2 is applied from the page: the fleet shows it behind;
+        // resumed, it converges and reports the new source.
+        live.pauseAgent();
+        await page.goto(`${live.web.url}/config`);
+        await applyFromPage(
+          page,
+          liveState(live, { checkout: true }),
+          "collect the checkout app log too",
+          "ann",
+        );
+        await page.waitForSelector("#config-message >> text=Applied as revision 2 by ann");
+        await page.goto(`${live.web.url}/fleet`);
+        await fleetRowShows(page, live.agentId, ["behind 1", "runs revision 1, head is 2"], 10_000);
+        assert((await page.textContent("#fleet-summary"))!.includes("not converged"));
+        live.resumeAgent();
+        await fleetRowShows(page, live.agentId, ["head", "checkout"], 30_000);
+        await textShows(
+          page,
+          "#fleet-summary",
+          (t) => t.includes("converged") && !t.includes("not converged"),
+          30_000,
+        );
 
-      // Import a logagent value from the page: the plan, a reason, the revision.
-      await page.goto(`${live.web.url}/config`);
-      await page.selectOption("#import-form select[name=format]", "logagent-host-key");
-      await page.fill("#import-form textarea[name=text]", LOGAGENT_VALUE);
-      await page.fill("#import-form input[name=host]", "10.0.0.5");
-      await page.click("#import-form button[type=submit]");
-      await page.waitForSelector("#import-result:not([hidden])");
-      const importPlan = (await page.textContent("#import-plan"))!;
-      assert(importPlan.includes("+ source nginx-10.0.0.5"), importPlan);
-      equal(await page.textContent("#import-of"), "logagent-host-key:pasted");
-      await page.fill("#import-apply-form input[name=message]", "move 10.0.0.5 over from logagent");
-      await page.fill("#import-apply-form input[name=author]", "ann");
-      await page.click("#import-apply-form button[type=submit]");
-      await page.waitForSelector("#import-message >> text=Imported as revision 3 by ann");
-      const imported = (await live.plane.event(3))!;
-      assertEquals([imported.import_of, imported.author, imported.message], [
-        "logagent-host-key:pasted",
-        "ann",
-        "move 10.0.0.5 over from logagent",
-      ]);
-      await page.waitForSelector('#timeline tr[data-seq="3"] >> text=import');
-      await page.fill("#diff-form input[name=from]", "2");
-      await page.fill("#diff-form input[name=to]", "3");
-      await page.click("#diff-form button[type=submit]");
-      await page.waitForSelector("#revision-body >> text=+ source redis-10.0.0.5");
-      await shoot(page, dir, "config");
+        // Import a logagent value from the page: the plan, a reason, the revision.
+        await page.goto(`${live.web.url}/config`);
+        await page.selectOption("#import-form select[name=format]", "logagent-host-key");
+        await page.fill("#import-form textarea[name=text]", LOGAGENT_VALUE);
+        await page.fill("#import-form input[name=host]", "10.0.0.5");
+        await page.click("#import-form button[type=submit]");
+        await page.waitForSelector("#import-result:not([hidden])");
+        const importPlan = (await page.textContent("#import-plan"))!;
+        assert(importPlan.includes("+ source nginx-10.0.0.5"), importPlan);
+        equal(await page.textContent("#import-of"), "logagent-host-key:pasted");
+        await page.fill(
+          "#import-apply-form input[name=message]",
+          "move 10.0.0.5 over from logagent",
+        );
+        await page.fill("#import-apply-form input[name=author]", "ann");
+        await page.click("#import-apply-form button[type=submit]");
+        await page.waitForSelector("#import-message >> text=Imported as revision 3 by ann");
+        const imported = (await live.plane.event(3))!;
+        assertEquals([imported.import_of, imported.author, imported.message], [
+          "logagent-host-key:pasted",
+          "ann",
+          "move 10.0.0.5 over from logagent",
+        ]);
+        await page.waitForSelector('#timeline tr[data-seq="3"] >> text=import');
+        await page.fill("#diff-form input[name=from]", "2");
+        await page.fill("#diff-form input[name=to]", "3");
+        await page.click("#diff-form button[type=submit]");
+        await page.waitForSelector("#revision-body >> text=+ source redis-10.0.0.5");
+        await shoot(page, dir, "config");
 
-      // The imported sources are for 10.0.0.5 only: this agent takes revision 3 and runs the same.
-      await page.goto(`${live.web.url}/fleet`);
-      await fleetRowShows(page, live.agentId, ["3 head", "checkout", "web"], 30_000);
-      await page.waitForTimeout(2_500); // one more refresh, so the heartbeat shows as recent
-      await shoot(page, dir, "fleet");
+        // The imported sources are for 10.0.0.5 only: this agent takes revision 3 and runs the same.
+        await page.goto(`${live.web.url}/fleet`);
+        await fleetRowShows(page, live.agentId, ["3 head", "checkout", "web"], 30_000);
+        await page.waitForTimeout(2_500); // one more refresh, so the heartbeat shows as recent
+        await shoot(page, dir, "fleet");
 
-      // Logs: a line appended now is found by its marker; one more arrives in live tail.
-      const marker = `order${crypto.randomUUID().slice(0, 8)}`;
-      await live.append(live.appLog, [
-        JSON.stringify({ level: "error", msg: "payment declined", order: marker }),
-      ]);
-      await page.goto(`${live.web.url}/logs`);
-      await page.fill("#search-form input[name=q]", marker);
-      const searched = Date.now();
-      for (;;) {
+        // Logs: a line appended now is found by its marker; one more arrives in live tail.
+        const marker = `order${crypto.randomUUID().slice(0, 8)}`;
+        await live.append(live.appLog, [
+          JSON.stringify({ level: "error", msg: "payment declined", order: marker }),
+        ]);
+        await page.goto(`${live.web.url}/logs`);
+        await page.fill("#search-form input[name=q]", marker);
+        const searched = Date.now();
+        for (;;) {
+          await page.click("#search-form button[type=submit]");
+          const summary = await page.waitForSelector("#search-summary >> text=/match/");
+          if ((await summary.textContent())!.startsWith("1 match,")) break;
+          if (Date.now() - searched > 60_000) throw new Error(`not found: ${marker}`);
+          await page.waitForTimeout(500);
+        }
+        equal(await page.locator("#results tbody tr").count(), 1);
+        const found = (await page.textContent("#results tbody"))!;
+        assert(
+          found.includes(marker) && found.includes("checkout") && found.includes(live.agentId),
+        );
+
+        await page.fill("#search-form input[name=q]", "");
         await page.click("#search-form button[type=submit]");
-        const summary = await page.waitForSelector("#search-summary >> text=/match/");
-        if ((await summary.textContent())!.startsWith("1 match,")) break;
-        if (Date.now() - searched > 60_000) throw new Error(`not found: ${marker}`);
-        await page.waitForTimeout(500);
+        await page.check("#search-form input[name=live]");
+        await page.waitForSelector("body.tailing");
+        const fresh = `fresh${crypto.randomUUID().slice(0, 8)}`;
+        await live.append(live.appLog, [
+          JSON.stringify({ level: "warn", msg: "retrying payment", order: fresh }),
+        ]);
+        await page.waitForSelector(`#results td >> text=${fresh}`, { timeout: 60_000 });
+        await page.uncheck("#search-form input[name=live]");
+
+        // The whole run on one screen: a custom range from the first line to now.
+        await page.selectOption("#search-form select[name=range]", "custom");
+        const utc = (t: number) => new Date(t).toISOString().slice(0, 19);
+        await page.fill("#search-form input[name=from]", utc(started - 10_000));
+        await page.fill("#search-form input[name=to]", utc(Date.now() + 5_000));
+        await page.click("#search-form button[type=submit]");
+        await page.waitForSelector("#search-summary >> text=/matches/");
+        assert(await page.locator("#results tbody tr").count() > 20);
+        await shoot(page, dir, "logs", false); // the first screenful: the run has many lines
+        assertEquals(pageErrors, []);
+      } finally {
+        writing = false;
+        await writer;
+        await chromium.close();
       }
-      equal(await page.locator("#results tbody tr").count(), 1);
-      const found = (await page.textContent("#results tbody"))!;
-      assert(found.includes(marker) && found.includes("checkout") && found.includes(live.agentId));
-
-      await page.fill("#search-form input[name=q]", "");
-      await page.click("#search-form button[type=submit]");
-      await page.check("#search-form input[name=live]");
-      await page.waitForSelector("body.tailing");
-      const fresh = `fresh${crypto.randomUUID().slice(0, 8)}`;
-      await live.append(live.appLog, [
-        JSON.stringify({ level: "warn", msg: "retrying payment", order: fresh }),
-      ]);
-      await page.waitForSelector(`#results td >> text=${fresh}`, { timeout: 60_000 });
-      await page.uncheck("#search-form input[name=live]");
-
-      // The whole run on one screen: a custom range from the first line to now.
-      await page.selectOption("#search-form select[name=range]", "custom");
-      const utc = (t: number) => new Date(t).toISOString().slice(0, 19);
-      await page.fill("#search-form input[name=from]", utc(started - 10_000));
-      await page.fill("#search-form input[name=to]", utc(Date.now() + 5_000));
-      await page.click("#search-form button[type=submit]");
-      await page.waitForSelector("#search-summary >> text=/matches/");
-      assert(await page.locator("#results tbody tr").count() > 20);
-      await shoot(page, dir, "logs", false); // the first screenful: the run has many lines
-      assertEquals(pageErrors, []);
-    } finally {
-      writing = false;
-      await writer;
-      await chromium.close();
-      await live.stop();
-    }
-  },
+    }),
 });

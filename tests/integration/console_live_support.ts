@@ -10,7 +10,14 @@ import { type RunningConsole, startConsole } from "../../console/server.ts";
 import { createEngine } from "../../transfer/engine.ts";
 import { cleanUpTest, testConfig, uniqueName } from "../../transfer/testing.ts";
 import { startTransfer } from "../../transfer/transfer.ts";
-import { spawnAgent } from "./agent_support.ts";
+import {
+  consumerLagProbe,
+  type Diagnostics,
+  documentsProbe,
+  topicRecordsProbe,
+} from "../support/diagnostics.ts";
+import type { TestProcess } from "../support/process.ts";
+import { endpoints, spawnAgent } from "./agent_support.ts";
 
 export interface LivePipeline {
   /** Temp dir holding `web/access.log` and `app/checkout.log`. */
@@ -32,8 +39,6 @@ export interface LivePipeline {
   resumeAgent(): void;
   /** Appends lines to a file. */
   append(path: string, lines: string[]): Promise<void>;
-  /** Stops the agent, the transfer and the console, and removes everything the run made. */
-  stop(): Promise<void>;
 }
 
 /**
@@ -68,8 +73,12 @@ sources:
   return options.checkout ? web + checkout : web;
 }
 
-/** Starts the transfer and the console on fresh names; the agent starts with `startAgent()`. */
-export async function startLivePipeline(): Promise<LivePipeline> {
+/**
+ * Starts the transfer and the console on fresh names; the agent starts with `startAgent()`. All
+ * of it is stopped and removed when `d` closes; a failing test's report shows the agent's log,
+ * the records in the topic, the transfer's lag, the documents and the status keys.
+ */
+export async function startLivePipeline(d: Diagnostics): Promise<LivePipeline> {
   const name = uniqueName("console-live");
   const prefix = `/sluice-${name}`;
   const dir = await Deno.makeTempDir({ prefix: "sluice-console-live-" });
@@ -81,7 +90,20 @@ export async function startLivePipeline(): Promise<LivePipeline> {
   const web = await startConsole({ port: 0, etcdPrefix: prefix, indexPrefix: name });
   const plane = openConfigPlane({ prefix });
   const agentId = "web-1"; // registered under this run's own prefix, so no other agent clashes
-  let agent: Deno.ChildProcess | undefined;
+  let agent: TestProcess | undefined;
+  d.defer(async () => {
+    await web.stop().catch(() => {});
+    await transfer.stop().catch(() => {});
+    await cleanUpTest(config, engine).catch(() => {});
+    await plane.kv.delete().all().catch(() => {});
+    plane.close();
+    await Deno.remove(dir, { recursive: true }).catch(() => {});
+  });
+  const kafka = { brokers: endpoints.kafka };
+  d.probe(`records in ${name}`, topicRecordsProbe(kafka, name));
+  d.probe(`transfer group ${name}`, consumerLagProbe(kafka, name, name));
+  d.probe(`documents in ${name}-*`, documentsProbe(engine, `${name}-*`));
+  d.probe("status keys", async () => await plane.listAgents());
   return {
     dir,
     webLog: `${dir}/web/access.log`,
@@ -93,44 +115,23 @@ export async function startLivePipeline(): Promise<LivePipeline> {
     plane,
     startAgent() {
       if (agent) return;
-      agent = spawnAgent({
+      agent = d.track(spawnAgent({
         agentId,
         labels: ["role=web", "zone=local"],
         prefix,
         checkpointDir: `${dir}/checkpoints`,
         pollMs: 100,
         scanMs: 300,
-      });
+      }));
     },
     pauseAgent() {
-      agent!.kill("SIGSTOP");
+      agent!.signal("SIGSTOP");
     },
     resumeAgent() {
-      agent!.kill("SIGCONT");
+      agent!.signal("SIGCONT");
     },
     async append(path: string, lines: string[]) {
       await Deno.writeTextFile(path, lines.map((l) => `${l}\n`).join(""), { append: true });
-    },
-    async stop() {
-      if (agent) {
-        try {
-          agent.kill("SIGCONT");
-          agent.kill("SIGTERM");
-        } catch { /* already gone */ }
-        const timer = setTimeout(() => {
-          try {
-            agent!.kill("SIGKILL");
-          } catch { /* gone */ }
-        }, 15_000);
-        await agent.status;
-        clearTimeout(timer);
-      }
-      await web.stop().catch(() => {});
-      await transfer.stop().catch(() => {});
-      await cleanUpTest(config, engine).catch(() => {});
-      await plane.kv.delete().all().catch(() => {});
-      plane.close();
-      await Deno.remove(dir, { recursive: true }).catch(() => {});
     },
   };
 }

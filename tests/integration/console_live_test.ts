@@ -8,6 +8,7 @@
 import { deepStrictEqual as assertEquals, equal, ok as assert } from "node:assert/strict";
 import { waitFor } from "../../console/testing.ts";
 import type { AgentRow, FleetView } from "../../console/fleet_view.ts";
+import { withDiagnostics } from "../support/diagnostics.ts";
 import { liveState, startLivePipeline } from "./console_live_support.ts";
 
 async function call(url: string, body?: unknown): Promise<Record<string, unknown>> {
@@ -25,14 +26,14 @@ Deno.test({
   name: "live agent: a console apply shows the agent behind, then converged; a new line is found",
   sanitizeOps: false,
   sanitizeResources: false,
-  async fn() {
-    const live = await startLivePipeline();
-    const api = (path: string, body?: unknown) => call(`${live.web.url}${path}`, body);
-    const agentRow = async (): Promise<{ fleet: FleetView; row?: AgentRow }> => {
-      const fleet = await api("/api/fleet") as unknown as FleetView;
-      return { fleet, row: fleet.agents.find((a) => a.agent_id === live.agentId) };
-    };
-    try {
+  fn: () =>
+    withDiagnostics(async (d) => {
+      const live = await startLivePipeline(d);
+      const api = (path: string, body?: unknown) => call(`${live.web.url}${path}`, body);
+      const agentRow = async (): Promise<{ fleet: FleetView; row?: AgentRow }> => {
+        const fleet = await api("/api/fleet") as unknown as FleetView;
+        return { fleet, row: fleet.agents.find((a) => a.agent_id === live.agentId) };
+      };
       await live.append(live.webLog, [
         '10.0.0.1 - - [01/Jan/2025:00:00:00 +0000] "GET / HTTP/1.1" 200 12',
       ]);
@@ -119,8 +120,5 @@ Deno.test({
         true,
       ]);
       console.log(`line appended → found by the console's search in ${searchable} ms`);
-    } finally {
-      await live.stop();
-    }
-  },
+    }),
 });

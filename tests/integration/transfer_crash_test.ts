@@ -17,23 +17,22 @@ import {
   uniqueName,
   waitForCount,
 } from "../../transfer/testing.ts";
+import {
+  consumerLagProbe,
+  type Diagnostics,
+  documentsProbe,
+  topicRecordsProbe,
+  withDiagnostics,
+} from "../support/diagnostics.ts";
+import type { TestProcess } from "../support/process.ts";
 
 const { kafka: brokers } = endpointsFromEnv();
-const main = new URL("../../transfer/main.ts", import.meta.url).pathname;
-
-interface TransferProcess {
-  child: Deno.ChildProcess;
-  /** The last lines it wrote to stderr (for failure messages). */
-  tail: string[];
-  output: Promise<void>;
-}
-
-function spawnTransfer(name: string): TransferProcess {
-  const child = new Deno.Command(Deno.execPath(), {
+/** A transfer process on topic, group and index prefix `name`, tracked by `d`. */
+function spawnTransfer(d: Diagnostics, name: string): TestProcess {
+  return d.spawn({
+    name: "transfer",
+    script: "transfer/main.ts",
     args: [
-      "run",
-      "-A",
-      main,
       ...["--topic", name, "--group", name, "--index-prefix", name],
       ...["--dead-letter-topic", `${name}-dlq`, "--metrics-addr", "", "--index-replicas", "0"],
       // Small bulks, one at a time: the kill lands while bulks are being sent.
@@ -41,57 +40,45 @@ function spawnTransfer(name: string): TransferProcess {
       // The killed member holds its partitions until its session expires.
       ...["--session-timeout-ms", "6000"],
     ],
-    stdin: "null",
-    stdout: "null",
-    stderr: "piped",
-  }).spawn();
-  const tail: string[] = [];
-  const output = (async () => {
-    const decoder = new TextDecoder();
-    for await (const chunk of child.stderr) {
-      tail.push(...decoder.decode(chunk).split("\n").filter(Boolean));
-      tail.splice(0, Math.max(0, tail.length - 30));
-    }
-  })();
-  return { child, tail, output };
+  });
 }
 
 Deno.test({
   name: "transfer: kill -9 mid-batch and restart → N documents, no duplicates; SIGTERM exits 0",
   sanitizeOps: false,
   sanitizeResources: false,
-  fn: async () => {
-    const name = uniqueName("crash");
-    const config = testConfig(name);
-    const engine = await createEngine({ url: config.searchUrl });
-    const envelopes = [
-      ...makeEnvelopes({
-        count: 10_000,
-        source: "web",
-        host: "a",
-        start: Date.parse("2024-07-01T00:00:00Z"),
-        stepMs: 50,
-      }),
-      ...makeEnvelopes({
-        count: 10_000,
-        source: "web",
-        host: "b",
-        start: Date.parse("2024-07-01T00:00:00Z"),
-        stepMs: 50,
-      }),
-    ];
-    const N = envelopes.length;
-    let running: TransferProcess | undefined;
-    try {
+  fn: () =>
+    withDiagnostics(async (d) => {
+      const name = uniqueName("crash");
+      const config = testConfig(name);
+      const engine = await createEngine({ url: config.searchUrl });
+      d.defer(() => cleanUpTest(config, engine));
+      d.probe(`records in ${name}`, topicRecordsProbe({ brokers }, name));
+      d.probe(`transfer group ${name}`, consumerLagProbe({ brokers }, name, name));
+      d.probe(`documents in ${name}-*`, documentsProbe(engine, `${name}-*`));
+      const envelopes = [
+        ...makeEnvelopes({
+          count: 10_000,
+          source: "web",
+          host: "a",
+          start: Date.parse("2024-07-01T00:00:00Z"),
+          stepMs: 50,
+        }),
+        ...makeEnvelopes({
+          count: 10_000,
+          source: "web",
+          host: "b",
+          start: Date.parse("2024-07-01T00:00:00Z"),
+          stepMs: 50,
+        }),
+      ];
+      const N = envelopes.length;
       await produce(brokers, name, envelopeRecords(envelopes));
 
-      running = spawnTransfer(name);
+      const first = spawnTransfer(d, name);
       const partly = await waitForCount(engine, `${name}-*`, (n) => n >= 2_000, 60_000);
-      running.child.kill("SIGKILL");
-      const status = await running.child.status;
-      await running.output;
-      assertEquals(status.signal, "SIGKILL");
-      running = undefined;
+      await first.kill9();
+      assertEquals(first.status?.signal, "SIGKILL");
       assertEquals(partly < N, true, `everything was indexed (${partly}) before the kill`);
 
       // Whatever was committed was indexed first.
@@ -100,30 +87,21 @@ Deno.test({
       assertEquals(committed <= indexed, true, `committed ${committed} > indexed ${indexed}`);
       assertEquals(indexed < N, true);
 
-      running = spawnTransfer(name);
+      const running = spawnTransfer(d, name);
+      const tail = () => running.lines.slice(-30);
       const after = await waitForCount(engine, `${name}-*`, (n) => n >= N, 90_000);
-      assertEquals(after, N, running.tail.join("\n"));
+      assertEquals(after, N, tail().join("\n"));
       await eventually(
         "all offsets committed",
         async () => (await committedSum(brokers, name, name)) === N ? true : undefined,
         15_000,
       );
 
-      running.child.kill("SIGTERM");
-      const stopped = await running.child.status;
-      await running.output;
-      assertEquals(stopped.code, 0, running.tail.join("\n"));
-      assertEquals(running.tail.some((l) => l.includes("stopped:")), true, running.tail.join("\n"));
-      running = undefined;
+      running.signal("SIGTERM");
+      const stopped = await running.exited;
+      assertEquals(stopped.code, 0, tail().join("\n"));
+      assertEquals(tail().some((l) => l.includes("stopped:")), true, tail().join("\n"));
       // Exactly N: records indexed twice (before and after the kill) kept their _id.
       assertEquals(await engine.count(`${name}-*`), N);
-    } finally {
-      if (running) {
-        running.child.kill("SIGKILL");
-        await running.child.status;
-        await running.output.catch(() => {});
-      }
-      await cleanUpTest(config, engine);
-    }
-  },
+    }),
 });

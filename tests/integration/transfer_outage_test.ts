@@ -74,7 +74,8 @@ Deno.test({
         }
         const health = await fetch(`http://${transfer.metricsAddr}/healthz`);
         assertEquals(health.status, 503);
-        assertEquals((await health.text()).startsWith("search engine failing"), true);
+        // The one /healthz contract (docs/health.md): JSON, the reason in `problem`.
+        assertEquals((await health.json()).problem.startsWith("search engine failing"), true);
         const metrics = await (await fetch(`http://${transfer.metricsAddr}/metrics`)).text();
         assertEquals(/sluice_transfer_retries_total\{kind="request"\} [1-9]/.test(metrics), true);
         assertEquals(transfer.stats().indexed, N1);
