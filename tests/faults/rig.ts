@@ -23,7 +23,13 @@ import type { DeadLetterValue } from "../../transfer/dead_letter.ts";
 import { type ServiceName, serviceStatus, startService, stopService } from "../../stack/mod.ts";
 import { cleanUp, uniqueName } from "../../transfer/testing.ts";
 import { seqLines } from "../integration/agent_support.ts";
-import { metricSum, parseMetrics, type Sample } from "../support/metrics_text.ts";
+import {
+  consumerLagProbe,
+  type Diagnostics,
+  topicRecordsProbe,
+  withDiagnostics,
+} from "../support/diagnostics.ts";
+import type { TestProcess } from "../support/process.ts";
 import { saveRow, type ScenarioRow } from "./report.ts";
 import type { Point } from "./series.ts";
 import { describeTally, type Tally, tallySeqs } from "./tally.ts";
@@ -32,123 +38,13 @@ export const endpoints = endpointsFromEnv();
 const ROOT = new URL("../../", import.meta.url).pathname;
 const decoder = new TextDecoder();
 
-// ---- processes ---------------------------------------------------------------------------
+/** Environment of the suite's processes: info-level logs, kept for the failure report. */
+const PROCESS_ENV = { SLUICE_LOG_LEVEL: "info" };
 
-/** An agent or transfer process: its stderr lines, its /metrics and /healthz. */
-export class Proc {
-  /** Every stderr line (the newest 20,000). */
-  readonly lines: string[] = [];
-  readonly exited: Promise<Deno.CommandStatus>;
-  #pump: Promise<void>;
+// ---- processes ----------------------------------------------------------------------------
 
-  constructor(
-    readonly name: string,
-    readonly child: Deno.ChildProcess,
-    readonly metricsAddr: string,
-  ) {
-    this.#pump = (async () => {
-      let rest = "";
-      for await (const chunk of child.stderr) {
-        const parts = (rest + decoder.decode(chunk, { stream: true })).split("\n");
-        rest = parts.pop() ?? "";
-        this.lines.push(...parts);
-        if (this.lines.length > 20_000) this.lines.splice(0, this.lines.length - 20_000);
-      }
-      if (rest) this.lines.push(rest);
-    })().catch(() => {});
-    this.exited = child.status;
-  }
-
-  get pid(): number {
-    return this.child.pid;
-  }
-
-  /** Log lines matching `pattern`. */
-  grep(pattern: RegExp): string[] {
-    return this.lines.filter((l) => pattern.test(l));
-  }
-
-  /** Log lines at warning level or above. */
-  problems(): string[] {
-    return this.grep(/\[(WRN|ERR|FTL)\]/);
-  }
-
-  /** The /metrics samples, or [] when the endpoint does not answer. */
-  async metrics(): Promise<Sample[]> {
-    try {
-      const response = await fetch(`http://${this.metricsAddr}/metrics`);
-      return parseMetrics(await response.text());
-    } catch {
-      return [];
-    }
-  }
-
-  /** One metric summed over its samples whose labels include `where`; throws when not answering. */
-  async metric(name: string, where: Record<string, string> = {}): Promise<number> {
-    const samples = await this.metrics();
-    if (samples.length === 0) throw new Error(`${this.name}: /metrics is not answering`);
-    return metricSum(samples, name, where);
-  }
-
-  /** /healthz status and body; status 0 when it does not answer. */
-  async health(): Promise<{ status: number; body: string }> {
-    try {
-      const response = await fetch(`http://${this.metricsAddr}/healthz`);
-      return { status: response.status, body: (await response.text()).trim() };
-    } catch {
-      return { status: 0, body: "not answering" };
-    }
-  }
-
-  /** `kill -9` and wait for the exit. */
-  async kill9(): Promise<void> {
-    try {
-      this.child.kill("SIGKILL");
-    } catch { /* already gone */ }
-    await this.exited;
-    await this.#pump;
-  }
-
-  /** SIGTERM, wait (SIGKILL after `graceMs`); the exit code. */
-  async stop(graceMs = 20_000): Promise<number> {
-    try {
-      this.child.kill("SIGTERM");
-    } catch { /* already gone */ }
-    const timer = setTimeout(() => {
-      try {
-        this.child.kill("SIGKILL");
-      } catch { /* gone */ }
-    }, graceMs);
-    const status = await this.exited;
-    clearTimeout(timer);
-    await this.#pump;
-    return status.code;
-  }
-
-  /** The last `n` lines, for failure messages. */
-  tail(n = 15): string {
-    return `${this.name} log ends with:\n${this.lines.slice(-n).join("\n")}`;
-  }
-}
-
-function spawn(
-  name: string,
-  args: string[],
-  metricsAddr: string,
-  env: Record<string, string>,
-  wrapper: string[] = [],
-): Proc {
-  const command = [...wrapper, Deno.execPath(), "run", "-A", ...args];
-  const child = new Deno.Command(command[0], {
-    args: command.slice(1),
-    cwd: ROOT,
-    env: { SLUICE_LOG_LEVEL: "info", NO_COLOR: "1", ...env },
-    stdin: "null",
-    stdout: "null",
-    stderr: "piped",
-  }).spawn();
-  return new Proc(name, child, metricsAddr);
-}
+/** An agent or transfer process of a scenario (tests/support/process.ts). */
+export type Proc = TestProcess;
 
 // ---- numbered lines ----------------------------------------------------------------------
 
@@ -220,13 +116,16 @@ export interface AgentOptions {
  * started. `close()` stops them and deletes all of it.
  */
 export class Pipeline {
-  readonly procs: Proc[] = [];
   readonly topic: string;
   readonly dlq: string;
   readonly prefix: string;
   #plane: ConfigPlane | undefined;
 
-  private constructor(readonly name: string, readonly dir: string) {
+  private constructor(
+    readonly name: string,
+    readonly dir: string,
+    readonly diagnostics: Diagnostics,
+  ) {
     this.topic = name;
     this.dlq = `${name}-dlq`;
     this.prefix = `/${name}`;
@@ -248,12 +147,25 @@ export class Pipeline {
     this.#plane = undefined;
   }
 
-  /** A fresh pipeline; its topic has 3 partitions and `topicConfig` (e.g. max.message.bytes). */
-  static async open(label: string, topicConfig: Record<string, string> = {}): Promise<Pipeline> {
+  /**
+   * A fresh pipeline whose processes, probes and clean-up belong to `d`; its topic has 3
+   * partitions and `topicConfig` (e.g. max.message.bytes). Use `inPipeline`.
+   */
+  static async open(
+    label: string,
+    d: Diagnostics,
+    topicConfig: Record<string, string> = {},
+  ): Promise<Pipeline> {
     const name = uniqueName(label);
     const dir = await Deno.makeTempDir({ prefix: `sluice-fault-${label}-` });
     await Deno.chmod(dir, 0o755);
-    const p = new Pipeline(name, dir);
+    const p = new Pipeline(name, dir, d);
+    d.defer(() => p.close());
+    const kafka = { brokers: endpoints.kafka };
+    d.probe(`records in ${p.topic}`, topicRecordsProbe(kafka, p.topic));
+    d.probe(`transfer group ${name}`, consumerLagProbe(kafka, name, p.topic));
+    d.probe(`documents in ${p.indices()} per source`, () => p.#countsBySource());
+    d.probe("status keys", async () => await p.agents());
     const admin = createKafka({ brokers: endpoints.kafka, clientId: "sluice-faults" }).admin();
     try {
       await admin.connect();
@@ -266,13 +178,22 @@ export class Pipeline {
           configEntries: Object.entries(topicConfig).map(([name, value]) => ({ name, value })),
         }],
       });
-    } catch (error) {
-      await p.close();
-      throw error;
     } finally {
       await admin.disconnect();
     }
     return p;
+  }
+
+  /** Documents per source now, for a failure report. */
+  async #countsBySource(): Promise<string> {
+    const body = await search(`/${this.indices()}/_search`, {
+      size: 0,
+      aggs: { sources: { terms: { field: "source", size: 50 } } },
+    });
+    const buckets = (body.aggregations?.sources?.buckets ?? []) as Json[];
+    return `${body.hits?.total?.value ?? "?"} in all (${
+      buckets.map((b) => `${b.key} ${b.doc_count}`).join(", ") || "none"
+    })`;
   }
 
   /** Index pattern of one source's documents (the stream is the source id). */
@@ -316,10 +237,13 @@ export class Pipeline {
   agent(options: AgentOptions = {}): Proc {
     const id = options.id ?? "a1";
     const addr = `127.0.0.1:${freePort()}`;
-    const proc = spawn(
-      `agent ${id}`,
-      [
-        "agent/main.ts",
+    return this.diagnostics.spawn({
+      name: `agent ${id}`,
+      script: "agent/main.ts",
+      metricsAddr: addr,
+      env: PROCESS_ENV,
+      wrapper: options.wrapper,
+      args: [
         ...["--agent-id", `${this.name}-${id}`, "--label", "role=fault"],
         ...["--prefix", this.prefix, "--etcd", endpoints.etcd.join(",")],
         ...["--kafka", endpoints.kafka.join(",")],
@@ -329,12 +253,7 @@ export class Pipeline {
         ...["--rotate-wait-ms", "500", "--line-flush-ms", "500", "--shutdown-timeout-ms", "5000"],
         ...(options.extraArgs ?? []),
       ],
-      addr,
-      {},
-      options.wrapper,
-    );
-    this.procs.push(proc);
-    return proc;
+    });
   }
 
   /** Starts an agent (as `agent()` does) and waits until its /healthz says it runs its config. */
@@ -347,10 +266,12 @@ export class Pipeline {
   /** Starts a transfer process for this pipeline's topic, group and index prefix. */
   transfer(extraArgs: string[] = []): Proc {
     const addr = `127.0.0.1:${freePort()}`;
-    const proc = spawn(
-      "transfer",
-      [
-        "transfer/main.ts",
+    return this.diagnostics.spawn({
+      name: "transfer",
+      script: "transfer/main.ts",
+      metricsAddr: addr,
+      env: PROCESS_ENV,
+      args: [
         ...["--topic", this.topic, "--group", this.name, "--index-prefix", this.name],
         ...["--dead-letter-topic", this.dlq, "--metrics-addr", addr, "--index-replicas", "0"],
         ...["--brokers", endpoints.kafka.join(","), "--search-url", endpoints.search],
@@ -358,11 +279,7 @@ export class Pipeline {
         ...["--session-timeout-ms", "6000", "--retry-max-ms", "2000", "--bulk-linger-ms", "200"],
         ...extraArgs,
       ],
-      addr,
-      {},
-    );
-    this.procs.push(proc);
-    return proc;
+    });
   }
 
   /** `deno task config:status [args]` for this prefix, as an operator runs it. */
@@ -455,9 +372,9 @@ export class Pipeline {
     }
   }
 
-  /** Stops every process (SIGKILL), deletes topics, group, indices, template, keys, files. */
+  /** Deletes topics, group, indices, template, keys, files (its processes are stopped first). */
   async close(): Promise<void> {
-    await Promise.all(this.procs.map((p) => p.kill9()));
+    await Promise.all(this.diagnostics.processes.map((p) => p.kill9()));
     await cleanUp({
       brokers: endpoints.kafka,
       topics: [this.topic, this.dlq],
@@ -502,21 +419,33 @@ export interface Started {
  * source put in one event), a transfer, and an agent that runs its config. Runs `body`, then
  * closes the pipeline whatever happened.
  */
-export async function withPipeline(
+export function withPipeline(
   setup: PipelineSetup,
   body: (p: Pipeline, started: Started) => Promise<void>,
 ): Promise<void> {
-  const p = await Pipeline.open(setup.label, setup.topicConfig);
-  try {
+  return inPipeline(setup.label, async (p) => {
     const source = setup.source ?? "app";
     const dir = await p.sourceDir(source);
     await p.put(p.source(source, setup.sourceExtra));
     const transfer = p.transfer();
     const agent = await p.runningAgent(setup.agent);
     await body(p, { dir, transfer, agent });
-  } finally {
-    await p.close();
-  }
+  }, setup.topicConfig);
+}
+
+/**
+ * Runs `body` with a fresh pipeline (`Pipeline.open`) and closes it whatever happens; a failure
+ * is rethrown with the report of tests/support/diagnostics.ts (each process's last lines and
+ * /healthz, the topic's records, the group's lag, documents per source, the status keys).
+ */
+export function inPipeline(
+  label: string,
+  body: (p: Pipeline) => Promise<void>,
+  topicConfig: Record<string, string> = {},
+): Promise<void> {
+  return withDiagnostics(async (d) => body(await Pipeline.open(label, d, topicConfig)), {
+    graceMs: 0,
+  });
 }
 
 function bySource(source: string): Record<string, unknown> {

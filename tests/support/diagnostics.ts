@@ -125,7 +125,8 @@ export function explained(error: unknown, report: string): Error {
 
 /**
  * Runs `body` with a fresh `Diagnostics`; a failure is rethrown with the report (see the
- * module's comment). Processes are stopped and clean-ups run in every case.
+ * module's comment). Processes are stopped (SIGTERM, SIGKILL after `graceMs`, default 10 s) and
+ * clean-ups run in every case.
  *
  * @example
  * ```ts ignore
@@ -137,14 +138,17 @@ export function explained(error: unknown, report: string): Error {
  * });
  * ```
  */
-export async function withDiagnostics<T>(body: (d: Diagnostics) => Promise<T>): Promise<T> {
+export async function withDiagnostics<T>(
+  body: (d: Diagnostics) => Promise<T>,
+  options: { graceMs?: number } = {},
+): Promise<T> {
   const d = new Diagnostics();
   try {
     return await body(d);
   } catch (error) {
     throw explained(error, await d.report());
   } finally {
-    await d.close();
+    await d.close(options.graceMs);
   }
 }
 

@@ -6,8 +6,8 @@
 import { sleep } from "../../../core/backoff.ts";
 import { waitFor } from "../../../core/child.ts";
 import {
+  inPipeline,
   n,
-  Pipeline,
   type Proc,
   quote,
   type Recorder,
@@ -129,103 +129,103 @@ async function runFault(
   fixIt: (checkpoints: string) => Promise<void>,
   cleanup: (checkpoints: string) => Promise<void>,
 ): Promise<void> {
-  const p = await Pipeline.open(label);
-  const checkpoints = `${p.dir}/checkpoints`;
-  let broken = false;
-  let writer: SeqWriter | undefined;
-  try {
-    await Deno.mkdir(checkpoints);
-    await prepare(checkpoints);
-    const dir = await p.sourceDir("app");
-    await p.put(p.source("app"));
-    p.transfer();
-    const agent: Proc = await p.runningAgent({
-      checkpointDir: checkpoints,
-      extraArgs: ["--max-inflight-bytes", String(INFLIGHT)],
-    });
-    const path = `${dir}/app.log`;
-    writer = new SeqWriter(path, "app", { rate: RATE });
-    const read = sampler(() => agent.metric("sluice_agent_bytes_read_total"));
-    await sleep(3_000);
-    await breakIt(checkpoints);
-    broken = true;
-    const t0 = Date.now();
-    await until(
-      "a failed checkpoint save",
-      async () => (await agent.metric("sluice_agent_checkpoint_errors_total")) > 0,
-      10_000,
-    );
-    const held = (await checkpointOffsets(checkpoints))[path] ?? 0;
-    await sleep(Math.max(0, t0 + FAULT_MS - Date.now()));
-    const errors = await agent.metric("sluice_agent_checkpoint_errors_total");
-    const heldAfter = (await checkpointOffsets(checkpoints))[path] ?? 0;
-    const readBytes = await agent.metric("sluice_agent_bytes_read_total");
-    const [me] = await p.agents();
-    const source = me?.sources.app;
-    const readLate = growth(read.points, t0 + FAULT_MS / 2, Date.now());
-    const lateSamples = samplesIn(read.points, t0 + FAULT_MS / 2, Date.now());
-    await fixIt(checkpoints);
-    broken = false;
-    const fixed = Date.now();
-    await until(
-      "the checkpoint moves again",
-      async () => ((await checkpointOffsets(checkpoints))[path] ?? 0) > heldAfter,
-      15_000,
-    );
-    const resumedS = (Date.now() - fixed) / 1000;
-    await sleep(2_000);
-    const written = await writer.stop();
-    await read.stop();
-    await p.waitIndexed("app", written);
-    r.count(await p.tally("app", written));
-    const after = (await p.agents())[0]?.sources.app;
-    r.measured(
-      `checkpoint offset while the directory was unusable: ${n(held)} → ${
-        n(heldAfter)
-      } (unchanged: ${held === heldAfter}); bytes read beyond it: ${
-        n(readBytes - heldAfter)
-      } (bound: ${n(INFLIGHT)} in flight + one ${n(READ_CHUNK)} read)`,
-      `bytes read in the second half of the ${FAULT_MS / 1000} s fault: ${
-        n(readLate)
-      } (${lateSamples} samples)`,
-      `checkpoint saved again ${resumedS.toFixed(1)} s after the directory was writable; ${
-        n(written)
-      } lines written in all`,
-    );
-    r.headline(
-      `ERR "cannot save checkpoints …", checkpoint_errors_total ${n(errors)}, ` +
-        `source \`${source?.state}\` in its status; checkpoint held`,
-    );
-    r.saw(
-      `agent: sluice_agent_checkpoint_errors_total ${n(errors)} in ${
-        FAULT_MS / 1000
-      } s (retried at least every second)`,
-      `etcd status key: source app \`${source?.state}\`, last_error \`${
-        source?.last_error?.slice(0, 160)
-      }\``,
-      ...quote(agent.grep(/\[ERR\].*cannot save checkpoints/), 1, "agent"),
-      `after the fix: status \`${after?.state}\`; ${
-        agent.grep(/checkpoints are saved again/).length
-      } × "checkpoints are saved again" (agent log)`,
-    );
-    if (lateSamples < 10) throw new Error(`only ${lateSamples} samples of bytes read`);
-    if (readLate > READ_CHUNK) throw new Error(`read ${readLate} bytes late in the fault`);
-    if (held !== heldAfter) throw new Error(`the checkpoint moved from ${held} to ${heldAfter}`);
-    if (readBytes - heldAfter > INFLIGHT + READ_CHUNK) {
-      throw new Error(`read ${readBytes - heldAfter} bytes past the checkpoint`);
+  await inPipeline(label, async (p) => {
+    const checkpoints = `${p.dir}/checkpoints`;
+    let broken = false;
+    let writer: SeqWriter | undefined;
+    try {
+      await Deno.mkdir(checkpoints);
+      await prepare(checkpoints);
+      const dir = await p.sourceDir("app");
+      await p.put(p.source("app"));
+      p.transfer();
+      const agent: Proc = await p.runningAgent({
+        checkpointDir: checkpoints,
+        extraArgs: ["--max-inflight-bytes", String(INFLIGHT)],
+      });
+      const path = `${dir}/app.log`;
+      writer = new SeqWriter(path, "app", { rate: RATE });
+      const read = sampler(() => agent.metric("sluice_agent_bytes_read_total"));
+      await sleep(3_000);
+      await breakIt(checkpoints);
+      broken = true;
+      const t0 = Date.now();
+      await until(
+        "a failed checkpoint save",
+        async () => (await agent.metric("sluice_agent_checkpoint_errors_total")) > 0,
+        10_000,
+      );
+      const held = (await checkpointOffsets(checkpoints))[path] ?? 0;
+      await sleep(Math.max(0, t0 + FAULT_MS - Date.now()));
+      const errors = await agent.metric("sluice_agent_checkpoint_errors_total");
+      const heldAfter = (await checkpointOffsets(checkpoints))[path] ?? 0;
+      const readBytes = await agent.metric("sluice_agent_bytes_read_total");
+      const [me] = await p.agents();
+      const source = me?.sources.app;
+      const readLate = growth(read.points, t0 + FAULT_MS / 2, Date.now());
+      const lateSamples = samplesIn(read.points, t0 + FAULT_MS / 2, Date.now());
+      await fixIt(checkpoints);
+      broken = false;
+      const fixed = Date.now();
+      await until(
+        "the checkpoint moves again",
+        async () => ((await checkpointOffsets(checkpoints))[path] ?? 0) > heldAfter,
+        15_000,
+      );
+      const resumedS = (Date.now() - fixed) / 1000;
+      await sleep(2_000);
+      const written = await writer.stop();
+      await read.stop();
+      await p.waitIndexed("app", written);
+      r.count(await p.tally("app", written));
+      const after = (await p.agents())[0]?.sources.app;
+      r.measured(
+        `checkpoint offset while the directory was unusable: ${n(held)} → ${
+          n(heldAfter)
+        } (unchanged: ${held === heldAfter}); bytes read beyond it: ${
+          n(readBytes - heldAfter)
+        } (bound: ${n(INFLIGHT)} in flight + one ${n(READ_CHUNK)} read)`,
+        `bytes read in the second half of the ${FAULT_MS / 1000} s fault: ${
+          n(readLate)
+        } (${lateSamples} samples)`,
+        `checkpoint saved again ${resumedS.toFixed(1)} s after the directory was writable; ${
+          n(written)
+        } lines written in all`,
+      );
+      r.headline(
+        `ERR "cannot save checkpoints …", checkpoint_errors_total ${n(errors)}, ` +
+          `source \`${source?.state}\` in its status; checkpoint held`,
+      );
+      r.saw(
+        `agent: sluice_agent_checkpoint_errors_total ${n(errors)} in ${
+          FAULT_MS / 1000
+        } s (retried at least every second)`,
+        `etcd status key: source app \`${source?.state}\`, last_error \`${
+          source?.last_error?.slice(0, 160)
+        }\``,
+        ...quote(agent.grep(/\[ERR\].*cannot save checkpoints/), 1, "agent"),
+        `after the fix: status \`${after?.state}\`; ${
+          agent.grep(/checkpoints are saved again/).length
+        } × "checkpoints are saved again" (agent log)`,
+      );
+      if (lateSamples < 10) throw new Error(`only ${lateSamples} samples of bytes read`);
+      if (readLate > READ_CHUNK) throw new Error(`read ${readLate} bytes late in the fault`);
+      if (held !== heldAfter) throw new Error(`the checkpoint moved from ${held} to ${heldAfter}`);
+      if (readBytes - heldAfter > INFLIGHT + READ_CHUNK) {
+        throw new Error(`read ${readBytes - heldAfter} bytes past the checkpoint`);
+      }
+      if (source?.state !== "error" || !source.last_error?.includes("cannot save checkpoints")) {
+        throw new Error(`the status key did not show the error: ${JSON.stringify(source)}`);
+      }
+      if (after?.state !== "running") throw new Error(`state after the fix: ${after?.state}`);
+    } finally {
+      // A writer still running when the directory is removed would fail with an uncaught error
+      // that hides the scenario's own.
+      await writer?.stop().catch(() => {});
+      if (broken) await fixIt(checkpoints).catch(() => {});
+      await cleanup(checkpoints).catch(() => {});
     }
-    if (source?.state !== "error" || !source.last_error?.includes("cannot save checkpoints")) {
-      throw new Error(`the status key did not show the error: ${JSON.stringify(source)}`);
-    }
-    if (after?.state !== "running") throw new Error(`state after the fix: ${after?.state}`);
-  } finally {
-    // A writer still running when the directory is removed would fail with an uncaught error
-    // that hides the scenario's own.
-    await writer?.stop().catch(() => {});
-    if (broken) await fixIt(checkpoints).catch(() => {});
-    await cleanup(checkpoints).catch(() => {});
-    await p.close();
-  }
+  });
 }
 
 const readOnly = await readOnlyMechanism();

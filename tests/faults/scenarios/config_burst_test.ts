@@ -3,7 +3,7 @@
  * restarting the source that did not change.
  */
 import { sleep } from "../../../core/backoff.ts";
-import { endpoints, n, Pipeline, scenario, SeqWriter, until } from "../rig.ts";
+import { endpoints, inPipeline, n, type Pipeline, scenario, SeqWriter, until } from "../rig.ts";
 
 const REVISIONS = 1_000;
 const WITHIN_MS = 10_000;
@@ -23,8 +23,7 @@ await scenario({
     "from its checkpoint. Nothing lost or duplicated in either source, and the last documents " +
     "of `churn` carry the last revision's field.",
 }, async (r) => {
-  const p = await Pipeline.open("configburst");
-  try {
+  await inPipeline("configburst", async (p) => {
     const steadyDir = await p.sourceDir("steady");
     const churnDir = await p.sourceDir("churn");
     let head = await p.put(p.source("steady"), p.source("churn", { fields: { rev: "0" } }));
@@ -81,9 +80,7 @@ await scenario({
     );
     if (steadyRestarts.length > 0) throw new Error(`steady was restarted: ${steadyRestarts[0]}`);
     if (last !== String(REVISIONS)) throw new Error(`the last churn document has rev ${last}`);
-  } finally {
-    await p.close();
-  }
+  });
 });
 
 /** `fields.rev` of the newest `churn` document. */

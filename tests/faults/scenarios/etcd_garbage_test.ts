@@ -4,7 +4,7 @@
  */
 import { sleep } from "../../../core/backoff.ts";
 import { KEYS } from "../../../config_plane/keys.ts";
-import { n, Pipeline, quote, scenario, SeqWriter, until } from "../rig.ts";
+import { inPipeline, n, quote, scenario, SeqWriter, until } from "../rig.ts";
 
 const RATE = 500;
 
@@ -24,8 +24,7 @@ await scenario({
     "`config:status` and the next `config:apply` work, and the state skips the bad events " +
     "exactly as the agents do.",
 }, async (r) => {
-  const p = await Pipeline.open("etcdgarbage");
-  try {
+  await inPipeline("etcdgarbage", async (p) => {
     const steadyDir = await p.sourceDir("steady");
     const good = await p.put(p.source("steady"));
     p.transfer();
@@ -111,7 +110,5 @@ await scenario({
       ...quote(agent.grep(/is invalid and was not applied/), 2, "agent"),
     );
     if (restarted.length > 0) throw new Error(`steady was restarted: ${restarted[0]}`);
-  } finally {
-    await p.close();
-  }
+  });
 });

@@ -6,9 +6,9 @@ import { sleep } from "../../../core/backoff.ts";
 import type { Source } from "../../../config_plane/mod.ts";
 import {
   cannotStop,
+  inPipeline,
   n,
   outage,
-  Pipeline,
   type Proc,
   sampler,
   scenario,
@@ -44,8 +44,7 @@ await scenario({
     `restarted and never stall for more than ${MAX_STALL_MS / 1000} s. Each agent's log says ` +
     `what is wrong without flooding: at most ${MAX_WARNINGS} warnings for the whole outage.`,
 }, async (r) => {
-  const p = await Pipeline.open("etcdoutage");
-  try {
+  await inPipeline("etcdoutage", async (p) => {
     const ids = ["a1", "a2"];
     const sources: Source[] = [];
     const writers: SeqWriter[] = [];
@@ -129,7 +128,5 @@ await scenario({
     if (status.code !== 0) {
       throw new Error(`config:status exited ${status.code}:\n${status.stdout}`);
     }
-  } finally {
-    await p.close();
-  }
+  });
 });
