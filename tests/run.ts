@@ -9,7 +9,8 @@ import { ensureStack, formatStatusTable, type StackHandle, stopStack } from "../
 
 const spec = {
   name: "deno task test",
-  summary: "Run every check and test of sluice: fmt, lint, type check, unit, integration.",
+  summary:
+    "Run every check and test of sluice: fmt, lint, type check, unit tests and doc examples, integration.",
   usage: "[--unit | --integration | --faults] [--filter TEXT]",
   options: {
     unit: { type: "boolean", description: "Only the checks and the unit tests (no services)." },
@@ -171,10 +172,12 @@ async function main(): Promise<number> {
     await check(tally, "deno fmt --check", ["fmt", "--check"]);
     await check(tally, "deno lint", ["lint"]);
     await check(tally, "deno check", ["check", "."]);
+    // --doc: every example in the JSDoc and in docs/*.md is type-checked and run (those that
+    // need the services are marked `ignore`), so an example cannot rot.
     await tests(
       tally,
-      "unit tests",
-      ["--ignore=tests/integration/,tests/faults/scenarios/"],
+      "unit tests and doc examples",
+      ["--doc", "--ignore=tests/integration/,tests/faults/scenarios/"],
       filter,
     );
   }
