@@ -21,7 +21,7 @@ import { createKafka } from "../../kafka/connection.ts";
 import { createGroupConsumer, deleteConsumerGroup, partitionBounds } from "../../kafka/consumer.ts";
 import type { DeadLetterValue } from "../../transfer/dead_letter.ts";
 import { type ServiceName, serviceStatus, startService, stopService } from "../../stack/mod.ts";
-import { cleanUp, uniqueName } from "../../transfer/testing.ts";
+import { cleanUp, uniqueName } from "../support/transfer_rig.ts";
 import { seqLines } from "../integration/agent_support.ts";
 import {
   consumerLagProbe,

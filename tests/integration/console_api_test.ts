@@ -10,7 +10,7 @@ import { type AgentStatus, openConfigPlane } from "../../config_plane/mod.ts";
 import { endpointsFromEnv } from "../../core/endpoints.ts";
 import { InvalidInputError } from "../../core/errors.ts";
 import { type ConsoleOptions, type RunningConsole, startConsole } from "../../console/server.ts";
-import { testIndices } from "../../console/testing.ts";
+import { testIndices } from "../support/console_rig.ts";
 import { planeTest } from "./plane_support.ts";
 
 const env = endpointsFromEnv();

@@ -13,7 +13,7 @@ import type { Page } from "playwright-core";
 import { type AgentStatus, openConfigPlane } from "../../config_plane/mod.ts";
 import { endpointsFromEnv } from "../../core/endpoints.ts";
 import { startConsole } from "../../console/server.ts";
-import { launchChromium, testIndices } from "../../console/testing.ts";
+import { launchChromium, testIndices } from "../support/console_rig.ts";
 import { accessLogLine, appLogLine, seededRandom } from "../../demo/generate.ts";
 import { withDiagnostics } from "../support/diagnostics.ts";
 import { liveState, startLivePipeline } from "./console_live_support.ts";

@@ -8,7 +8,7 @@
 import { type ConfigPlane, openConfigPlane } from "../../config_plane/mod.ts";
 import { type RunningConsole, startConsole } from "../../console/server.ts";
 import { createEngine } from "../../transfer/engine.ts";
-import { cleanUpTest, testConfig, uniqueName } from "../../transfer/testing.ts";
+import { cleanUpTest, testConfig, uniqueName } from "../support/transfer_rig.ts";
 import { startTransfer } from "../../transfer/transfer.ts";
 import {
   consumerLagProbe,

@@ -6,7 +6,7 @@
  * @module
  */
 import { deepStrictEqual as assertEquals, equal, ok as assert } from "node:assert/strict";
-import { waitFor } from "../../console/testing.ts";
+import { waitFor } from "../support/console_rig.ts";
 import type { AgentRow, FleetView } from "../../console/fleet_view.ts";
 import { withDiagnostics } from "../support/diagnostics.ts";
 import { liveState, startLivePipeline } from "./console_live_support.ts";

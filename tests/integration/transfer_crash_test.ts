@@ -16,7 +16,7 @@ import {
   testConfig,
   uniqueName,
   waitForCount,
-} from "../../transfer/testing.ts";
+} from "../support/transfer_rig.ts";
 import {
   consumerLagProbe,
   type Diagnostics,

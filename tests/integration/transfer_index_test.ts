@@ -18,7 +18,7 @@ import {
   testConfig,
   uniqueName,
   waitForCount,
-} from "../../transfer/testing.ts";
+} from "../support/transfer_rig.ts";
 import { startTransfer } from "../../transfer/transfer.ts";
 
 const { kafka: brokers } = endpointsFromEnv();

@@ -4,7 +4,7 @@
 import { sleep } from "../../../core/backoff.ts";
 import { committedOffsets } from "../../../kafka/consumer.ts";
 import { type Envelope, eventId } from "../../../core/envelope.ts";
-import { produce, type RawRecord } from "../../../transfer/testing.ts";
+import { produce, type RawRecord } from "../../support/transfer_rig.ts";
 import { endpoints, n, quote, scenario, SeqWriter, until, withPipeline } from "../rig.ts";
 
 const RATE = 1_000;

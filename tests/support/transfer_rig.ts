@@ -1,21 +1,25 @@
 /**
- * Helpers for the transfer's integration tests (tests/integration/transfer_*_test.ts) and the
- * demo: envelopes to produce, a raw producer for garbage, waiting for documents, reading the
+ * Helpers for the transfer's integration tests (tests/integration/transfer_*_test.ts), the
+ * console's and the fault suite: envelopes to produce, a raw producer for garbage, waiting for documents, reading the
  * dead-letter topic, and cleaning up topics, groups and indices. Talks to the real services.
  * @module
  */
 import { Buffer } from "node:buffer";
-import { type Envelope, eventId } from "../core/envelope.ts";
-import { sleep } from "../core/backoff.ts";
-import { waitFor } from "../core/child.ts";
-import { searchHttp } from "../core/search_http.ts";
-import { searchSecurityFromEnv } from "../core/security.ts";
-import { createKafka, ensureTopic } from "../kafka/connection.ts";
-import { committedOffsets, createGroupConsumer, deleteConsumerGroup } from "../kafka/consumer.ts";
-import { resolveConfig, type TransferConfig } from "./config.ts";
-import type { DeadLetterValue } from "./dead_letter.ts";
-import type { SearchEngine } from "./engine.ts";
-import { templateName } from "./index_template.ts";
+import { type Envelope, eventId } from "../../core/envelope.ts";
+import { sleep } from "../../core/backoff.ts";
+import { waitFor } from "../../core/child.ts";
+import { searchHttp } from "../../core/search_http.ts";
+import { searchSecurityFromEnv } from "../../core/security.ts";
+import { createKafka, ensureTopic } from "../../kafka/connection.ts";
+import {
+  committedOffsets,
+  createGroupConsumer,
+  deleteConsumerGroup,
+} from "../../kafka/consumer.ts";
+import { resolveConfig, type TransferConfig } from "../../transfer/config.ts";
+import type { DeadLetterValue } from "../../transfer/dead_letter.ts";
+import type { SearchEngine } from "../../transfer/engine.ts";
+import { templateName } from "../../transfer/index_template.ts";
 
 /** A unique lowercase name for a test's topic, group and index prefix. */
 export function uniqueName(label: string): string {
@@ -52,7 +56,7 @@ export function testConfig(name: string, flags: Record<string, unknown> = {}): T
  *
  * @example
  * ```ts
- * import { makeEnvelopes } from "./testing.ts";
+ * import { makeEnvelopes } from "./transfer_rig.ts";
  * makeEnvelopes({ count: 2, source: "web", start: Date.parse("2024-03-09T23:59:59Z"), stepMs: 1000 })
  *   .map((e) => e["@timestamp"]); // ["2024-03-09T23:59:59.000Z", "2024-03-10T00:00:00.000Z"]
  * ```
@@ -136,7 +140,7 @@ export function envelopeRecords(envelopes: readonly Envelope[]): RawRecord[] {
  *
  * @example
  * ```ts ignore
- * import { committedSum } from "./testing.ts";
+ * import { committedSum } from "./transfer_rig.ts";
  * await committedSum(["127.0.0.1:9092"], "my-group", "my-topic"); // e.g. 20000
  * ```
  */

@@ -5,9 +5,9 @@
  * @module
  */
 import { type BrowserContext, chromium } from "playwright-core";
-import { waitFor as poll } from "../core/child.ts";
-import { eventId } from "../core/envelope.ts";
-import { indexTemplate, templateName } from "../transfer/index_template.ts";
+import { waitFor as poll } from "../../core/child.ts";
+import { eventId } from "../../core/envelope.ts";
+import { indexTemplate, templateName } from "../../transfer/index_template.ts";
 
 /** Where Debian's `chromium` package puts the browser. */
 export const CHROMIUM = "/usr/bin/chromium";
@@ -39,7 +39,7 @@ async function run(cmd: string, args: string[]): Promise<{ ok: boolean; output: 
  *
  * @example
  * ```ts ignore
- * import { ensureChromium } from "./testing.ts";
+ * import { ensureChromium } from "./console_rig.ts";
  * await ensureChromium(); // "/usr/bin/chromium"
  * ```
  */
@@ -68,7 +68,7 @@ export async function ensureChromium(): Promise<string> {
  *
  * @example
  * ```ts ignore
- * import { launchChromium } from "./testing.ts";
+ * import { launchChromium } from "./console_rig.ts";
  * const { context, close } = await launchChromium();
  * const page = await context.newPage();
  * await close();
