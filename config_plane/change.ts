@@ -1,7 +1,7 @@
 /**
  * A config change, from plan to appended event. Apply (a whole desired state), rollback (the
  * state of an earlier revision) and import (logagent sources added to the state) are planned
- * against a base revision and committed here, for `config:*` (cli.ts) and the web console
+ * against a base revision and committed here, for `config:*` (main.ts) and the web console
  * alike: one idempotency key, one conflict message, one line in the history. `appendEvent`, the
  * checked append under them all (and `ConfigPlane.append`), refuses before writing anything what
  * must not be appended.

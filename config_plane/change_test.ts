@@ -46,7 +46,7 @@ Deno.test("change id: a rollback or an import is told apart by its target or its
 });
 
 Deno.test("change id: an apply keeps the key `config:apply` derived before (a retry after an upgrade)", () => {
-  // sha256 of canonicalJson({author, base, message, ops}), as config_plane/cli.ts computed it.
+  // sha256 of canonicalJson({author, base, message, ops}), as config_plane/main.ts computed it.
   const ops = [{ op: "delete_source" as const, id: "a" }];
   equal(changeId({ kind: "apply", base: 1, ops }, "ann", "why"), "apply-38773420e68be93d65d0cfa4");
 });

@@ -1,7 +1,7 @@
 /**
  * What the console does with the config plane: the revision timeline, a revision's state, the
  * diff of two revisions, plan → apply of a desired-state text, rollback and import. Changes are
- * planned and committed by config_plane/change.ts, as `config:*` does (config_plane/cli.ts);
+ * planned and committed by config_plane/change.ts, as `config:*` does (config_plane/main.ts);
  * this module reads the requests and answers data.
  * @module
  */

@@ -148,7 +148,7 @@ async function main(): Promise<number> {
       args: [
         "run",
         "-A",
-        "config_plane/cli.ts",
+        "config_plane/main.ts",
         "apply",
         configFile,
         "-m",

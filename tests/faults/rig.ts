@@ -285,7 +285,7 @@ export class Pipeline {
   /** `deno task config:status [args]` for this prefix, as an operator runs it. */
   async configStatus(...args: string[]): Promise<{ code: number; stdout: string }> {
     const out = await new Deno.Command(Deno.execPath(), {
-      args: ["run", "-A", "config_plane/cli.ts", "status", "--prefix", this.prefix, ...args],
+      args: ["run", "-A", "config_plane/main.ts", "status", "--prefix", this.prefix, ...args],
       cwd: ROOT,
       env: { SLUICE_ETCD_ENDPOINTS: endpoints.etcd.join(","), NO_COLOR: "1" },
       stdin: "null",

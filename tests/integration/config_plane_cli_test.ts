@@ -13,7 +13,7 @@ import type { ConfigPlane } from "../../config_plane/mod.ts";
 import { planeTest } from "./plane_support.ts";
 
 const root = new URL("../../", import.meta.url).pathname;
-const cli = `${root}config_plane/cli.ts`;
+const cli = `${root}config_plane/main.ts`;
 const endpoints = endpointsFromEnv().etcd;
 
 interface Run {

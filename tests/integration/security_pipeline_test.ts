@@ -67,7 +67,7 @@ Deno.test({
 
         // 1. config:apply against etcd over TLS with the sluice user's password.
         const apply = await runSluice(
-          "config_plane/cli.ts",
+          "config_plane/main.ts",
           ["apply", stateFile, "-m", "secure pipeline test", "--prefix", prefix],
           env,
         );

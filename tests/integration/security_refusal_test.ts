@@ -90,7 +90,7 @@ Deno.test({
           env.SLUICE_LOG_LEVEL = "debug";
           const started = Date.now();
           const result = c.command === "etcd"
-            ? await runSluice("config_plane/cli.ts", ["history", "--prefix", `/${name}`], env)
+            ? await runSluice("config_plane/main.ts", ["history", "--prefix", `/${name}`], env)
             : await runSluice("transfer/main.ts", [
               "--topic",
               name,

@@ -232,7 +232,7 @@ function open(values: Record<string, unknown>): ConfigPlane {
  *
  * @example
  * ```ts
- * import { defaultAuthor } from "./cli.ts";
+ * import { defaultAuthor } from "./main.ts";
  * defaultAuthor({ SLUICE_AUTHOR: "ann" }); // "ann"
  * ```
  */
