@@ -32,10 +32,14 @@
 
 export * from "./config_plane/mod.ts";
 export type * from "./config_plane/types.ts";
-export { Agent } from "./agent/agent.ts";
-export { type AgentSettings, resolveSettings as resolveAgentSettings } from "./agent/settings.ts";
-export { startTransfer, type Transfer, type TransferStats } from "./transfer/transfer.ts";
-export { resolveConfig as resolveTransferConfig, type TransferConfig } from "./transfer/config.ts";
+export { Agent, type AgentSettings, resolveSettings as resolveAgentSettings } from "./agent/mod.ts";
+export {
+  resolveConfig as resolveTransferConfig,
+  startTransfer,
+  type Transfer,
+  type TransferConfig,
+  type TransferStats,
+} from "./transfer/mod.ts";
 export { type Envelope, eventId } from "./core/envelope.ts";
 export { isEnvelope } from "./core/record_format.ts";
 export {
