@@ -17,6 +17,7 @@ import {
 } from "../core/settings.ts";
 import { type Compression, parseCompression } from "../kafka/producer.ts";
 import { DEFAULT_TAIL_OPTIONS, type TailOptions } from "./tail_task.ts";
+
 export interface AgentSettings {
   /** Agent id: the host name used in selectors, envelopes, record keys and the status key. */
   agentId: string;
@@ -37,23 +38,9 @@ export interface AgentSettings {
 }
 
 /** The settings as the table reads them, before the tail options are grouped. */
-interface AgentValues {
-  agentId: string;
-  labels: Record<string, string>;
-  etcd: string[];
-  prefix: string;
-  kafka: string[];
-  checkpointDir: string;
-  metricsAddress: string;
-  compression: Compression;
-  lingerMs: number;
-  maxInflightBytes: number;
-  lineFlushMs: number;
-  rotateWaitMs: number;
-  pollMs: number;
-  scanMs: number;
-  shutdownTimeoutMs: number;
-}
+type AgentValues =
+  & Omit<AgentSettings, "tail" | "statusTtlSeconds">
+  & Pick<TailOptions, "maxInflightBytes" | "lineFlushMs" | "rotateWaitMs" | "pollMs" | "scanMs">;
 
 /** Every setting of the agent: its flag, environment variable and settings-file key. */
 const AGENT_SETTINGS: readonly Setting<keyof AgentValues>[] = [
