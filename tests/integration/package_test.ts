@@ -257,11 +257,6 @@ async function dpkg(args: string[]): Promise<string> {
   return await mustRun("dpkg", args, { env: { DEBIAN_FRONTEND: "noninteractive" } });
 }
 
-async function installed(): Promise<boolean> {
-  const r = await run("dpkg-query", ["-W", "-f=${Status}", PACKAGE]);
-  return r.code === 0 && r.stdout.includes("installed");
-}
-
 /** What a package of this name would leave behind; [] on a clean machine. */
 async function leftovers(): Promise<string[]> {
   const paths = [
@@ -281,6 +276,29 @@ async function leftovers(): Promise<string[]> {
   if ((await run("getent", ["group", PACKAGE])).code === 0) left.push("group sluice");
   if ((await run("dpkg-query", ["-W", PACKAGE])).code === 0) left.push("dpkg status entry");
   return left;
+}
+
+/**
+ * Directories the package owns that exist while it is not installed (something else wrote
+ * there: a doc example run as root, a hand-made test) are renamed aside for the test, so it
+ * installs on a clean state, and put back afterwards, so the machine ends as it was found.
+ */
+async function moveAside(): Promise<[string, string][]> {
+  const moved: [string, string][] = [];
+  for (const path of ["/etc/sluice", "/var/lib/sluice"]) {
+    if (!await exists(path)) continue;
+    const to = `${path}.package-test-${Deno.pid}`;
+    await Deno.rename(path, to);
+    moved.push([path, to]);
+  }
+  return moved;
+}
+
+async function putBack(moved: [string, string][]): Promise<void> {
+  for (const [path, to] of moved) {
+    await Deno.remove(path, { recursive: true }).catch(() => {});
+    await Deno.rename(to, path);
+  }
 }
 
 /**
@@ -336,13 +354,14 @@ Deno.test({
   sanitizeResources: false,
   fn: async () => {
     const [v1, v2] = await packages();
-    if (await installed() || (await leftovers()).length > 0) {
+    if ((await run("dpkg-query", ["-W", PACKAGE])).code === 0) {
       // A run killed before its cleanup: start from a clean state.
-      await run("dpkg", ["--purge", PACKAGE]);
+      await run("dpkg", ["--purge", PACKAGE], { env: { DEBIAN_FRONTEND: "noninteractive" } });
     }
-    equal(await leftovers(), [], "a clean machine before the test");
+    const aside = await moveAside();
     let agent: Deno.ChildProcess | undefined;
     try {
+      equal(await leftovers(), [], "a clean machine before the test");
       await withPipeline("deb", async (p) => {
         await dpkg(["-i", v1.deb]);
         const passwd = (await mustRun("getent", ["passwd", PACKAGE])).split(":");
@@ -462,6 +481,7 @@ Deno.test({
       if ((await run("dpkg-query", ["-W", PACKAGE])).code === 0) {
         await run("dpkg", ["--purge", PACKAGE], { env: { DEBIAN_FRONTEND: "noninteractive" } });
       }
+      await putBack(aside);
     }
   },
 });
