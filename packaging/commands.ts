@@ -44,8 +44,8 @@ export interface DenoRunTask {
  * @example
  * ```ts
  * import { parseDenoRunTask } from "./commands.ts";
- * parseDenoRunTask("deno run -A config_plane/cli.ts apply");
- * // { flags: ["-A"], script: "config_plane/cli.ts", args: ["apply"] }
+ * parseDenoRunTask("deno run -A config_plane/main.ts apply");
+ * // { flags: ["-A"], script: "config_plane/main.ts", args: ["apply"] }
  * ```
  */
 export function parseDenoRunTask(task: string): DenoRunTask {

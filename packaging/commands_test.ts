@@ -43,8 +43,8 @@ Deno.test("a launcher runs the task's script offline with the task's flags and t
   // sluice-config takes the subcommand from the user, not from the config:apply task.
   const config = launcherScript(
     COMMANDS[2],
-    parseDenoRunTask("deno run -A config_plane/cli.ts apply"),
+    parseDenoRunTask("deno run -A config_plane/main.ts apply"),
     "1.2.3",
   );
-  match(config, /"\$root\/app\/config_plane\/cli\.ts" "\$@"\n$/);
+  match(config, /"\$root\/app\/config_plane\/main\.ts" "\$@"\n$/);
 });
