@@ -4,7 +4,6 @@
  * `/health` endpoint says so.
  * @module
  */
-import type { Endpoints } from "../core/endpoints.ts";
 import { etcdSecurityFromEnv } from "../core/security.ts";
 import { isListening } from "./ports.ts";
 import { ensureEtcdBinary } from "./prerequisites.ts";
@@ -13,7 +12,6 @@ import {
   type ProbeResult,
   type ServiceAddress,
   type ServiceDefinition,
-  type ServicePaths,
 } from "./service.ts";
 
 export const ETCD_CLIENT_PORT = 2379;
@@ -78,15 +76,15 @@ export const etcdService: ServiceDefinition = {
   name: "etcd",
   defaultPort: ETCD_CLIENT_PORT,
   ports: [ETCD_CLIENT_PORT, ETCD_PEER_PORT],
-  address: (endpoints: Endpoints) => parseAddress(endpoints.etcd[0], ETCD_CLIENT_PORT),
-  async prepare(paths: ServicePaths, progress) {
-    await ensureEtcdBinary(progress);
+  address: (ctx) => parseAddress(ctx.endpoints.etcd[0], ETCD_CLIENT_PORT),
+  async prepare(ctx) {
+    await ensureEtcdBinary(ctx.progress);
     // etcd warns on every start unless its data dir is private to its user.
-    await Deno.mkdir(`${paths.dir}/data`, { recursive: true, mode: 0o700 });
-    await Deno.chmod(`${paths.dir}/data`, 0o700);
+    await Deno.mkdir(`${ctx.dir}/data`, { recursive: true, mode: 0o700 });
+    await Deno.chmod(`${ctx.dir}/data`, 0o700);
   },
-  command: (paths: ServicePaths) => Promise.resolve(["etcd", ...etcdArgs(`${paths.dir}/data`)]),
-  probe: probeEtcd,
+  command: (ctx) => Promise.resolve(["etcd", ...etcdArgs(`${ctx.dir}/data`)]),
+  probe: (_ctx, address) => probeEtcd(address),
   startTimeoutMs: 30_000,
   stopGraceMs: 10_000,
 };

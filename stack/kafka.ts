@@ -4,7 +4,6 @@
  * on first start. It answers when a client can read the cluster metadata.
  * @module
  */
-import type { Endpoints } from "../core/endpoints.ts";
 import { SluiceError } from "../core/errors.ts";
 import { createKafka } from "../kafka/connection.ts";
 import { resolveJars } from "./maven.ts";
@@ -16,7 +15,6 @@ import {
   REPO_ROOT,
   type ServiceAddress,
   type ServiceDefinition,
-  type ServicePaths,
 } from "./service.ts";
 
 export const KAFKA_BROKER_PORT = 9092;
@@ -101,11 +99,11 @@ export async function kafkaJarVersion(libDir: string): Promise<string | undefine
   return undefined;
 }
 
-function files(paths: ServicePaths) {
+function files(dir: string) {
   return {
-    lib: `${paths.dir}/lib`,
-    data: `${paths.dir}/data`,
-    config: `${paths.dir}/server.properties`,
+    lib: `${dir}/lib`,
+    data: `${dir}/data`,
+    config: `${dir}/server.properties`,
   };
 }
 
@@ -136,10 +134,11 @@ export const kafkaService: ServiceDefinition = {
   name: "kafka",
   defaultPort: KAFKA_BROKER_PORT,
   ports: [KAFKA_BROKER_PORT, KAFKA_CONTROLLER_PORT],
-  address: (endpoints: Endpoints) => parseAddress(endpoints.kafka[0], KAFKA_BROKER_PORT),
-  async prepare(paths, progress) {
+  address: (ctx) => parseAddress(ctx.endpoints.kafka[0], KAFKA_BROKER_PORT),
+  async prepare(ctx) {
+    const { paths, progress } = ctx;
     await requireJava();
-    const f = files(paths);
+    const f = files(ctx.dir);
     await resolveJars(POM, f.lib, "kafka", progress);
     await Deno.mkdir(f.data, { recursive: true });
     await Deno.writeTextFile(f.config, renderServerProperties(f.data));
@@ -164,8 +163,9 @@ export const kafkaService: ServiceDefinition = {
       );
     }
   },
-  command(paths) {
-    const f = files(paths);
+  command(ctx) {
+    const { paths } = ctx;
+    const f = files(ctx.dir);
     return Promise.resolve([
       "java",
       `-Xms256m`,
@@ -181,10 +181,10 @@ export const kafkaService: ServiceDefinition = {
       f.config,
     ]);
   },
-  async installedVersion(paths) {
-    return await kafkaJarVersion(files(paths).lib);
+  async installedVersion(ctx) {
+    return await kafkaJarVersion(files(ctx.dir).lib);
   },
-  probe: probeKafka,
+  probe: (_ctx, address) => probeKafka(address),
   startTimeoutMs: 120_000,
   stopGraceMs: 30_000,
 };

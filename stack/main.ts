@@ -7,13 +7,8 @@ import { type CommandSpec, parseCommand, runMain } from "../core/cli.ts";
 import { ExitCode, InvalidInputError } from "../core/errors.ts";
 import { REPO_ROOT, SERVICE_NAMES, type ServiceName } from "./service.ts";
 import { ensureStack, OVERRIDE_VARIABLE, stackStatus, stopStack } from "./stack.ts";
-import {
-  ensureSecureStack,
-  SECURE_STACK_DIR,
-  secureClientEnv,
-  secureStackStatus,
-  stopSecureStack,
-} from "./secure/stack.ts";
+import { SECURE_STACK_DIR } from "./variants.ts";
+import { secureClientEnv } from "./secure/credentials.ts";
 import { formatProblems, formatStatusTable } from "./table.ts";
 
 const SERVICES_EPILOG = `Services: etcd (127.0.0.1:2379), kafka (127.0.0.1:9092, controller 9093),
@@ -89,45 +84,33 @@ function selectedServices(value: unknown): ServiceName[] {
 async function up(args: string[]): Promise<number> {
   const { values } = parseCommand(SPECS.up, args);
   const services = selectedServices(values.only);
+  const variant = values.secure ? "secure" : "plain";
+  const handle = await ensureStack({ variant, services });
+  const which = values.secure ? " (secure)" : "";
+  console.error(
+    handle.started.length > 0
+      ? `started: ${handle.started.join(", ")}${which}`
+      : `nothing to start: every${which ? " secure" : ""} service already answers`,
+  );
+  console.log(formatStatusTable(handle.statuses, REPO_ROOT));
   if (values.secure) {
-    const secure = await ensureSecureStack({ services });
-    console.error(
-      secure.started.length > 0
-        ? `started: ${secure.started.join(", ")} (secure)`
-        : "nothing to start: every secure service already answers",
-    );
-    console.log(formatStatusTable(secure.statuses, REPO_ROOT));
     console.log("\n# Point sluice at the secure stack (passwords are read from the files):");
     for (const [name, value] of Object.entries(secureClientEnv(SECURE_STACK_DIR))) {
       console.log(`export ${name}=${value}`);
     }
-    return ExitCode.Ok;
   }
-  const handle = await ensureStack({ services });
-  console.error(
-    handle.started.length > 0
-      ? `started: ${handle.started.join(", ")}`
-      : "nothing to start: every service already answers",
-  );
-  console.log(formatStatusTable(handle.statuses, REPO_ROOT));
   return ExitCode.Ok;
 }
 
 async function down(args: string[]): Promise<number> {
   const { values } = parseCommand(SPECS.down, args);
   const services = selectedServices(values.only);
-  if (values.secure) {
-    const stopped = await stopSecureStack(services);
-    console.error(
-      stopped.length > 0 ? `stopped: ${stopped.join(", ")} (secure)` : "nothing to stop",
-    );
-    console.log(formatStatusTable(await secureStackStatus({ services }), REPO_ROOT));
-    return ExitCode.Ok;
-  }
-  const stopped = await stopStack(services);
-  const statuses = await stackStatus({ services });
+  const variant = values.secure ? "secure" : "plain";
+  const stopped = await stopStack(services, { variant });
+  const statuses = await stackStatus({ variant, services });
   const external = statuses.filter((s) => s.state === "external").map((s) => s.name);
-  console.error(stopped.length > 0 ? `stopped: ${stopped.join(", ")}` : "nothing to stop");
+  const which = values.secure ? " (secure)" : "";
+  console.error(stopped.length > 0 ? `stopped: ${stopped.join(", ")}${which}` : "nothing to stop");
   if (external.length > 0) {
     console.error(`left alone (not started by stack:up): ${external.join(", ")}`);
   }
@@ -138,9 +121,7 @@ async function down(args: string[]): Promise<number> {
 async function status(args: string[]): Promise<number> {
   const { values } = parseCommand(SPECS.status, args);
   const services = selectedServices(values.only);
-  const statuses = values.secure
-    ? await secureStackStatus({ services })
-    : await stackStatus({ services });
+  const statuses = await stackStatus({ variant: values.secure ? "secure" : "plain", services });
   if (values.json) {
     console.log(JSON.stringify(statuses, null, 2));
   } else {

@@ -30,7 +30,16 @@ export {
   stopService,
   stopStack,
 } from "./stack.ts";
-export { type Progress, SERVICE_NAMES, type ServiceName, STACK_DIR } from "./service.ts";
+export {
+  ENGINE_PORTS,
+  type EngineServiceName,
+  localEngineAt,
+  type Progress,
+  SERVICE_NAMES,
+  type ServiceName,
+  STACK_DIR,
+} from "./service.ts";
+export { stackVariant, type VariantName } from "./variants.ts";
 export { formatStatusTable } from "./table.ts";
 export { MissingPrerequisiteError } from "./prerequisites.ts";
 export {

@@ -5,22 +5,22 @@
  * yellow or green.
  * @module
  */
-import type { Endpoints } from "../core/endpoints.ts";
 import { searchHttp } from "../core/search_http.ts";
+import { detectEngine } from "../transfer/engine.ts";
 import { type SearchSecurity, searchSecurityFromEnv } from "../core/security.ts";
 import { resolveJars } from "./maven.ts";
 import { isListening } from "./ports.ts";
 import { requireJava } from "./prerequisites.ts";
 import {
-  parseAddress,
+  ENGINE_PORTS,
+  engineAddress,
   type ProbeResult,
   REPO_ROOT,
   type ServiceAddress,
   type ServiceDefinition,
-  type ServicePaths,
 } from "./service.ts";
 
-export const OPENSEARCH_HTTP_PORT = 9200;
+export const OPENSEARCH_HTTP_PORT = ENGINE_PORTS.opensearch;
 /** Heap of the node: the brief's bound is 1 GiB; tests and the demo index little. */
 const OPENSEARCH_HEAP = "1g";
 
@@ -55,9 +55,10 @@ export function searchBaseUrl(address: ServiceAddress): string {
 }
 
 /**
- * Asks for the version (`GET /`) and the cluster health; yellow or green counts as up. An engine
- * elsewhere may need TLS and credentials: the SLUICE_SEARCH_* settings apply unless `security`
- * is given (the secure stack passes its own).
+ * Asks which engine answers and its version (transfer/engine.ts `detectEngine`: `GET /`, or
+ * `GET /_nodes/_local` where there is no root endpoint, as on the local Elasticsearch) and the
+ * cluster health; yellow or green counts as up. An engine elsewhere may need TLS and credentials:
+ * the SLUICE_SEARCH_* settings apply unless `security` is given (the secure stack passes its own).
  */
 export async function probeSearch(
   address: ServiceAddress,
@@ -68,13 +69,10 @@ export async function probeSearch(
   if (!await isListening(address.host.replace(/^\[|\]$/g, ""), address.port)) {
     throw new Error(`nothing listens on ${address.display}`);
   }
+  const info = await detectEngine(base, 3000, security);
   const http = searchHttp(base, security);
-  let info: { version?: { number?: string; distribution?: string } };
   let status: string | undefined;
   try {
-    const root = await fetch(`${base}/`, { ...http.init, signal: AbortSignal.timeout(3000) });
-    if (!root.ok) throw new Error(`GET ${base}/ answered ${root.status}`);
-    info = await root.json();
     const health = await fetch(`${base}/_cluster/health`, {
       ...http.init,
       signal: AbortSignal.timeout(3000),
@@ -87,25 +85,24 @@ export async function probeSearch(
   if (status !== "yellow" && status !== "green") {
     throw new Error(`cluster health is ${status ?? "unknown"}`);
   }
-  const distribution = info.version?.distribution ?? "elasticsearch";
-  return { version: `${distribution} ${info.version?.number ?? "?"}` };
+  return { version: `${info.kind} ${info.version}` };
 }
 
 export const openSearchService: ServiceDefinition = {
   name: "opensearch",
   defaultPort: OPENSEARCH_HTTP_PORT,
   ports: [OPENSEARCH_HTTP_PORT],
-  address: (endpoints: Endpoints) => parseAddress(endpoints.search, OPENSEARCH_HTTP_PORT),
-  async prepare(paths: ServicePaths, progress) {
+  address: (ctx) => engineAddress(ctx.endpoints.search, "opensearch"),
+  async prepare(ctx) {
     await requireJava();
-    await resolveJars(POM, `${paths.dir}/jars`, "opensearch", progress);
-    await Deno.mkdir(`${paths.dir}/node`, { recursive: true });
+    await resolveJars(POM, `${ctx.dir}/jars`, "opensearch", ctx.progress);
+    await Deno.mkdir(`${ctx.dir}/node`, { recursive: true });
   },
-  command: (paths: ServicePaths) =>
+  command: (ctx) =>
     Promise.resolve(
-      openSearchCommand(`${paths.dir}/jars`, `${paths.dir}/node`, OPENSEARCH_HTTP_PORT),
+      openSearchCommand(`${ctx.dir}/jars`, `${ctx.dir}/node`, OPENSEARCH_HTTP_PORT),
     ),
-  probe: probeSearch,
+  probe: (_ctx, address) => probeSearch(address),
   startTimeoutMs: 180_000,
   stopGraceMs: 30_000,
 };

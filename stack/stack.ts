@@ -1,15 +1,13 @@
 /**
- * The local stack as a whole: start what is missing (once), report what answers, stop only what
- * was started here. `stack/main.ts` (the CLI), `tests/run.ts` and `demo/main.ts` all use these
- * functions, so "running twice starts nothing twice" holds for every caller.
+ * The local stack as a whole, for every variant (stack/variants.ts: plain, secure): start what is
+ * missing (once), report what answers, stop only what was started here. `stack/main.ts` (the
+ * CLI), `tests/run.ts` and `demo/main.ts` all use these functions, so "running twice starts
+ * nothing twice" holds for every caller and every variant.
  * @module
  */
 import { denoCommand } from "../core/cli.ts";
 import { type Endpoints, endpointsFromEnv } from "../core/endpoints.ts";
 import { SluiceError, UnreachableError } from "../core/errors.ts";
-import { etcdService } from "./etcd.ts";
-import { kafkaService } from "./kafka.ts";
-import { openSearchService } from "./opensearch.ts";
 import { tailFile } from "../core/child.ts";
 import { isListening, portOwner } from "./ports.ts";
 import { launchDetached, ownedPid, terminate, waitUntil, withLockFile } from "./process.ts";
@@ -17,24 +15,19 @@ import {
   isManagedAddress,
   type Progress,
   SERVICE_NAMES,
-  type ServiceDefinition,
+  type ServiceAddress,
+  type ServiceContext,
   type ServiceName,
-  servicePaths,
-  STACK_DIR,
 } from "./service.ts";
+import {
+  type Member,
+  OVERRIDE_VARIABLE,
+  type StackVariant,
+  stackVariant,
+  type VariantName,
+} from "./variants.ts";
 
-const DEFINITIONS: Record<ServiceName, ServiceDefinition> = {
-  etcd: etcdService,
-  kafka: kafkaService,
-  opensearch: openSearchService,
-};
-
-/** The environment variable that moves each service elsewhere. */
-export const OVERRIDE_VARIABLE: Record<ServiceName, string> = {
-  etcd: "SLUICE_ETCD_ENDPOINTS",
-  kafka: "SLUICE_KAFKA_BROKERS",
-  opensearch: "SLUICE_SEARCH_URL",
-};
+export { OVERRIDE_VARIABLE };
 
 /**
  * - running: started by stack:up and answering;
@@ -48,6 +41,8 @@ export type ServiceState = "running" | "external" | "stopped" | "starting" | "un
 
 export interface ServiceStatus {
   name: ServiceName;
+  /** The member (`kafka`, or e.g. `kafka-2` in a variant with several per service). */
+  member?: string;
   state: ServiceState;
   /** True when the service answers its health check. */
   answering: boolean;
@@ -65,13 +60,15 @@ export interface ServiceStatus {
 }
 
 export interface StackOptions {
-  /** Where the services are (default: from SLUICE_* variables). */
+  /** Which variant (default "plain"). */
+  variant?: VariantName;
+  /** Where the services are (default: from SLUICE_* variables; the plain variant reads them). */
   endpoints?: Endpoints;
   /** Receives progress lines (default: stderr). */
   progress?: Progress;
-  /** The services to act on (default: all three). */
+  /** The services to act on (default: all). */
   services?: readonly ServiceName[];
-  /** Folder for data, logs and pid files (default: `.stack/` in the repository). */
+  /** The variant's folder for data, logs and pid files (default `.stack/` or `.stack/secure/`). */
   stackDir?: string;
 }
 
@@ -85,10 +82,10 @@ const defaultProgress: Progress = (line) => console.error(line);
 
 function resolve(options: StackOptions) {
   return {
+    variant: stackVariant(options.variant ?? "plain", options.stackDir),
     endpoints: options.endpoints ?? endpointsFromEnv(),
     progress: options.progress ?? defaultProgress,
     services: options.services ?? SERVICE_NAMES,
-    stackDir: options.stackDir ?? STACK_DIR,
   };
 }
 
@@ -96,8 +93,77 @@ function errorText(error: unknown): string {
   return error instanceof Error ? error.message : String(error);
 }
 
+/** A member with everything its hooks and the orchestrator need. */
+interface Bound {
+  variant: StackVariant;
+  member: Member;
+  ctx: ServiceContext;
+  address: ServiceAddress;
+  managed: boolean;
+  label: string;
+}
+
+function bind(
+  variant: StackVariant,
+  member: Member,
+  endpoints: Endpoints,
+  progress: Progress,
+): Bound {
+  const ctx = variant.context(member, endpoints, progress);
+  const address = member.definition.address(ctx);
+  return {
+    variant,
+    member,
+    ctx,
+    address,
+    managed: isManagedAddress(address, member.definition.defaultPort),
+    label: variant.label(member),
+  };
+}
+
+async function memberStatus(b: Bound): Promise<ServiceStatus> {
+  const { ctx, member, managed } = b;
+  const pid = managed ? await ownedPid(ctx.paths.pidFile, ctx.dir) : undefined;
+  let version: string | undefined;
+  let error = await b.variant.notReady();
+  if (error === undefined) {
+    try {
+      version = (await member.definition.probe(ctx, b.address)).version;
+    } catch (e) {
+      error = errorText(e);
+    }
+  }
+  const answering = error === undefined;
+  if (answering && version === "unknown" && pid !== undefined) {
+    version = await member.definition.installedVersion?.(ctx) ?? version;
+  }
+  let state: ServiceState;
+  if (answering) state = pid !== undefined ? "running" : "external";
+  else if (pid !== undefined) state = "starting";
+  else state = managed ? "stopped" : "unreachable";
+  return {
+    name: member.service,
+    ...(member.id !== member.service ? { member: member.id } : {}),
+    state,
+    answering,
+    managed,
+    version,
+    address: b.address.display,
+    pid,
+    // A service someone else runs on our port does not write to our log.
+    logFile: managed && state !== "external" ? ctx.paths.logFile : undefined,
+    error,
+  };
+}
+
+function boundMembers(name: ServiceName, options: StackOptions): Bound[] {
+  const { variant, endpoints, progress } = resolve(options);
+  return variant.members(name).map((m) => bind(variant, m, endpoints, progress));
+}
+
 /**
- * The state of one service: whether it answers, whether we run it, its version and files.
+ * The state of one service (its first member): whether it answers, whether we run it, its
+ * version and files.
  *
  * @example
  * ```ts
@@ -110,43 +176,11 @@ export async function serviceStatus(
   name: ServiceName,
   options: StackOptions = {},
 ): Promise<ServiceStatus> {
-  const { endpoints, stackDir } = resolve(options);
-  const definition = DEFINITIONS[name];
-  const address = definition.address(endpoints);
-  const managed = isManagedAddress(address, definition.defaultPort);
-  const paths = servicePaths(name, stackDir);
-  const pid = managed ? await ownedPid(paths.pidFile, paths.dir) : undefined;
-  let version: string | undefined;
-  let error: string | undefined;
-  try {
-    version = (await definition.probe(address)).version;
-  } catch (e) {
-    error = errorText(e);
-  }
-  const answering = error === undefined;
-  if (answering && version === "unknown" && pid !== undefined) {
-    version = await definition.installedVersion?.(paths) ?? version;
-  }
-  let state: ServiceState;
-  if (answering) state = pid !== undefined ? "running" : "external";
-  else if (pid !== undefined) state = "starting";
-  else state = managed ? "stopped" : "unreachable";
-  return {
-    name,
-    state,
-    answering,
-    managed,
-    version,
-    address: address.display,
-    pid,
-    // A service someone else runs on our port does not write to our log.
-    logFile: managed && state !== "external" ? paths.logFile : undefined,
-    error,
-  };
+  return await memberStatus(boundMembers(name, options)[0]);
 }
 
 /**
- * The state of every service (or of `options.services`), checked in parallel.
+ * The state of every member of every service (or of `options.services`), checked in parallel.
  *
  * @example
  * ```ts
@@ -157,7 +191,8 @@ export async function serviceStatus(
  */
 export async function stackStatus(options: StackOptions = {}): Promise<ServiceStatus[]> {
   const { services } = resolve(options);
-  return await Promise.all(services.map((name) => serviceStatus(name, options)));
+  const all = services.flatMap((name) => boundMembers(name, options));
+  return await Promise.all(all.map(memberStatus));
 }
 
 /** The result of starting one service. */
@@ -168,9 +203,10 @@ export interface StartResult {
 }
 
 /**
- * Starts `name` unless it already answers (ours or external), and waits until it answers.
- * Throws PortBusyError when a stranger holds one of its ports, ServiceStartError (with the tail
- * of its log) when it does not come up, UnreachableError when an external address is down.
+ * Starts `name` (each of its members) unless it already answers (ours or external), and waits
+ * until it answers. Throws PortBusyError when a stranger holds one of its ports,
+ * ServiceStartError (with the tail of its log) when it does not come up, UnreachableError when
+ * an external address is down.
  *
  * @example
  * ```ts
@@ -183,23 +219,34 @@ export async function startService(
   name: ServiceName,
   options: StackOptions = {},
 ): Promise<StartResult> {
-  const { endpoints, progress, stackDir } = resolve(options);
-  const definition = DEFINITIONS[name];
-  const address = definition.address(endpoints);
-  const paths = servicePaths(name, stackDir);
+  const { variant, progress } = resolve(options);
+  await variant.setup(progress);
+  let started = false;
+  for (const b of boundMembers(name, options)) {
+    if (await startMember(b)) started = true;
+  }
+  return { status: await serviceStatus(name, options), started };
+}
 
-  if (!isManagedAddress(address, definition.defaultPort)) {
-    const status = await serviceStatus(name, options);
-    if (status.answering) return { status, started: false };
+async function startMember(b: Bound): Promise<boolean> {
+  const { variant, member, ctx, address, label } = b;
+  const definition = member.definition;
+  const { paths, progress } = ctx;
+
+  if (!b.managed) {
+    const status = await memberStatus(b);
+    if (status.answering) return false;
+    const variable = variant.overrideVariable?.[member.service] ?? "its variable";
     throw new UnreachableError(
-      `${name} at ${address.display} (from ${OVERRIDE_VARIABLE[name]}) does not answer: ` +
-        `${status.error}\nFix: start it, or unset ${OVERRIDE_VARIABLE[name]} so that stack:up ` +
+      `${label} at ${address.display} (from ${variable}) does not answer: ` +
+        `${status.error}\nFix: start it, or unset ${variable} so that stack:up ` +
         "runs a local one.",
     );
   }
 
-  await Deno.mkdir(paths.dir, { recursive: true });
-  // Whoever holds the lock starts the service; a second stack:up waits, then finds it running.
+  const mode = variant.privateDirs ? 0o700 : undefined;
+  await Deno.mkdir(paths.dir, { recursive: true, mode });
+  // Whoever holds the lock starts the member; a second stack:up waits, then finds it running.
   return await withLockFile(
     `${paths.dir}/start.lock`,
     definition.startTimeoutMs + 60_000,
@@ -207,30 +254,35 @@ export async function startService(
       const running = await ownedPid(paths.pidFile, paths.dir);
       if (running !== undefined) {
         // Ours and alive: maybe still starting (a parallel stack:up); wait for it, start nothing.
-        await waitForAnswer(definition, address, paths.logFile, paths.pidFile, paths.dir, progress);
-        return { status: await serviceStatus(name, options), started: false };
+        await afterStart(b);
+        await waitForAnswer(b);
+        return false;
       }
 
-      const before = await serviceStatus(name, options);
-      if (before.answering) return { status: before, started: false };
+      const before = await memberStatus(b);
+      if (before.answering) return false;
 
       for (const port of definition.ports) {
         if (await isListening("127.0.0.1", port)) {
           const owner = await portOwner(port) ?? "another process";
+          const variable = variant.overrideVariable?.[member.service];
           throw new PortBusyError(
-            `${name} cannot start: port ${port} is held by ${owner}, which does not answer as ${name}.\n` +
-              `Fix: stop that process, or point ${OVERRIDE_VARIABLE[name]} at the ${name} you ` +
-              "run yourself to use it instead.",
+            `${label} cannot start: port ${port} is held by ${owner}, which does not answer as ` +
+              `${member.service}.\nFix: stop that process` +
+              (variable
+                ? `, or point ${variable} at the ${member.service} you run yourself to use it ` +
+                  "instead."
+                : `; it needs ports ${definition.ports.join(", ")}.`),
           );
         }
       }
 
-      await definition.prepare(paths, progress);
-      const command = await definition.command(paths);
+      await definition.prepare(ctx);
+      const command = await definition.command(ctx);
       await Deno.writeTextFile(
         paths.logFile,
-        `\n=== ${new Date().toISOString()} sluice stack: ${command.join(" ")}\n`,
-        { append: true },
+        `\n=== ${new Date().toISOString()} sluice stack (${variant.name}): ${command.join(" ")}\n`,
+        { append: true, mode: variant.privateDirs ? 0o600 : undefined },
       );
       const pid = await launchDetached({
         command,
@@ -239,71 +291,91 @@ export async function startService(
         pidFile: paths.pidFile,
       });
       progress(
-        `${name}: started pid ${pid}, waiting for ${address.display} (log ${paths.logFile})`,
+        `${label}: started pid ${pid}, waiting for ${address.display} (log ${paths.logFile})`,
       );
       try {
-        await waitForAnswer(definition, address, paths.logFile, paths.pidFile, paths.dir, progress);
+        await afterStart(b);
+        await waitForAnswer(b);
       } catch (error) {
         await terminate(pid, definition.stopGraceMs);
         await Deno.remove(paths.pidFile).catch(() => {});
         throw error;
       }
-      const status = await serviceStatus(name, options);
-      progress(`${name}: ready (${status.version ?? "version unknown"})`);
-      return { status, started: true };
+      const status = await memberStatus(b);
+      progress(`${label}: ready (${status.version ?? "version unknown"})`);
+      return true;
     },
   );
 }
 
-async function waitForAnswer(
-  definition: ServiceDefinition,
-  address: ReturnType<ServiceDefinition["address"]>,
-  logFile: string,
-  pidFile: string,
-  marker: string,
-  progress: Progress,
-): Promise<void> {
+/** The member's afterStart hook, retried until it succeeds (it needs the service to answer). */
+async function afterStart(b: Bound): Promise<void> {
+  const hook = b.member.definition.afterStart;
+  if (!hook) return;
+  await waitUntil(async () => {
+    await hook.call(b.member.definition, b.ctx);
+    return true;
+  }, {
+    timeoutMs: b.member.definition.startTimeoutMs,
+    intervalMs: 1000,
+    abortReason: async () =>
+      await ownedPid(b.ctx.paths.pidFile, b.ctx.dir) === undefined
+        ? "its process exited"
+        : undefined,
+  });
+}
+
+async function waitForAnswer(b: Bound): Promise<void> {
+  const { member, ctx, address, label, variant } = b;
+  const definition = member.definition;
   const started = Date.now();
   try {
-    await waitUntil(() => definition.probe(address).then(() => true), {
+    await waitUntil(() => definition.probe(ctx, address).then(() => true), {
       timeoutMs: definition.startTimeoutMs,
       intervalMs: 1000,
       progressEveryMs: 10_000,
-      onProgress: (s) =>
-        progress(`${definition.name}: still waiting for ${address.display} (${s} s)`),
+      onProgress: (s) => ctx.progress(`${label}: still waiting for ${address.display} (${s} s)`),
       abortReason: async () =>
-        await ownedPid(pidFile, marker) === undefined ? "its process exited" : undefined,
+        await ownedPid(ctx.paths.pidFile, ctx.dir) === undefined ? "its process exited" : undefined,
     });
   } catch (error) {
     const seconds = Math.round((Date.now() - started) / 1000);
-    const tail = await tailFile(logFile, 30);
+    const tail = await tailFile(ctx.paths.logFile, 30);
     throw new ServiceStartError(
-      `${definition.name} did not come up after ${seconds} s: ${errorText(error)}\n` +
-        `--- last lines of ${logFile} ---\n${tail.join("\n")}\n---\n` +
-        `Fix: read the log above; \`${denoCommand()} task stack:down\` and then ` +
-        `\`${denoCommand()} task stack:up\` retries.`,
+      `${label} did not come up after ${seconds} s: ${errorText(error)}\n` +
+        `--- last lines of ${ctx.paths.logFile} ---\n${tail.join("\n")}\n---\n` +
+        `Fix: read the log above; \`${denoCommand()} task stack:down${variant.flag}\` and then ` +
+        `\`${denoCommand()} task stack:up${variant.flag}\` retries` +
+        (variant.privateDirs ? `; removing ${variant.root} starts afresh.` : "."),
     );
   }
 }
 
 /**
- * Stops `name` if stack:up (in any process) started it: SIGTERM, then SIGKILL after the
- * service's grace period. External services are never touched. Returns true when it stopped
- * a process.
+ * Stops `name` (each of its members) if stack:up (in any process) started it: SIGTERM, then
+ * SIGKILL after the service's grace period. External services are never touched. Returns true
+ * when it stopped a process.
  */
 export async function stopService(name: ServiceName, options: StackOptions = {}): Promise<boolean> {
-  const { progress, stackDir } = resolve(options);
-  const definition = DEFINITIONS[name];
-  const paths = servicePaths(name, stackDir);
-  const pid = await ownedPid(paths.pidFile, paths.dir);
-  if (pid === undefined) return false;
-  progress(`${name}: stopping pid ${pid}`);
-  const how = await terminate(pid, definition.stopGraceMs);
-  if (how === "killed") {
-    progress(`${name}: did not exit within ${definition.stopGraceMs / 1000} s of SIGTERM, killed`);
-  }
-  await Deno.remove(paths.pidFile).catch(() => {});
-  return true;
+  let stopped = false;
+  await Promise.all(
+    boundMembers(name, options).map(async ({ ctx, member, label }) => {
+      const pid = await ownedPid(ctx.paths.pidFile, ctx.dir);
+      if (pid === undefined) return;
+      ctx.progress(`${label}: stopping pid ${pid}`);
+      const how = await terminate(pid, member.definition.stopGraceMs);
+      if (how === "killed") {
+        ctx.progress(
+          `${label}: did not exit within ${
+            member.definition.stopGraceMs / 1000
+          } s of SIGTERM, killed`,
+        );
+      }
+      await Deno.remove(ctx.paths.pidFile).catch(() => {});
+      stopped = true;
+    }),
+  );
+  return stopped;
 }
 
 /** What `ensureStack` did: hand `started` to `stopStack` to leave the machine as it was. */
@@ -315,9 +387,9 @@ export interface StackHandle {
 }
 
 /**
- * Starts every service that does not answer yet (etcd first, then Kafka and OpenSearch side by
- * side) and waits until all answer. If one fails, the ones this call started are stopped again
- * before the error is thrown.
+ * Starts every service of the variant that does not answer yet (etcd first, then the others
+ * side by side) and waits until all answer. If one fails, the ones this call started are
+ * stopped again before the error is thrown.
  *
  * @example
  * ```ts
@@ -331,13 +403,15 @@ export interface StackHandle {
  * ```
  */
 export async function ensureStack(options: StackOptions = {}): Promise<StackHandle> {
-  const { services } = resolve(options);
+  const { services, variant, progress } = resolve(options);
   const started: ServiceName[] = [];
   const startOne = async (name: ServiceName) => {
     const result = await startService(name, options);
     if (result.started) started.push(name);
   };
   try {
+    // Certificates and passwords first, once, so the starts below do not race to make them.
+    await variant.setup(progress);
     if (services.includes("etcd")) await startOne("etcd");
     const rest = services.filter((name) => name !== "etcd");
     const results = await Promise.allSettled(rest.map(startOne));
@@ -347,7 +421,7 @@ export async function ensureStack(options: StackOptions = {}): Promise<StackHand
     if (started.length > 0) await stopStack(started, options);
     throw error;
   }
-  return { started, statuses: await stackStatus(options) };
+  return { started, statuses: await stackStatus({ ...options, services }) };
 }
 
 /**
@@ -364,7 +438,7 @@ export async function stopStack(
   const stopOne = async (name: ServiceName) => {
     if (await stopService(name, options)) stopped.push(name);
   };
-  // Kafka and OpenSearch stop side by side (each takes seconds); etcd, started first, goes last.
+  // The others stop side by side (each takes seconds); etcd, started first, goes last.
   await Promise.all(chosen.filter((name) => name !== "etcd").map(stopOne));
   if (chosen.includes("etcd")) await stopOne("etcd");
   return stopped;

@@ -136,23 +136,28 @@ function explainSearchFailure(base: string, text: string, status?: number): stri
   return undefined;
 }
 
-/** What the engine answered to a request for its identity. */
+/** What the engine answered to a request for its identity (`GET /` or `GET /_nodes/_local`). */
 export interface EngineAnswer {
   status: number;
   /**
-   * The response headers. The engines recognised today name themselves in the body; they are
-   * here for those that do not answer `GET /` (the Elasticsearch 8 build of the local stack has
-   * no root endpoint, but every Elasticsearch response carries `x-elastic-product`).
+   * The response headers: every Elasticsearch (7.14 and later) names itself in
+   * `x-elastic-product`, also on the answers of a build without `GET /` (the local stack's).
    */
   headers: Headers;
   /** The parsed JSON body, or undefined when it was not JSON. */
   body: unknown;
 }
 
+/** The request `detectEngine` sends when `GET /` does not say (no root endpoint). */
+export const NODES_INFO_PATH = "/_nodes/_local?filter_path=cluster_name,nodes.*.version," +
+  "nodes.*.build_flavor";
+
 /**
- * Which engine gave `answer` to `GET /`, or undefined when it is not a search engine's answer:
- * OpenSearch says `version.distribution: "opensearch"`, Elasticsearch has a version number and
- * no distribution. Pure.
+ * Which engine gave `answer`, or undefined when it is not a search engine's answer. Two answers
+ * are understood: `GET /` (OpenSearch says `version.distribution: "opensearch"`; Elasticsearch has
+ * a version number and no distribution) and `GET /_nodes/_local` (its node's `version`;
+ * Elasticsearch by the `x-elastic-product: Elasticsearch` header or its node's `build_flavor`,
+ * which OpenSearch dropped). Pure.
  *
  * @example
  * ```ts
@@ -162,26 +167,46 @@ export interface EngineAnswer {
  *   headers: new Headers(),
  *   body: { cluster_name: "c", version: { distribution: "opensearch", number: "2.19.1" } },
  * }); // { kind: "opensearch", version: "2.19.1", clusterName: "c" }
+ * identifyEngine({
+ *   status: 200,
+ *   headers: new Headers({ "x-elastic-product": "Elasticsearch" }),
+ *   body: { cluster_name: "es", nodes: { n1: { version: "8.19.21", build_flavor: "default" } } },
+ * }); // { kind: "elasticsearch", version: "8.19.21", clusterName: "es" }
  * ```
  */
 export function identifyEngine(answer: EngineAnswer): EngineInfo | undefined {
+  if (answer.status < 200 || answer.status > 299) return undefined;
   const body = answer.body as
-    | { cluster_name?: unknown; version?: { number?: unknown; distribution?: unknown } }
+    | {
+      cluster_name?: unknown;
+      version?: { number?: unknown; distribution?: unknown };
+      nodes?: Record<string, { version?: unknown; build_flavor?: unknown }>;
+    }
     | undefined;
-  const version = body?.version?.number;
-  if (answer.status < 200 || answer.status > 299 || typeof version !== "string" || !version) {
-    return undefined;
+  const elasticProduct = answer.headers.get("x-elastic-product") === "Elasticsearch";
+  const clusterName = typeof body?.cluster_name === "string" ? body.cluster_name : "";
+  const rootVersion = body?.version?.number;
+  if (typeof rootVersion === "string" && rootVersion) {
+    const opensearch = body?.version?.distribution === "opensearch" && !elasticProduct;
+    return { kind: opensearch ? "opensearch" : "elasticsearch", version: rootVersion, clusterName };
   }
+  const node = body?.nodes && typeof body.nodes === "object"
+    ? Object.values(body.nodes)[0]
+    : undefined;
+  if (typeof node?.version !== "string" || !node.version) return undefined;
+  const elasticsearch = elasticProduct || node.build_flavor !== undefined;
   return {
-    kind: body?.version?.distribution === "opensearch" ? "opensearch" : "elasticsearch",
-    version,
-    clusterName: typeof body?.cluster_name === "string" ? body.cluster_name : "",
+    kind: elasticsearch ? "elasticsearch" : "opensearch",
+    version: node.version,
+    clusterName,
   };
 }
 
 /**
- * Which engine answers at `url` (identifyEngine on its `GET /`). Throws SecurityError when TLS or
- * the credentials are refused, UnreachableError when nothing (or no search engine) answers.
+ * Which engine answers at `url`: identifyEngine on its `GET /`, and on its `GET /_nodes/_local`
+ * when that does not say (the Elasticsearch build of the local stack has no root endpoint and
+ * answers 405). Throws SecurityError when TLS or the credentials are refused, UnreachableError
+ * when nothing (or no search engine) answers.
  *
  * @example
  * ```ts ignore
@@ -196,17 +221,24 @@ export async function detectEngine(
 ): Promise<EngineInfo> {
   const http = searchHttp(url, security);
   const base = http.base;
-  let answer: EngineAnswer;
-  try {
-    const response = await fetch(`${base}/`, {
+  const ask = async (path: string): Promise<EngineAnswer> => {
+    const response = await fetch(`${base}${path}`, {
       ...http.init,
       signal: AbortSignal.timeout(timeoutMs),
     });
-    answer = {
+    return {
       status: response.status,
       headers: response.headers,
       body: await response.json().catch(() => undefined),
     };
+  };
+  let answers: EngineAnswer[];
+  try {
+    const root = await ask("/");
+    answers = [root];
+    if (!identifyEngine(root) && !explainSearchFailure(base, "", root.status)) {
+      answers.push(await ask(NODES_INFO_PATH));
+    }
   } catch (error) {
     const text = errorText(error);
     const refused = explainSearchFailure(base, text);
@@ -219,11 +251,15 @@ export async function detectEngine(
   } finally {
     http.close();
   }
-  const refused = explainSearchFailure(base, "", answer.status);
+  const last = answers[answers.length - 1];
+  const refused = explainSearchFailure(base, "", last.status);
   if (refused) throw new SecurityError(refused);
-  const info = identifyEngine(answer);
+  const info = identifyEngine(last);
   if (!info) {
-    throw new UnreachableError(`GET ${base}/ answered HTTP ${answer.status}, not a search engine`);
+    throw new UnreachableError(
+      `neither GET ${base}/ (HTTP ${answers[0].status}) nor GET ${base}/_nodes/_local (HTTP ` +
+        `${last.status}) answered as a search engine`,
+    );
   }
   return info;
 }
@@ -262,10 +298,10 @@ function errorText(error: unknown): string {
   return parts.join(": ");
 }
 
-/** The root answer both clients give to `info()`. */
-interface RootBody {
-  cluster_name: string;
-  version: { number: string };
+/** The local node's info, as both clients return `GET /_nodes/_local` (filtered). */
+interface NodesBody {
+  cluster_name?: string;
+  nodes?: Record<string, { version?: string }>;
 }
 
 /** Search hits as both clients return them (`total` is a number or `{ value }`). */
@@ -280,7 +316,8 @@ interface HitsBody {
  * the client's error (ClientEngine turns a failed bulk into an outcome for retry.ts).
  */
 export interface EngineClient {
-  info(): Promise<RootBody>;
+  /** `GET /_nodes/_local`: answered by every build (`GET /` is not: see detectEngine). */
+  localNode(): Promise<NodesBody>;
   bulk(body: string, filterPath: string): Promise<{ status: number; body: unknown }>;
   putIndexTemplate(name: string, template: IndexTemplate): Promise<void>;
   /** `_cat/indices` rows of the indices matching `pattern`. */
@@ -303,8 +340,9 @@ export class ClientEngine implements SearchEngine {
   }
 
   async info(): Promise<EngineInfo> {
-    const body = await this.#client.info();
-    return { kind: this.kind, version: body.version.number, clusterName: body.cluster_name };
+    const body = await this.#client.localNode();
+    const node = Object.values(body.nodes ?? {})[0];
+    return { kind: this.kind, version: node?.version ?? "?", clusterName: body.cluster_name ?? "" };
   }
 
   async bulk(body: string): Promise<BulkOutcome> {
@@ -364,7 +402,11 @@ function openSearchClient(c: ClientConnection, requestTimeoutMs: number): Engine
     ...(c.apiKey ? { headers: { authorization: `ApiKey ${c.apiKey}` } } : {}),
   });
   return {
-    info: async () => (await client.info()).body as RootBody,
+    localNode: async () =>
+      (await client.nodes.info({
+        node_id: "_local",
+        filter_path: ["cluster_name", "nodes.*.version"],
+      })).body as NodesBody,
     bulk: async (body, filterPath) => {
       const response = await client.bulk({
         body: body as unknown as never,
@@ -422,7 +464,11 @@ function elasticsearchClient(c: ClientConnection, requestTimeoutMs: number): Eng
     ...(c.basic ? { auth: c.basic } : c.apiKey ? { auth: { apiKey: c.apiKey } } : {}),
   });
   return {
-    info: async () => await client.info() as RootBody,
+    localNode: async () =>
+      await client.nodes.info({
+        node_id: "_local",
+        filter_path: ["cluster_name", "nodes.*.version"],
+      }) as NodesBody,
     bulk: async (body, filterPath) => {
       // A string `body` is sent as-is (the transport's bulkBody), so both engines share encoder.ts.
       const response = await client.bulk(

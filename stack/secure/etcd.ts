@@ -10,7 +10,7 @@ import { createEtcdClient } from "../../config_plane/etcd.ts";
 import { Secret } from "../../core/secret.ts";
 import { ensureEtcdBinary } from "../prerequisites.ts";
 import { readPassword, SECURE_ADDRESSES, SECURE_PORTS, SLUICE_USER } from "./credentials.ts";
-import type { SecureContext, SecureServiceDefinition } from "./service.ts";
+import { parseAddress, type SecureContext, type ServiceDefinition } from "../service.ts";
 
 /** The key prefix the sluice role may use. */
 export const SLUICE_ETCD_RANGE = "/sluice";
@@ -119,9 +119,10 @@ async function enableAuth(ctx: SecureContext): Promise<void> {
   await Deno.writeTextFile(marker, new Date().toISOString() + "\n");
 }
 
-export const secureEtcdService: SecureServiceDefinition = {
+export const secureEtcdService: ServiceDefinition<SecureContext> = {
   name: "etcd",
-  address: SECURE_ADDRESSES.etcd,
+  defaultPort: SECURE_PORTS.etcdClient,
+  address: () => parseAddress(SECURE_ADDRESSES.etcd, SECURE_PORTS.etcdClient),
   ports: [SECURE_PORTS.etcdClient, SECURE_PORTS.etcdPeer],
   async prepare(ctx) {
     await ensureEtcdBinary(ctx.progress);
@@ -133,7 +134,7 @@ export const secureEtcdService: SecureServiceDefinition = {
       "etcd",
       ...secureEtcdArgs(`${ctx.dir}/data`, ctx.certs.cert, ctx.certs.key),
     ]),
-  probe,
+  probe: async (ctx) => ({ version: await probe(ctx) }),
   afterStart: enableAuth,
   startTimeoutMs: 30_000,
   stopGraceMs: 10_000,

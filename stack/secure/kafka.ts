@@ -21,7 +21,7 @@ import { isListening } from "../ports.ts";
 import { requireJava, run } from "../prerequisites.ts";
 import { STACK_DIR } from "../service.ts";
 import { readPassword, SECURE_ADDRESSES, SECURE_PORTS, SLUICE_USER } from "./credentials.ts";
-import type { SecureContext, SecureServiceDefinition } from "./service.ts";
+import { parseAddress, type SecureContext, type ServiceDefinition } from "../service.ts";
 
 /** The jars of the plaintext broker are the same; resolve them once. */
 const LIB = `${STACK_DIR}/kafka/lib`;
@@ -89,9 +89,10 @@ async function probe(ctx: SecureContext): Promise<string> {
   return await kafkaJarVersion(LIB) ?? "unknown";
 }
 
-export const secureKafkaService: SecureServiceDefinition = {
+export const secureKafkaService: ServiceDefinition<SecureContext> = {
   name: "kafka",
-  address: SECURE_ADDRESSES.kafka,
+  defaultPort: SECURE_PORTS.kafkaBroker,
+  address: () => parseAddress(SECURE_ADDRESSES.kafka, SECURE_PORTS.kafkaBroker),
   ports: [SECURE_PORTS.kafkaBroker, SECURE_PORTS.kafkaController],
   async prepare(ctx) {
     await requireJava();
@@ -160,7 +161,7 @@ export const secureKafkaService: SecureServiceDefinition = {
       "kafka.Kafka",
       `${ctx.dir}/server.properties`,
     ]),
-  probe,
+  probe: async (ctx) => ({ version: await probe(ctx) }),
   startTimeoutMs: 120_000,
   stopGraceMs: 30_000,
 };

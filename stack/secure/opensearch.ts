@@ -12,10 +12,9 @@ import { Secret } from "../../core/secret.ts";
 import { resolveJars } from "../maven.ts";
 import { probeSearch } from "../opensearch.ts";
 import { requireJava, requireMaven, run } from "../prerequisites.ts";
-import { parseAddress, REPO_ROOT } from "../service.ts";
 import { SERVER_DN } from "./certs.ts";
 import { readPassword, SECURE_ADDRESSES, SECURE_PORTS, SLUICE_USER } from "./credentials.ts";
-import type { SecureContext, SecureServiceDefinition } from "./service.ts";
+import { parseAddress, REPO_ROOT, type SecureContext, type ServiceDefinition } from "../service.ts";
 
 const POM = `${REPO_ROOT}/stack/secure/opensearch/pom.xml`;
 const SECURITY_CONFIG = `${REPO_ROOT}/stack/secure/opensearch/opensearch-security`;
@@ -187,9 +186,10 @@ async function probe(ctx: SecureContext): Promise<string> {
   return version;
 }
 
-export const secureOpenSearchService: SecureServiceDefinition = {
+export const secureOpenSearchService: ServiceDefinition<SecureContext> = {
   name: "opensearch",
-  address: SECURE_ADDRESSES.opensearch,
+  defaultPort: SECURE_PORTS.openSearchHttp,
+  address: () => parseAddress(SECURE_ADDRESSES.opensearch, SECURE_PORTS.openSearchHttp),
   ports: [SECURE_PORTS.openSearchHttp, SECURE_PORTS.openSearchTransport],
   async prepare(ctx) {
     await requireJava();
@@ -216,7 +216,7 @@ export const secureOpenSearchService: SecureServiceDefinition = {
       f.settings,
     ]);
   },
-  probe,
+  probe: async (ctx) => ({ version: await probe(ctx) }),
   startTimeoutMs: 180_000,
   stopGraceMs: 30_000,
 };
