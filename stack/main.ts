@@ -12,13 +12,16 @@ import { secureClientEnv } from "./secure/credentials.ts";
 import { formatProblems, formatStatusTable } from "./table.ts";
 
 const SERVICES_EPILOG = `Services: etcd (127.0.0.1:2379), kafka (127.0.0.1:9092, controller 9093),
-opensearch (127.0.0.1:9200). Data, logs and pid files are under .stack/.
+opensearch (127.0.0.1:9200), elasticsearch (127.0.0.1:9220, transport 9320; runs as the system
+user sluice-es, made when missing). Data, logs and pid files are under .stack/.
 A service whose address is moved elsewhere with ${OVERRIDE_VARIABLE.etcd},
-${OVERRIDE_VARIABLE.kafka} or ${OVERRIDE_VARIABLE.opensearch} is "external": only checked.`;
+${OVERRIDE_VARIABLE.kafka} or ${OVERRIDE_VARIABLE.opensearch} is "external": only checked
+(${OVERRIDE_VARIABLE.opensearch} moves the engine it names; an address elsewhere moves OpenSearch).`;
 
 const SECURE_EPILOG = `With --secure: the secure variant instead, beside the plaintext stack and on
 its own ports: etcd https://127.0.0.1:2479 (TLS, user/password auth), Kafka 127.0.0.1:9192
-(SASL_SSL, SCRAM-SHA-512), OpenSearch https://127.0.0.1:9201 (TLS, basic auth). Its CA, generated
+(SASL_SSL, SCRAM-SHA-512), OpenSearch https://127.0.0.1:9201 and Elasticsearch
+https://127.0.0.1:9222 (TLS, basic auth). Its CA, generated
 passwords, data and logs are under .stack/secure/; see docs/security.md.`;
 
 const secureOption = {
@@ -30,7 +33,7 @@ const onlyOption = {
   type: "string",
   multiple: true,
   arg: "SERVICE",
-  description: "Act on this service only (etcd, kafka, opensearch); repeatable.",
+  description: "Act on this service only (etcd, kafka, opensearch, elasticsearch); repeatable.",
 } as const;
 
 const SPECS: Record<string, CommandSpec> = {
@@ -95,8 +98,15 @@ async function up(args: string[]): Promise<number> {
   console.log(formatStatusTable(handle.statuses, REPO_ROOT));
   if (values.secure) {
     console.log("\n# Point sluice at the secure stack (passwords are read from the files):");
-    for (const [name, value] of Object.entries(secureClientEnv(SECURE_STACK_DIR))) {
+    const openSearch = secureClientEnv(SECURE_STACK_DIR);
+    for (const [name, value] of Object.entries(openSearch)) {
       console.log(`export ${name}=${value}`);
+    }
+    console.log("# or the secure Elasticsearch as the search engine:");
+    for (
+      const [name, value] of Object.entries(secureClientEnv(SECURE_STACK_DIR, "elasticsearch"))
+    ) {
+      if (openSearch[name] !== value) console.log(`export ${name}=${value}`);
     }
   }
   return ExitCode.Ok;

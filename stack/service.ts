@@ -8,13 +8,18 @@ import type { Endpoints } from "../core/endpoints.ts";
 import type { CertificatePaths } from "./secure/certs.ts";
 import type { CredentialFiles } from "./secure/credentials.ts";
 
-export type ServiceName = "etcd" | "kafka" | "opensearch";
+export type ServiceName = "etcd" | "kafka" | "opensearch" | "elasticsearch";
 
 /**
  * The services in start order (etcd first: it is the smallest and the config plane's base; the
  * others start side by side after it).
  */
-export const SERVICE_NAMES: readonly ServiceName[] = ["etcd", "kafka", "opensearch"];
+export const SERVICE_NAMES: readonly ServiceName[] = [
+  "etcd",
+  "kafka",
+  "opensearch",
+  "elasticsearch",
+];
 
 /** The search engines among the services. */
 export type EngineServiceName = "opensearch" | "elasticsearch";

@@ -8,12 +8,14 @@
  * @module
  */
 import type { Endpoints } from "../core/endpoints.ts";
+import { elasticsearchService } from "./elasticsearch.ts";
 import { etcdService } from "./etcd.ts";
 import { kafkaService } from "./kafka.ts";
 import { openSearchService } from "./opensearch.ts";
 import { ownedPid } from "./process.ts";
 import { certificatePaths, ensureCertificates } from "./secure/certs.ts";
 import { credentialFiles, ensureCredentials } from "./secure/credentials.ts";
+import { secureElasticsearchService } from "./secure/elasticsearch.ts";
 import { secureEtcdService } from "./secure/etcd.ts";
 import { secureKafkaService } from "./secure/kafka.ts";
 import { secureOpenSearchService } from "./secure/opensearch.ts";
@@ -66,12 +68,14 @@ export const OVERRIDE_VARIABLE: Record<ServiceName, string> = {
   etcd: "SLUICE_ETCD_ENDPOINTS",
   kafka: "SLUICE_KAFKA_BROKERS",
   opensearch: "SLUICE_SEARCH_URL",
+  elasticsearch: "SLUICE_SEARCH_URL",
 };
 
 const PLAIN: Record<ServiceName, ServiceDefinition> = {
   etcd: etcdService,
   kafka: kafkaService,
   opensearch: openSearchService,
+  elasticsearch: elasticsearchService,
 };
 
 // The secure hooks take a SecureContext, which the secure variant's `context` makes.
@@ -79,6 +83,7 @@ const SECURE: Record<ServiceName, ServiceDefinition> = {
   etcd: secureEtcdService as ServiceDefinition,
   kafka: secureKafkaService as ServiceDefinition,
   opensearch: secureOpenSearchService as ServiceDefinition,
+  elasticsearch: secureElasticsearchService as ServiceDefinition,
 };
 
 function single(definitions: Record<ServiceName, ServiceDefinition>) {
@@ -129,14 +134,13 @@ export function secureVariant(root: string = SECURE_STACK_DIR): StackVariant {
     async setup(progress) {
       await Deno.mkdir(root, { recursive: true, mode: 0o700 });
       await ensureCertificates(`${root}/certs`, progress);
-      if (await ensureCredentials(`${root}/secrets`)) {
-        // New passwords: data made with the old ones (SCRAM users, etcd users, the security
-        // indices) would refuse them.
-        for (const service of SERVICE_NAMES) {
-          const { dir, pidFile } = servicePaths(service, root);
-          if (await ownedPid(pidFile, dir) === undefined) {
-            await Deno.remove(dir, { recursive: true }).catch(() => {});
-          }
+      const renewed = await ensureCredentials(`${root}/secrets`);
+      // New passwords: data made with the old ones (SCRAM users, etcd users, the security
+      // indices) would refuse them.
+      for (const service of SERVICE_NAMES.filter((name) => renewed.includes(name))) {
+        const { dir, pidFile } = servicePaths(service, root);
+        if (await ownedPid(pidFile, dir) === undefined) {
+          await Deno.remove(dir, { recursive: true }).catch(() => {});
         }
       }
     },

@@ -18,6 +18,8 @@ export const SECURE_PORTS = {
   kafkaController: 9193,
   openSearchHttp: 9201,
   openSearchTransport: 9400,
+  elasticsearchHttp: 9222,
+  elasticsearchTransport: 9322,
 } as const;
 
 export const SECURE_ADDRESSES = {
@@ -26,6 +28,7 @@ export const SECURE_ADDRESSES = {
   etcd: `https://localhost:${SECURE_PORTS.etcdClient}`,
   kafka: `127.0.0.1:${SECURE_PORTS.kafkaBroker}`,
   opensearch: `https://127.0.0.1:${SECURE_PORTS.openSearchHttp}`,
+  elasticsearch: `https://127.0.0.1:${SECURE_PORTS.elasticsearchHttp}`,
 } as const;
 
 /** Password files of the secure stack. */
@@ -40,6 +43,9 @@ export interface CredentialFiles {
   /** OpenSearch's `admin` (all_access); sluice never uses it. */
   openSearchAdmin: string;
   openSearchSluice: string;
+  /** Elasticsearch's `admin` (superuser, file realm); sluice never uses it. */
+  elasticsearchAdmin: string;
+  elasticsearchSluice: string;
 }
 
 /** The password files under `dir` (pure). */
@@ -52,25 +58,28 @@ export function credentialFiles(dir: string): CredentialFiles {
     etcdSluice: `${dir}/etcd-sluice.password`,
     openSearchAdmin: `${dir}/opensearch-admin.password`,
     openSearchSluice: `${dir}/opensearch-sluice.password`,
+    elasticsearchAdmin: `${dir}/elasticsearch-admin.password`,
+    elasticsearchSluice: `${dir}/elasticsearch-sluice.password`,
   };
 }
 
 /**
- * Makes the password files that are missing. Returns true when any was made: the services'
- * data then holds other passwords and must be made afresh.
+ * Makes the password files that are missing. Returns the services (`etcd`, `kafka`, `opensearch`,
+ * `elasticsearch`) that got a new password: their data holds other passwords and must be made
+ * afresh.
  */
-export async function ensureCredentials(dir: string): Promise<boolean> {
+export async function ensureCredentials(dir: string): Promise<string[]> {
   await Deno.mkdir(dir, { recursive: true, mode: 0o700 });
   const files = credentialFiles(dir);
-  let made = false;
+  const made = new Set<string>();
   for (const [key, path] of Object.entries(files)) {
     if (key === "dir") continue;
     const present = await Deno.stat(path).then(() => true, () => false);
     if (present) continue;
     await Deno.writeTextFile(path, randomPassword() + "\n", { mode: 0o600 });
-    made = true;
+    made.add(path.slice(dir.length + 1).split("-")[0]);
   }
-  return made;
+  return [...made];
 }
 
 /** The password in a file written by `ensureCredentials`. */
@@ -80,7 +89,8 @@ export async function readPassword(path: string): Promise<string> {
 
 /**
  * The SLUICE_* variables that point a sluice process (agent, transfer, config CLI, console) at
- * the secure stack: TLS with its CA and the `sluice` user on every service, passwords by file.
+ * the secure stack: TLS with its CA and the `sluice` user on every service, passwords by file;
+ * the search engine is the secure OpenSearch, or the secure Elasticsearch.
  *
  * @example
  * ```ts ignore
@@ -89,9 +99,15 @@ export async function readPassword(path: string): Promise<string> {
  * // env.SLUICE_KAFKA_BROKERS === "127.0.0.1:9192", env.SLUICE_KAFKA_PASSWORD_FILE ends in .password
  * ```
  */
-export function secureClientEnv(root: string): Record<string, string> {
+export function secureClientEnv(
+  root: string,
+  engine: "opensearch" | "elasticsearch" = "opensearch",
+): Record<string, string> {
   const ca = `${root}/certs/ca.pem`;
   const secrets = credentialFiles(`${root}/secrets`);
+  const search = engine === "elasticsearch"
+    ? { url: SECURE_ADDRESSES.elasticsearch, password: secrets.elasticsearchSluice }
+    : { url: SECURE_ADDRESSES.opensearch, password: secrets.openSearchSluice };
   return {
     SLUICE_ETCD_ENDPOINTS: SECURE_ADDRESSES.etcd,
     SLUICE_ETCD_TLS_CA_FILE: ca,
@@ -102,9 +118,9 @@ export function secureClientEnv(root: string): Record<string, string> {
     SLUICE_KAFKA_SASL_MECHANISM: "scram-sha-512",
     SLUICE_KAFKA_USERNAME: SLUICE_USER,
     SLUICE_KAFKA_PASSWORD_FILE: secrets.kafkaSluice,
-    SLUICE_SEARCH_URL: SECURE_ADDRESSES.opensearch,
+    SLUICE_SEARCH_URL: search.url,
     SLUICE_SEARCH_TLS_CA_FILE: ca,
     SLUICE_SEARCH_USERNAME: SLUICE_USER,
-    SLUICE_SEARCH_PASSWORD_FILE: secrets.openSearchSluice,
+    SLUICE_SEARCH_PASSWORD_FILE: search.password,
   };
 }

@@ -68,3 +68,10 @@ Deno.test("secureClientEnv points at the secure ports, with passwords by file on
   );
   equal(env.SLUICE_KAFKA_PASSWORD_FILE, "/r/secrets/kafka-sluice.password");
 });
+
+Deno.test("secureClientEnv for the secure Elasticsearch: its port and its sluice password", () => {
+  const env = secureClientEnv("/r", "elasticsearch");
+  equal(env.SLUICE_SEARCH_URL, "https://127.0.0.1:9222");
+  equal(env.SLUICE_SEARCH_PASSWORD_FILE, "/r/secrets/elasticsearch-sluice.password");
+  equal(env.SLUICE_KAFKA_BROKERS, "127.0.0.1:9192");
+});
