@@ -1,9 +1,12 @@
-/** The retry decision fed with bulk responses captured from OpenSearch 2.19 (testdata/). */
+/**
+ * The retry decision fed with bulk responses captured from OpenSearch 2.19 and Elasticsearch 8.19
+ * (testdata/).
+ */
 import { deepStrictEqual as assertEquals } from "node:assert/strict";
 import { type BulkOutcome, decideBulk, describeEngineError } from "./retry.ts";
 
-function fixture(name: string): BulkOutcome {
-  const url = new URL(`./testdata/opensearch_2.19_${name}.json`, import.meta.url);
+function fixture(name: string, engine = "opensearch_2.19"): BulkOutcome {
+  const url = new URL(`./testdata/${engine}_${name}.json`, import.meta.url);
   const { status, body } = JSON.parse(Deno.readTextFileSync(url));
   return { kind: "response", status, body };
 }
@@ -161,4 +164,56 @@ Deno.test("retry: engine errors are described with their cause", () => {
     },
   );
   assertEquals(describeEngineError(undefined).type, "unknown");
+});
+
+/** The recordings that exist for both engines, so each case is decided the same for both. */
+const ENGINES = ["opensearch_2.19", "elasticsearch_8.19"];
+
+Deno.test("retry, both engines: a clean bulk response is a success", () => {
+  for (const engine of ENGINES) {
+    assertEquals(decide(fixture("bulk_success", engine), 2), { action: "success" }, engine);
+  }
+});
+
+Deno.test("retry, both engines: an item refused with 429 (read-only block) is retried alone", () => {
+  for (const engine of ENGINES) {
+    assertEquals(
+      decide(fixture("bulk_item_429_read_only", engine), 2),
+      { action: "items", deadLetter: [], retry: [1], delayMs: 100 },
+      engine,
+    );
+  }
+});
+
+Deno.test("retry: an Elasticsearch 8 mapping conflict dead-letters that document alone", () => {
+  for (const engine of ["elasticsearch_8.19"]) {
+    const d = decide(fixture("bulk_mapping_conflict", engine), 3);
+    if (d.action !== "items") throw new Error(`${engine}: ${d.action}`);
+    assertEquals(d.retry, [], engine);
+    assertEquals(d.deadLetter.map((r) => [r.item, r.status, r.type]), [
+      [1, 400, "document_parsing_exception"],
+    ], engine);
+    assertEquals(d.deadLetter[0].reason.includes("parsed.status"), true, engine);
+  }
+});
+
+Deno.test("retry, both engines: a version conflict (the document is there) is a success", () => {
+  for (const engine of ENGINES) {
+    const outcome = fixture("bulk_version_conflict", engine);
+    const body = (outcome as { body: { items: { create: { status: number } }[] } }).body;
+    assertEquals(body.items[0].create.status, 409, engine);
+    assertEquals(decide(outcome, 2), { action: "success" }, engine);
+  }
+});
+
+Deno.test("retry, both engines: a closed index dead-letters its documents with the reason", () => {
+  for (const engine of ENGINES) {
+    const d = decide(fixture("bulk_closed_index", engine), 2);
+    if (d.action !== "items") throw new Error(`${engine}: ${d.action}`);
+    assertEquals(d.retry, [], engine);
+    assertEquals(d.deadLetter.map((r) => [r.item, r.status, r.type]), [
+      [1, 400, "index_closed_exception"],
+    ], engine);
+    assertEquals(d.deadLetter[0].reason.startsWith("index_closed_exception: closed"), true, engine);
+  }
 });
