@@ -21,6 +21,12 @@ export interface FileCheckpoint {
   path: string;
   /** Next byte to read: every line before it was acknowledged by Kafka. */
   offset: number;
+  /**
+   * Fingerprint of the bytes just before `offset` (file_identity.ts `offsetPrint`): a copy of the
+   * file continues this checkpoint only if it has the same bytes there. Absent in checkpoints
+   * written by older agents.
+   */
+  offset_fp?: string;
   /** Last time the offset moved, ISO 8601. */
   updated_at: string;
 }

@@ -1,12 +1,34 @@
 /**
  * Finding the files of a source: path globs (`*`, `**`, `?`, `{a,b}`, `[...]`) and exclude globs
  * turned into regular expressions, and a directory walk from each glob's literal prefix. The task
- * calls `discoverFiles` periodically, which is how files created later are found.
+ * calls `discoverFiles` periodically (and file_watcher.ts makes it call `statMatching` on the
+ * paths the kernel says changed), which is how files created later are found. Compressed files
+ * (`COMPRESSED_SUFFIXES`: logrotate's `compress`) are never a source's files: sluice reads text
+ * as it is written, and a compressed rotation holds lines already read from its original.
  * @module
  */
 import { isAbsolute, join } from "node:path";
 
 const GLOB_CHARS = /[*?{}[\]]/;
+
+/** Endings of compressed files, which are left out of every source whatever its globs say. */
+export const COMPRESSED_SUFFIXES: readonly string[] = [
+  ".gz",
+  ".bz2",
+  ".xz",
+  ".zst",
+  ".lz4",
+  ".lzma",
+  ".zip",
+  ".7z",
+  ".tgz",
+  ".Z",
+];
+
+/** True when `path` names a compressed file (by its ending). */
+export function isCompressed(path: string): boolean {
+  return COMPRESSED_SUFFIXES.some((suffix) => path.endsWith(suffix));
+}
 
 /**
  * A glob as a RegExp over the whole path. `*` and `?` stay within one path segment, `**` spans
@@ -102,8 +124,7 @@ export async function discoverFiles(
   globs: string[],
   exclude: string[] = [],
 ): Promise<DiscoveredFile[]> {
-  // A relative exclude matches at any depth ("*.gz", "archive/**"); an absolute one, the full path.
-  const excludes = exclude.map((g) => globToRegExp(isAbsolute(g) ? g : `/**/${g}`));
+  const excludes = excludeRegExps(exclude);
   const found = new Map<string, DiscoveredFile>();
   for (const raw of globs) {
     const glob = absoluteGlob(raw);
@@ -111,20 +132,50 @@ export async function discoverFiles(
     if (!GLOB_CHARS.test(glob)) {
       // A plain path: one stat, no directory walk.
       const info = await statOrUndefined(glob);
-      if (info?.isFile && !excludes.some((x) => x.test(glob))) {
+      if (info?.isFile && !excludedBy(glob, excludes)) {
         found.set(glob, { path: glob, info });
       }
       continue;
     }
     const { base, depth } = globBase(glob);
     await walk(base, depth, async (path, entry) => {
-      if (found.has(path) || !re.test(path) || excludes.some((x) => x.test(path))) return;
+      if (found.has(path) || !re.test(path) || excludedBy(path, excludes)) return;
       if (!entry.isFile && !entry.isSymlink) return;
       const info = await statOrUndefined(path);
       if (info?.isFile) found.set(path, { path, info });
     });
   }
   return [...found.values()];
+}
+
+/** A relative exclude matches at any depth ("*.gz", "archive/**"); an absolute one, the full path. */
+function excludeRegExps(exclude: readonly string[]): RegExp[] {
+  return exclude.map((g) => globToRegExp(isAbsolute(g) ? g : `/**/${g}`));
+}
+
+function excludedBy(path: string, excludes: readonly RegExp[]): boolean {
+  return isCompressed(path) || excludes.some((x) => x.test(path));
+}
+
+/**
+ * The files among `paths` (absolute, e.g. from file_watcher.ts) that a source with these globs
+ * and excludes follows, with their stat; paths that are gone or are not regular files are left
+ * out.
+ */
+export async function statMatching(
+  paths: readonly string[],
+  globs: readonly string[],
+  exclude: readonly string[] = [],
+): Promise<DiscoveredFile[]> {
+  const patterns = globs.map((g) => globToRegExp(absoluteGlob(g)));
+  const excludes = excludeRegExps(exclude);
+  const out: DiscoveredFile[] = [];
+  for (const path of new Set(paths)) {
+    if (!patterns.some((re) => re.test(path)) || excludedBy(path, excludes)) continue;
+    const info = await statOrUndefined(path);
+    if (info?.isFile) out.push({ path, info });
+  }
+  return out;
 }
 
 async function walk(

@@ -1,13 +1,20 @@
 /**
  * Who a file is, independent of its path: device + inode, checked against a fingerprint (hash) of
  * its first bytes. The inode alone is not enough (a deleted file's inode is reused by the next
- * file created), and the path is not enough (rotation renames).
+ * file created), and the path is not enough (rotation renames). A copy of a file (copytruncate's
+ * `app.log.1`, a file moved across devices) has another inode but the same bytes: it continues
+ * the file's checkpoint when its first bytes AND the bytes just before the checkpointed offset
+ * are the same, and it is at least that long (`continuesCheckpoint`), so two files that merely
+ * start with the same header are not taken for one another.
  * @module
  */
 import { createHash } from "node:crypto";
 
 /** How many leading bytes the fingerprint covers (fewer while the file is shorter). */
 export const FINGERPRINT_BYTES = 256;
+
+/** How many bytes before a checkpointed offset its print covers (fewer near the start). */
+export const OFFSET_PRINT_BYTES = 64;
 
 export interface FileIdentity {
   dev: number;
@@ -87,4 +94,89 @@ export function readHead(file: Deno.FsFile, n = FINGERPRINT_BYTES): Uint8Array {
   }
   file.seekSync(position, Deno.SeekMode.Start);
   return buf.subarray(0, got);
+}
+
+/**
+ * The print of a checkpointed offset: a fingerprint of the bytes just before it
+ * (`OFFSET_PRINT_BYTES`, fewer near the start of the file).
+ *
+ * @example
+ * ```ts
+ * import { offsetPrint } from "./file_identity.ts";
+ * offsetPrint(new TextEncoder().encode("line one\n")).length; // 16
+ * ```
+ */
+export function offsetPrint(before: Uint8Array): string {
+  return fingerprint(before.subarray(Math.max(0, before.length - OFFSET_PRINT_BYTES)));
+}
+
+/** Reads the bytes of `[offset - OFFSET_PRINT_BYTES, offset)` and puts the position back. */
+export function readBefore(file: Deno.FsFile, offset: number): Uint8Array {
+  const start = Math.max(0, offset - OFFSET_PRINT_BYTES);
+  const position = file.seekSync(0, Deno.SeekMode.Current);
+  file.seekSync(start, Deno.SeekMode.Start);
+  const buf = new Uint8Array(offset - start);
+  let got = 0;
+  while (got < buf.length) {
+    const r = file.readSync(buf.subarray(got));
+    if (r === null || r === 0) break;
+    got += r;
+  }
+  file.seekSync(position, Deno.SeekMode.Start);
+  return buf.subarray(0, got);
+}
+
+/** What a checkpoint remembers of a file, to know it again. */
+export interface RememberedFile {
+  dev: number;
+  ino: number;
+  fpLen: number;
+  fp: string;
+  /** Next byte to read. */
+  offset: number;
+  /** `offsetPrint` of the bytes before `offset`; absent in checkpoints of older agents. */
+  offsetFp?: string;
+}
+
+/** What is known of a file found on disk. */
+export interface FoundEvidence {
+  dev: number;
+  ino: number;
+  size: number;
+  /** Its first bytes (at least the remembered `fpLen` of them when it is that long). */
+  head: Uint8Array;
+  /** Its bytes before the remembered offset (`readBefore`), when it is that long. */
+  before?: Uint8Array;
+}
+
+/**
+ * Whether a file found on disk continues a remembered one, and how:
+ * - `inode`: the same device and inode with the same first bytes, at least as long as the
+ *   checkpointed offset (a rename, or the file itself);
+ * - `copy`: another inode, but at least as long as the checkpointed offset, with the same first
+ *   bytes and the same bytes just before that offset (copytruncate's copy, a move across devices);
+ * - undefined: another file (a reused inode with other content, or a file that only starts alike).
+ *
+ * @example
+ * ```ts
+ * import { continuesCheckpoint, fingerprint, offsetPrint } from "./file_identity.ts";
+ * const bytes = new TextEncoder().encode("2024-05-01 header\nline 1\nline 2\n");
+ * const remembered = { dev: 1, ino: 7, fpLen: 16, fp: fingerprint(bytes.subarray(0, 16)),
+ *   offset: 25, offsetFp: offsetPrint(bytes.subarray(0, 25)) };
+ * continuesCheckpoint(remembered, { dev: 1, ino: 9, size: bytes.length, head: bytes,
+ *   before: bytes.subarray(0, 25) }); // "copy"
+ * ```
+ */
+export function continuesCheckpoint(
+  remembered: RememberedFile,
+  found: FoundEvidence,
+): "inode" | "copy" | undefined {
+  // Shorter than what was read of it: truncated, or another file; either way new content.
+  if (found.size < remembered.offset || found.head.length < remembered.fpLen) return undefined;
+  if (fingerprint(found.head.subarray(0, remembered.fpLen)) !== remembered.fp) return undefined;
+  if (found.dev === remembered.dev && found.ino === remembered.ino) return "inode";
+  // An older checkpoint has no offset print: only its first bytes can be compared.
+  if (remembered.offsetFp === undefined) return "copy";
+  if (!found.before || offsetPrint(found.before) !== remembered.offsetFp) return undefined;
+  return "copy";
 }

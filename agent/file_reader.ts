@@ -16,6 +16,7 @@ import {
   FINGERPRINT_BYTES,
   identify,
   isSameFile,
+  readBefore,
   readHead,
 } from "./file_identity.ts";
 import { looksBinary } from "./line_splitter.ts";
@@ -105,6 +106,11 @@ export class FileReader {
     this.identity = identify(this.#id, head);
     this.binary = looksBinary(head);
     return this.identity;
+  }
+
+  /** The bytes just before `offset` (file_identity.ts `readBefore`), for an offset's print. */
+  bytesBefore(offset: number): Uint8Array {
+    return readBefore(this.#file, offset);
   }
 
   /** The first bytes, to compare with a checkpointed identity. */

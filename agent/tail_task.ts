@@ -1,25 +1,43 @@
 /**
- * One running source: finds its files, reads each from its checkpoint, splits and joins lines,
- * paces them by the rate limit, sends them to Kafka in batches and checkpoints each file's offset
+ * One running source: finds its files (scan + inotify), reads each from its checkpoint, splits and
+ * joins lines, paces them by the rate limit, sends them to Kafka and checkpoints each file's offset
  * once Kafka acknowledged it. Bytes sent but not yet checkpointed are bounded, so when Kafka is
  * slow or down reading stops (the log file is the buffer) and resumes by itself.
+ *
+ * This class wires observations to decisions and carries them out; the decisions are pure and
+ * live beside it: what a scan means (scan_plan.ts), what one look at a file means (file_look.ts),
+ * whether a file continues a checkpoint (file_identity.ts), which files to close for room
+ * (open_files.ts).
  * @module
  */
 import { dirname, join } from "node:path";
 import { setImmediate } from "node:timers";
 import { sleep } from "../core/backoff.ts";
+import { parseDuration } from "../core/duration.ts";
 import { getLogger } from "../core/log.ts";
 import { FileRecordEncoder } from "../core/record_format.ts";
 import type { Source, SourceState, SourceStatus } from "../config_plane/types.ts";
 import type { LogProducer, ProducerRecord } from "../kafka/producer.ts";
 import { CheckpointStore, type FileCheckpoint } from "./checkpoint_store.ts";
-import { discoverFiles } from "./discovery.ts";
-import { type FileIdentity, isSameFile } from "./file_identity.ts";
-import { type FileChange, FileReader } from "./file_reader.ts";
+import { type DiscoveredFile, discoverFiles, statMatching } from "./discovery.ts";
+import { decideLook, type PathCheck } from "./file_look.ts";
+import { FINGERPRINT_BYTES, offsetPrint } from "./file_identity.ts";
+import { FileReader } from "./file_reader.ts";
+import { FileWatcher } from "./file_watcher.ts";
+import { compileLineParser, type LineParser } from "./line_parser.ts";
 import { DEFAULT_MAX_LINE_BYTES, type Line, LineSplitter } from "./line_splitter.ts";
 import type { AgentMetrics } from "./metrics.ts";
 import { MultilineJoiner } from "./multiline.ts";
+import { chooseEvictions, type FileHolder, OpenFiles } from "./open_files.ts";
 import { RateLimiter } from "./rate_limiter.ts";
+import {
+  type ClosedCheckpoint,
+  decideUnknown,
+  type KnownCheckpoint,
+  type OpenFile,
+  planScan,
+  type ScannedFile,
+} from "./scan_plan.ts";
 
 /** Knobs of the reading loop (agent settings, not per source). */
 export interface TailOptions {
@@ -42,6 +60,8 @@ export interface TailOptions {
   maxRecordBytes: number;
   /** Lower bound between two checkpoint saves, ms (default 200). */
   checkpointMs: number;
+  /** Learn of new and grown files from inotify, besides the scan and the poll (default true). */
+  watch: boolean;
 }
 
 export const DEFAULT_TAIL_OPTIONS: TailOptions = {
@@ -53,35 +73,51 @@ export const DEFAULT_TAIL_OPTIONS: TailOptions = {
   readChunkBytes: 256 * 1024,
   maxRecordBytes: 1_000_000,
   checkpointMs: 200,
+  watch: true,
 };
 
+/** A source's `close_inactive` when it sets none: an idle file's handle is closed after this. */
+export const DEFAULT_CLOSE_INACTIVE_MS = 5 * 60_000;
+/** Files idle at least this long may be closed to make room for files with something to read. */
+const RECLAIM_IDLE_MS = 500;
+
 export interface TailTaskDeps {
-  /** Host name in envelopes and record keys. */
+  /** Host name in records and record keys. */
   host: string;
   producer: LogProducer;
   checkpointDir: string;
   metrics?: AgentMetrics;
   options?: Partial<TailOptions>;
-  /** Topic when the source names none (normally resolved by the config plane already). */
-  defaultTopic?: string;
+  /** The agent-wide budget of open log files (default: no bound). */
+  openFiles?: OpenFiles;
 }
 
 const log = getLogger("agent", "tail");
 
-/** One file being followed. */
+/** One open file. */
 interface FileTail {
   reader: FileReader;
+  /** `dev:ino` of the handle. */
+  key: string;
+  /**
+   * The checkpoint (and record) id of the content read: the reader's identity, or the checkpoint
+   * a copy continues (copytruncate's `app.log.1` continues what was read of `app.log`, under its
+   * id, so a line gets the same event id whichever of the two it is read from).
+   */
+  fileId: string | undefined;
+  /** Encodes this file's lines as Kafka records (its path and file id). */
+  encoder: FileRecordEncoder | undefined;
   splitter: LineSplitter;
   joiner: MultilineJoiner | undefined;
   /** Offset up to which Kafka acknowledged everything. */
   acked: number;
   /** End of the last piece handed to the producer (for in-flight accounting). */
   sentUpTo: number;
-  /** Renamed away or deleted: read to the end, then released. */
+  /** It left its path and the scan has not said yet where it went. */
+  moved: boolean;
+  /** The scan did not find it under the globs: read to its end, then let go. */
   draining: boolean;
   lastDataAt: number;
-  /** Encodes this file's lines as Kafka records; rebuilt when its path or identity changes. */
-  encoder: FileRecordEncoder;
   released: boolean;
   /** When the file is next looked at (ms since the epoch; 0: at once). */
   nextPollAt: number;
@@ -89,6 +125,13 @@ interface FileTail {
   idle: number;
   lastCheck: number;
   checks: number;
+}
+
+/** A file looked at and left alone until it changes (binary, a copy of an open file, too old). */
+interface Settled {
+  size: number;
+  /** For a copy of an open file: that file's id (looked at again once it is not open). */
+  copyOf?: string;
 }
 
 /** The longest wait between two looks at an idle file, ms. */
@@ -100,17 +143,24 @@ const CHUNKS_PER_VISIT = 4;
  * files whose looks fall due a few ms apart are looked at in one pass, not in one pass each.
  */
 const MIN_PASS_MS = 5;
+/** A scan asked for (a file left its path, inotify saw a change) runs at most this soon, ms. */
+const ASKED_SCAN_MS = 10;
 
 /** Lets timers and I/O run (acknowledgements, the producer's sends) and comes back at once. */
 function yieldToEventLoop(): Promise<void> {
   return new Promise((resolve) => setImmediate(resolve));
 }
 
+/** A source's duration setting in ms (validated by the schema; a bad one means the default). */
+function durationSetting(text: string | undefined, fallback?: number): number | undefined {
+  return text === undefined ? fallback : parseDuration(text) ?? fallback;
+}
+
 /**
  * Runs one source until stopped.
  *
  * @example
- * ```ts
+ * ```ts ignore
  * import { TailTask } from "./tail_task.ts";
  * import { createLogProducer } from "../kafka/producer.ts";
  * const producer = createLogProducer({ brokers: ["127.0.0.1:9092"] });
@@ -123,18 +173,34 @@ function yieldToEventLoop(): Promise<void> {
  * await producer.close();
  * ```
  */
-export class TailTask {
+export class TailTask implements FileHolder {
   readonly source: Source;
   readonly #deps: TailTaskDeps;
   readonly #opt: TailOptions;
   readonly #topic: string;
   readonly #abort = new AbortController();
+  /** Open files by `dev:ino`. */
   readonly #files = new Map<string, FileTail>();
-  /** dev:ino of files found binary, with the size then (skipped until they change). */
-  readonly #skipped = new Map<string, string>();
+  /** Files left alone until they change, by `dev:ino`. */
+  readonly #settled = new Map<string, Settled>();
+  /** Scans in a row that found no file continuing a closed checkpoint, by file id. */
+  readonly #unseen = new Map<string, number>();
+  /** Size of each closed checkpoint's file at the last scan (for the lag), by file id. */
+  readonly #closedSizes = new Map<string, number>();
+  /** Where the file of a closed checkpoint was sent up to (in flight), by file id. */
+  readonly #sentWhenClosed = new Map<string, number>();
   readonly #limiter: RateLimiter | undefined;
   readonly #maxLineBytes: number;
+  readonly #closeInactiveMs: number | undefined;
+  readonly #ignoreOlderMs: number | undefined;
+  readonly #openFiles: OpenFiles;
+  readonly #unregister: () => void;
+  /** The source's parser, compiled once (undefined: none). */
+  readonly #parse: LineParser | undefined;
+  /** Open files by the file id they carry. */
+  readonly #byFileId = new Map<string, FileTail>();
   #store: CheckpointStore | undefined;
+  #watcher: FileWatcher | undefined;
   #run: Promise<void> | undefined;
   #state: SourceState = "starting";
   #lastError: string | undefined;
@@ -148,6 +214,11 @@ export class TailTask {
   #saving: Promise<void> = Promise.resolve();
   /** Ends the poll loop's current wait early (a new file, a stop). */
   #wakePoller: (() => void) | undefined;
+  /** Ends the scan loop's current wait early (a scan was asked for). */
+  #wakeScanner: (() => void) | undefined;
+  #scanAsked = false;
+  /** Paths inotify reported since the last scan (a quick look at just these). */
+  #changedPaths = new Set<string>();
   #checkpointBroken = false;
   #stopped = false;
 
@@ -155,16 +226,18 @@ export class TailTask {
     this.source = source;
     this.#deps = deps;
     this.#opt = { ...DEFAULT_TAIL_OPTIONS, ...deps.options };
-    const topic = source.topic ?? deps.defaultTopic;
-    if (!topic) {
-      throw new TypeError(`source '${source.id}' has no topic and no default topic is set`);
-    }
-    this.#topic = topic;
+    if (!source.topic) throw new TypeError(`source '${source.id}' has no topic`);
+    this.#topic = source.topic;
     this.#limiter = source.rate ? new RateLimiter(source.rate, Date.now()) : undefined;
     this.#maxLineBytes = Math.min(
       source.max_line_bytes ?? DEFAULT_MAX_LINE_BYTES,
       this.#opt.maxRecordBytes,
     );
+    this.#closeInactiveMs = durationSetting(source.close_inactive, DEFAULT_CLOSE_INACTIVE_MS);
+    this.#ignoreOlderMs = durationSetting(source.ignore_older);
+    this.#openFiles = deps.openFiles ?? new OpenFiles();
+    this.#unregister = this.#openFiles.register(this);
+    this.#parse = compileLineParser(source.parser);
   }
 
   get id(): string {
@@ -188,53 +261,73 @@ export class TailTask {
    */
   async stop(timeoutMs = 10_000): Promise<void> {
     this.#abort.abort();
+    this.#watcher?.close();
     this.#wakeReaders();
     this.#wakePoller?.();
+    this.#wakeScanner?.();
     await this.#run;
     const deadline = Date.now() + timeoutMs;
     while (this.#sendsPending > 0 && Date.now() < deadline) await sleep(20);
     if (this.#sendsPending > 0) {
       log.warn(
         "source {source}: {n} sends not acknowledged at stop; they are read again on restart",
-        {
-          source: this.id,
-          n: this.#sendsPending,
-        },
+        { source: this.id, n: this.#sendsPending },
       );
     }
     clearTimeout(this.#saveTimer);
     await this.#saveNow();
     this.#stopped = true;
-    for (const tail of this.#files.values()) this.#release(tail, false);
+    for (const tail of this.#files.values()) this.#letGo(tail);
     this.#files.clear();
+    this.#unregister();
     this.#state = "stopped";
   }
 
-  /** State, file count, lag and last error, for the agent's status key. */
+  /** State, open and closed files, lag and last error, for the agent's status key. */
   status(): SourceStatus {
     let lag = 0;
     for (const t of this.#files.values()) lag += Math.max(0, t.reader.size - t.acked);
-    const status: SourceStatus = { state: this.#state, files: this.#files.size, lag_bytes: lag };
+    let closed = 0;
+    for (const cp of this.#store?.all() ?? []) {
+      if (this.#openTailOf(cp.file_id)) continue;
+      closed++;
+      lag += Math.max(0, (this.#closedSizes.get(cp.file_id) ?? cp.offset) - cp.offset);
+    }
+    const status: SourceStatus = {
+      state: this.#state,
+      files: this.#files.size,
+      files_closed: closed,
+      lag_bytes: lag,
+    };
     if (this.#lastError) status.last_error = this.#lastError;
     return status;
   }
 
-  // ---- discovery -------------------------------------------------------------------------
+  // ---- finding files -----------------------------------------------------------------------
 
   async #main(): Promise<void> {
     this.#store = await CheckpointStore.open(this.#deps.checkpointDir, this.id);
     const firstRun = !this.#store.existed;
     // Written even if empty: from now on files are new to a source that ran, read from byte 0.
     if (firstRun) this.#store.markDirty();
-    let firstScan = true;
     const signal = this.#abort.signal;
+    if (this.#opt.watch) {
+      this.#watcher = new FileWatcher(this.source.paths, (paths) => this.#onChanged(paths));
+      this.#watcher.start();
+    }
     const polling = this.#pollLoop();
+    let firstScan = true;
     while (!signal.aborted) {
       try {
-        await this.#scan(firstScan && firstRun, firstScan);
+        const quick = !firstScan && !this.#scanAsked && this.#changedPaths.size > 0;
+        const changed = [...this.#changedPaths];
+        this.#changedPaths.clear();
+        this.#scanAsked = false;
+        if (quick) await this.#scanPaths(changed);
+        else await this.#scan(firstScan && firstRun, firstScan);
         this.#state = this.#checkpointBroken
           ? "error"
-          : this.#files.size > 0
+          : this.#files.size > 0 || (this.#store?.all().length ?? 0) > 0
           ? "running"
           : "waiting";
         if (firstScan) await this.#saveNow().catch(() => {});
@@ -242,163 +335,492 @@ export class TailTask {
       } catch (error) {
         this.#fail(`scan failed: ${(error as Error).message}`);
       }
-      await sleep(this.#opt.scanMs, signal).catch(() => {});
+      await this.#scanPause(signal);
     }
     await polling;
   }
 
-  async #scan(startAtEnd: boolean, recover: boolean): Promise<void> {
-    const store = this.#store!;
-    const found = await discoverFiles(this.source.paths, this.source.exclude);
-    const seen = new Set<string>();
-    for (const { path, info } of found) {
-      const devIno = `${info.dev}:${info.ino}`;
-      seen.add(devIno);
-      const running = this.#files.get(devIno);
-      if (running && !running.released) {
-        if (running.reader.path !== path) {
-          // Renamed within the globs: same file, same handle; it is not going away.
-          running.reader.path = path;
-          running.draining = false;
-          running.encoder = this.#encoderFor(running.reader);
-        }
-        continue;
+  /** Waits for the next periodic scan, or less when a scan is asked for. */
+  #scanPause(signal: AbortSignal): Promise<void> {
+    if (signal.aborted) return Promise.resolve();
+    return new Promise((resolve) => {
+      const done = () => {
+        clearTimeout(timer);
+        this.#wakeScanner = undefined;
+        resolve();
+      };
+      const asked = this.#scanAsked || this.#changedPaths.size > 0;
+      const timer = setTimeout(done, asked ? ASKED_SCAN_MS : this.#opt.scanMs);
+      this.#wakeScanner = () => {
+        clearTimeout(timer);
+        // A short gather, so that a burst of events makes one scan.
+        setTimeout(done, ASKED_SCAN_MS);
+      };
+    });
+  }
+
+  /** Asks for a full scan soon (a file left its path). */
+  #askScan(): void {
+    this.#scanAsked = true;
+    const wake = this.#wakeScanner;
+    this.#wakeScanner = undefined;
+    wake?.();
+  }
+
+  /** inotify: these paths changed. Open files among them are looked at now; others scanned. */
+  #onChanged(paths: string[]): void {
+    let unknown = false;
+    for (const path of paths) {
+      const tail = this.#tailAtPath(path);
+      if (tail) {
+        tail.nextPollAt = 0;
+      } else {
+        this.#changedPaths.add(path);
+        unknown = true;
       }
-      if (this.#skipped.get(devIno) === `${info.size}`) continue;
-      await this.#open(path, info, startAtEnd && this.source.start_at !== "beginning", false);
     }
-    if (recover) await this.#recoverMissing(seen);
-    // Forget checkpoints of files that are neither followed nor present any more.
-    for (const cp of store.all()) {
-      const devIno = `${cp.dev}:${cp.ino}`;
-      if (!seen.has(devIno) && !this.#files.has(devIno)) store.delete(cp.file_id);
+    this.#wakePoller?.();
+    if (unknown) {
+      const wake = this.#wakeScanner;
+      this.#wakeScanner = undefined;
+      wake?.();
     }
   }
 
-  /**
-   * Checkpointed files that the globs no longer find were rotated while the agent was stopped:
-   * look for them (same device + inode + fingerprint) in the directory they were last seen in,
-   * and read them to their end.
-   */
-  async #recoverMissing(seen: Set<string>): Promise<void> {
+  #tailAtPath(path: string): FileTail | undefined {
+    for (const tail of this.#files.values()) if (tail.reader.path === path) return tail;
+    return undefined;
+  }
+
+  /** A full scan of the globs (`first`: the task's first, which also recovers rotated files). */
+  async #scan(startAtEnd: boolean, first: boolean): Promise<void> {
+    const found = await discoverFiles(this.source.paths, this.source.exclude);
+    await this.#apply(found, { startAtEnd, partial: false });
+    if (first) await this.#recoverMissing();
+  }
+
+  /** A look at just the paths inotify reported (new files, renames): no file is declared gone. */
+  async #scanPaths(paths: string[]): Promise<void> {
+    const found = await statMatching(paths, this.source.paths, this.source.exclude);
+    if (found.length > 0) await this.#apply(found, { startAtEnd: false, partial: true });
+  }
+
+  /** Plans a scan's result (scan_plan.ts) and carries it out. */
+  async #apply(
+    discovered: DiscoveredFile[],
+    mode: { startAtEnd: boolean; partial: boolean },
+  ): Promise<void> {
+    const found: ScannedFile[] = discovered.map(({ path, info }) => ({
+      path,
+      dev: info.dev ?? 0,
+      ino: info.ino ?? 0,
+      size: info.size,
+      mtimeMs: info.mtime?.getTime() ?? 0,
+    }));
+    // A copy of a file that is no longer open is looked at again: it may continue it now.
+    for (const [key, s] of this.#settled) {
+      if (s.copyOf !== undefined && !this.#openTailOf(s.copyOf)) this.#settled.delete(key);
+    }
+    const open: OpenFile[] = [...this.#files.values()].filter((t) => !t.released).map((t) => ({
+      key: t.key,
+      path: t.reader.path,
+      fileId: t.fileId,
+    }));
+    const closed = this.#closedCheckpoints();
+    let actions = planScan({ found, open, closed, settled: this.#sizesOfSettled() });
+    if (mode.partial) actions = actions.filter((a) => a.kind !== "gone" && a.kind !== "forget");
+    const continued = new Set<string>();
+    const forget: string[] = [];
+    const seen = new Set<string>();
+    for (const action of actions) {
+      if (this.#abort.signal.aborted) return;
+      switch (action.kind) {
+        case "renamed":
+          this.#renamed(action.key, action.path);
+          break;
+        case "gone":
+          this.#gone(action.key);
+          break;
+        case "reopen":
+          seen.add(action.fileId);
+          this.#closedSizes.set(action.fileId, action.file.size);
+          await this.#reopen(action.fileId, action.file, mode.startAtEnd);
+          break;
+        case "seen":
+          seen.add(action.fileId);
+          this.#notePath(action.fileId, action.path);
+          break;
+        case "identify": {
+          const fileId = await this.#identify(action.file, mode.startAtEnd);
+          if (fileId) continued.add(fileId);
+          break;
+        }
+        case "forget":
+          forget.push(action.fileId);
+          break;
+      }
+    }
+    if (mode.partial) return;
+    for (const c of closed) {
+      if (seen.has(c.fileId) || continued.has(c.fileId)) {
+        this.#unseen.delete(c.fileId);
+      } else if (forget.includes(c.fileId)) {
+        this.#forget(c.fileId, c.path);
+      } else {
+        this.#unseen.set(c.fileId, c.unseen + 1);
+      }
+    }
+    // Ids of files let go and forgotten, for the settled map: dev:ino not found any more.
+    const foundKeys = new Set(found.map((f) => `${f.dev}:${f.ino}`));
+    for (const key of this.#settled.keys()) if (!foundKeys.has(key)) this.#settled.delete(key);
+  }
+
+  #sizesOfSettled(): Map<string, number> {
+    const out = new Map<string, number>();
+    for (const [key, s] of this.#settled) out.set(key, s.size);
+    return out;
+  }
+
+  /** Checkpoints with no open file. */
+  #closedCheckpoints(): ClosedCheckpoint[] {
+    const out: ClosedCheckpoint[] = [];
     for (const cp of this.#store!.all()) {
-      const devIno = `${cp.dev}:${cp.ino}`;
-      if (seen.has(devIno) || this.#files.has(devIno)) continue;
-      const dir = dirname(cp.path);
+      if (this.#openTailOf(cp.file_id)) continue;
+      out.push({
+        ...remembered(cp),
+        fileId: cp.file_id,
+        path: cp.path,
+        unseen: this.#unseen.get(cp.file_id) ?? 0,
+      });
+    }
+    return out;
+  }
+
+  #openTailOf(fileId: string): FileTail | undefined {
+    return this.#byFileId.get(fileId);
+  }
+
+  /** Sets the file id a tail carries (and the index of open files by file id). */
+  #carry(tail: FileTail, fileId: string | undefined): void {
+    if (tail.fileId !== undefined && this.#byFileId.get(tail.fileId) === tail) {
+      this.#byFileId.delete(tail.fileId);
+    }
+    tail.fileId = fileId;
+    if (fileId !== undefined) this.#byFileId.set(fileId, tail);
+    tail.encoder = this.#encoderFor(tail);
+  }
+
+  /**
+   * The id for new content found on an inode: its identity's, unless a checkpoint of the same
+   * inode's earlier content holds that id (the same first bytes: a file truncated and written
+   * again with the same header); then the id gets a generation, so the two are never mixed up.
+   */
+  #freshId(id: string): string {
+    if (!this.#store!.get(id)) return id;
+    for (let n = 2;; n++) if (!this.#store!.get(`${id}~${n}`)) return `${id}~${n}`;
+  }
+
+  /** An open file found at another path within the globs: follow it there. */
+  #renamed(key: string, path: string): void {
+    const tail = this.#files.get(key);
+    if (!tail) return;
+    tail.reader.path = path;
+    tail.moved = false;
+    tail.draining = false;
+    tail.encoder = this.#encoderFor(tail);
+    if (tail.fileId) this.#notePath(tail.fileId, path);
+  }
+
+  /** An open file the scan no longer finds under the globs: read it to its end. */
+  #gone(key: string): void {
+    const tail = this.#files.get(key);
+    if (!tail || tail.draining) return;
+    tail.moved = false;
+    tail.draining = true;
+    tail.nextPollAt = 0;
+    log.info(
+      "source {source}: {path} left the globs (renamed away or deleted); reading it to its end",
+      {
+        source: this.id,
+        path: tail.reader.path,
+      },
+    );
+  }
+
+  #notePath(fileId: string, path: string): void {
+    const cp = this.#store!.get(fileId);
+    if (cp && cp.path !== path) this.#store!.set({ ...cp, path });
+  }
+
+  #forget(fileId: string, path: string): void {
+    this.#store!.delete(fileId);
+    this.#unseen.delete(fileId);
+    this.#closedSizes.delete(fileId);
+    this.#sentWhenClosed.delete(fileId);
+    this.#deps.metrics?.forgetFile(this.id, path);
+    log.debug("source {source}: forgot {path} (id {id}): no file continues it", {
+      source: this.id,
+      path,
+      id: fileId,
+    });
+  }
+
+  /** Opens a file, if the budget of open files allows (closing idle ones to make room). */
+  async #openReader(path: string, offset: number): Promise<FileReader | undefined> {
+    if (!this.#takePlace()) return undefined;
+    try {
+      return await FileReader.open(path, offset);
+    } catch (error) {
+      this.#openFiles.give();
+      if (!(error instanceof Deno.errors.NotFound)) {
+        this.#fail(`cannot open ${path}: ${(error as Error).message}`);
+      }
+      return undefined;
+    }
+  }
+
+  #takePlace(): boolean {
+    if (this.#openFiles.tryTake()) return true;
+    this.#openFiles.reclaim(1, RECLAIM_IDLE_MS, this);
+    return this.#openFiles.tryTake();
+  }
+
+  /** A closed checkpoint's file has something new: open it at its offset. */
+  async #reopen(fileId: string, file: ScannedFile, startAtEnd: boolean): Promise<void> {
+    const cp = this.#store!.get(fileId);
+    if (!cp) return;
+    const reader = await this.#openReader(file.path, 0);
+    if (!reader) return;
+    const head = reader.head(FINGERPRINT_BYTES);
+    const before = readBeforeOf(reader, cp.offset);
+    const verdict = decideUnknown(
+      { evidence: { dev: file.dev, ino: file.ino, size: file.size, head, before }, mtimeMs: 0 },
+      [{ ...remembered(cp), fileId, open: false }],
+      { startAtEnd: false, now: Date.now() },
+    );
+    if (verdict.kind !== "continue") {
+      // The inode was reused by another file: it is a new file, and the checkpoint waits for
+      // a file that continues it (or is forgotten).
+      reader.close();
+      this.#openFiles.give();
+      await this.#identify(file, startAtEnd);
+      return;
+    }
+    this.#follow(reader, fileId, this.#resumeAt(fileId, cp.offset), false);
+  }
+
+  /** Where to read a closed file from: past what is still in flight from it, if anything. */
+  #resumeAt(fileId: string, offset: number): number {
+    const sent = this.#sentWhenClosed.get(fileId);
+    this.#sentWhenClosed.delete(fileId);
+    return sent !== undefined && sent > offset ? sent : offset;
+  }
+
+  /**
+   * A file with an unknown inode: its first bytes (and the bytes before each candidate
+   * checkpoint's offset) decide what it is (scan_plan.ts `decideUnknown`). Returns the id of the
+   * checkpoint it continues, if it does.
+   */
+  async #identify(file: ScannedFile, startAtEnd: boolean): Promise<string | undefined> {
+    const reader = await this.#openReader(file.path, 0);
+    if (!reader) return undefined;
+    const head = reader.head(FINGERPRINT_BYTES);
+    const evidence = { dev: file.dev, ino: file.ino, size: file.size, head };
+    // The bytes before an offset differ per checkpoint: each candidate is asked on its own, closed
+    // ones first (as decideUnknown orders them), reading only what it needs.
+    const candidates: KnownCheckpoint[] = this.#store!.all()
+      .map((cp) => ({
+        ...remembered(cp),
+        fileId: cp.file_id,
+        open: !!this.#openTailOf(cp.file_id),
+      }))
+      .filter((c) => file.size >= c.offset && head.length >= c.fpLen)
+      .sort((a, b) => Number(a.open) - Number(b.open));
+    const options = {
+      startAtEnd: startAtEnd && this.source.start_at !== "beginning",
+      ignoreOlderMs: this.#ignoreOlderMs,
+      now: Date.now(),
+    };
+    let verdict = decideUnknown({ evidence, mtimeMs: file.mtimeMs }, [], options);
+    for (const candidate of candidates) {
+      const before = readBeforeOf(reader, candidate.offset);
+      const v = decideUnknown({ evidence: { ...evidence, before }, mtimeMs: file.mtimeMs }, [
+        candidate,
+      ], options);
+      if (v.kind === "continue" || v.kind === "copy-of-open") {
+        verdict = v;
+        break;
+      }
+    }
+    switch (verdict.kind) {
+      case "continue": {
+        const cp = this.#store!.get(verdict.fileId)!;
+        if (verdict.how === "copy") {
+          log.info(
+            "source {source}: {path} continues {old} (a copy of it: the same first bytes and the same bytes before offset {offset}); reading it from there",
+            { source: this.id, path: file.path, old: cp.path, offset: cp.offset },
+          );
+        }
+        this.#store!.set({ ...cp, dev: file.dev, ino: file.ino, path: file.path });
+        this.#follow(reader, verdict.fileId, this.#resumeAt(verdict.fileId, cp.offset), false);
+        return verdict.fileId;
+      }
+      case "copy-of-open":
+        log.debug("source {source}: {path} is a copy of a file being read; left alone", {
+          source: this.id,
+          path: file.path,
+        });
+        this.#settle(reader, { size: file.size, copyOf: verdict.fileId });
+        return undefined;
+      case "too-old":
+        this.#settle(reader, { size: file.size });
+        return undefined;
+      case "new":
+        if (reader.binary) {
+          this.#skipBinary(file.path, reader.devIno, file.size);
+          this.#settle(reader, { size: file.size });
+          return undefined;
+        }
+        this.#follow(
+          reader,
+          reader.identity ? this.#freshId(reader.identity.id) : undefined,
+          verdict.offset,
+          false,
+        );
+        return undefined;
+    }
+  }
+
+  #settle(reader: FileReader, settled: Settled): void {
+    this.#settled.set(reader.devIno, settled);
+    reader.close();
+    this.#openFiles.give();
+  }
+
+  /**
+   * Checkpointed files that no scan found were rotated while the agent was stopped: look for a
+   * file that continues them (same inode, or a copy) in the directory they were last seen in,
+   * and read it to its end.
+   */
+  async #recoverMissing(): Promise<void> {
+    for (const c of this.#closedCheckpoints()) {
+      if (this.#openTailOf(c.fileId)) continue;
+      const dir = dirname(c.path);
       let found = false;
       try {
         for await (const entry of Deno.readDir(dir)) {
           if (!entry.isFile) continue;
           const path = join(dir, entry.name);
           const info = await Deno.stat(path).catch(() => undefined);
-          if (!info || info.dev !== cp.dev || info.ino !== cp.ino) continue;
+          if (!info || this.#files.has(`${info.dev}:${info.ino}`)) continue;
+          const file = {
+            path,
+            dev: info.dev ?? 0,
+            ino: info.ino ?? 0,
+            size: info.size,
+            mtimeMs: 0,
+          };
+          if (file.size < c.offset) continue;
+          const reader = await this.#openReader(path, 0);
+          if (!reader) break;
+          const verdict = decideUnknown(
+            {
+              evidence: {
+                ...evidenceOf(file),
+                head: reader.head(),
+                before: readBeforeOf(reader, c.offset),
+              },
+              mtimeMs: 0,
+            },
+            [{ ...c, open: false }],
+            { startAtEnd: false, now: Date.now() },
+          );
+          if (verdict.kind !== "continue") {
+            reader.close();
+            this.#openFiles.give();
+            continue;
+          }
           found = true;
-          seen.add(devIno);
           log.info(
             "source {source}: {old} was rotated to {path} while stopped; reading it to its end",
-            {
-              source: this.id,
-              old: cp.path,
-              path,
-            },
+            { source: this.id, old: c.path, path },
           );
-          await this.#open(path, info, false, true);
+          const cp = this.#store!.get(c.fileId)!;
+          this.#store!.set({ ...cp, dev: file.dev, ino: file.ino, path });
+          const tail = this.#follow(reader, c.fileId, cp.offset, true);
+          tail.draining = true;
           break;
         }
       } catch {
         // directory gone: the file is gone too
       }
-      if (!found && cp.offset > 0) {
+      if (!found && c.offset > 0) {
         log.warn("source {source}: {path} (id {id}) disappeared while the agent was stopped", {
           source: this.id,
-          path: cp.path,
-          id: cp.file_id,
+          path: c.path,
+          id: c.fileId,
         });
       }
     }
   }
 
-  /** Opens a discovered file at its checkpoint (or the start/end for a new one) and follows it. */
-  async #open(path: string, info: Deno.FileInfo, atEnd: boolean, draining: boolean): Promise<void> {
-    let reader: FileReader;
-    try {
-      reader = await FileReader.open(path, 0);
-    } catch (error) {
-      if (!(error instanceof Deno.errors.NotFound)) {
-        this.#fail(`cannot open ${path}: ${(error as Error).message}`);
-      }
-      return;
-    }
-    const devIno = reader.devIno;
-    const store = this.#store!;
-    let offset = 0;
-    let known: FileCheckpoint | undefined;
-    if (reader.identity) {
-      const head = reader.head();
-      known = store.all().find((cp) =>
-        isSameFile({ dev: cp.dev, ino: cp.ino, fpLen: cp.fp_len, fp: cp.fp }, info, head)
-      );
-    }
-    if (known) {
-      offset = known.offset <= info.size ? known.offset : 0;
-      // Same inode, other content: an inode reused by a new file; its old entry is stale.
-    } else if (atEnd) {
-      offset = info.size;
-    }
-    for (const cp of store.all()) {
-      if (`${cp.dev}:${cp.ino}` === devIno && cp.file_id !== known?.file_id) {
-        store.delete(cp.file_id);
-      }
-    }
-    if (reader.binary) {
-      reader.close();
-      this.#skipBinary(path, devIno, info.size);
-      return;
-    }
+  /** Follows an open file from `offset` under `fileId` (undefined while the file is empty). */
+  #follow(
+    reader: FileReader,
+    fileId: string | undefined,
+    offset: number,
+    draining: boolean,
+  ): FileTail {
     if (offset > 0) reader.seekTo(offset);
     const tail: FileTail = {
       reader,
+      key: reader.devIno,
+      fileId: undefined,
+      encoder: undefined,
       splitter: new LineSplitter({ maxLineBytes: this.#maxLineBytes, startOffset: offset }),
       joiner: this.source.multiline ? new MultilineJoiner(this.source.multiline) : undefined,
       acked: offset,
       sentUpTo: offset,
+      moved: false,
       draining,
       lastDataAt: Date.now(),
-      encoder: this.#encoderFor(reader),
       released: false,
       nextPollAt: 0,
       idle: this.#opt.pollMs,
       lastCheck: 0,
       checks: 0,
     };
-    this.#files.set(devIno, tail);
-    if (reader.identity) this.#record(tail, reader.identity, offset);
+    this.#carry(tail, fileId);
+    this.#settled.delete(tail.key);
+    this.#unseen.delete(fileId ?? "");
+    this.#files.set(tail.key, tail);
+    // A known file keeps its checkpoint (only acknowledgements move it); a new one gets one now.
+    if (fileId && !this.#store!.get(fileId)) this.#createCheckpoint(tail, fileId, offset);
     this.#deps.metrics?.filesTailed.set({ source: this.id }, this.#files.size);
-    log.debug("source {source}: following {path} from {offset}", { source: this.id, path, offset });
+    log.debug("source {source}: following {path} from {offset}", {
+      source: this.id,
+      path: reader.path,
+      offset,
+    });
     this.#wakePoller?.();
+    return tail;
   }
 
-  /** Stops following a file whose first bytes turned out binary (see `#skipBinary`). */
-  #dropBinary(tail: FileTail): void {
-    this.#skipBinary(tail.reader.path, tail.reader.devIno, tail.reader.size);
-    this.#release(tail, true);
-  }
-
-  #skipBinary(path: string, devIno: string, size: number): void {
-    if (this.#skipped.has(devIno)) return;
-    this.#skipped.set(devIno, `${size}`);
+  #skipBinary(path: string, key: string, size: number): void {
+    if (this.#settled.has(key)) return;
     const message = `${path} looks binary (NUL byte in its first bytes); skipped`;
     log.warn("source {source}: {message}", { source: this.id, message });
     this.#lastError = message;
     this.#deps.metrics?.skippedFiles.inc({ source: this.id, reason: "binary" });
+    this.#settled.set(key, { size });
   }
 
-  // ---- reading one file ------------------------------------------------------------------
+  // ---- reading one file --------------------------------------------------------------------
 
   /**
-   * Looks at every file of the source from one loop, each when its poll is due. One loop rather
-   * than one per file: with 1,000 files a per-file sleep kept 1,000 timers and promises alive
-   * across young-generation collections, so each poll's garbage was promoted to the old
+   * Looks at every open file of the source from one loop, each when its poll is due. One loop
+   * rather than one per file: with 1,000 files a per-file sleep kept 1,000 timers and promises
+   * alive across young-generation collections, so each poll's garbage was promoted to the old
    * generation and the heap grew to ~4× what was live. A pass schedules the files it looks at
    * from the same clock reading, so files polled together stay together.
    */
@@ -423,7 +845,7 @@ export class TailTask {
             }
           } catch (error) {
             this.#fail(`reading ${tail.reader.path} failed: ${(error as Error).message}`);
-            this.#release(tail, false);
+            this.#close(tail);
             continue;
           }
         }
@@ -451,25 +873,30 @@ export class TailTask {
 
   /**
    * One look at a file (`now`: the pass's clock): new bytes are read (one chunk) and sent; the
-   * timeouts of a partial line and of a multiline event, truncation, rotation and the end of a
-   * rotated file are checked. Sets when the file is looked at next. True when a full chunk was
-   * read: there may be more, and the rest of the look is left to the next one.
+   * timeouts of a partial line and of a multiline event are checked, and what file_look.ts
+   * decides from the file's size and its path is carried out. Sets when the file is looked at
+   * next. True when a full chunk was read: there may be more, and the rest of the look is left to
+   * the next one.
    */
   async #poll(tail: FileTail, now: number): Promise<boolean> {
     const { reader } = tail;
     const size = reader.refreshSize();
     const grew = size > reader.offset;
     if (grew) {
-      const hadIdentity = reader.identity !== undefined;
       const chunk = reader.read(Math.min(size - reader.offset, this.#opt.readChunkBytes));
-      if (!hadIdentity) {
-        reader.establishIdentity();
+      if (!tail.fileId) {
+        // The file had no content when it was opened: its identity is taken now.
+        const identity = reader.establishIdentity();
         if (reader.binary) {
-          this.#dropBinary(tail);
+          this.#skipBinary(reader.path, tail.key, reader.size);
+          this.#letGo(tail);
           return false;
         }
-        tail.encoder = this.#encoderFor(tail.reader);
-        if (reader.identity) this.#record(tail, reader.identity, tail.acked);
+        if (identity) {
+          const fileId = this.#freshId(identity.id);
+          this.#carry(tail, fileId);
+          this.#createCheckpoint(tail, fileId, tail.acked);
+        }
       }
       tail.lastDataAt = Date.now();
       tail.idle = this.#opt.pollMs;
@@ -488,55 +915,90 @@ export class TailTask {
     }
     if (tail.joiner?.pending) await this.#send(tail, tail.joiner.flushDue(at));
     // Shrunk: seen at every look. Refilled past the offset, renamed away, deleted: once a second.
-    let change: FileChange = size < reader.offset ? "truncated" : "none";
-    if (change === "none" && at - tail.lastCheck >= MAX_IDLE_MS) {
+    let check: PathCheck | undefined;
+    if (at - tail.lastCheck >= MAX_IDLE_MS) {
       tail.lastCheck = at;
-      change = reader.check(++tail.checks % 4 === 0);
+      check = reader.check(++tail.checks % 4 === 0);
     }
-    if (change === "truncated") {
-      this.#restart(tail);
-      return false;
-    }
-    if ((change === "moved" || change === "deleted") && !tail.draining) {
-      tail.draining = true;
-      log.info("source {source}: {path} was {change}; reading it to its end", {
-        source: this.id,
-        path: reader.path,
-        change: change === "moved" ? "renamed away" : "deleted",
-      });
-    }
-    if (tail.draining && at - tail.lastDataAt >= this.#opt.rotateWaitMs) {
-      // The file is complete: its last line needs no newline, and an open event is done.
-      await this.#emit(tail, tail.splitter.flush());
-      if (tail.joiner) await this.#send(tail, tail.joiner.flush());
-      this.#release(tail, true);
-      return false;
+    const verdict = decideLook({
+      size: reader.size,
+      offset: reader.offset,
+      check,
+      moved: tail.moved,
+      draining: tail.draining,
+      idleMs: at - tail.lastDataAt,
+      rotateWaitMs: this.#opt.rotateWaitMs,
+      closeInactiveMs: this.#closeInactiveMs,
+      settled: this.#isSettled(tail),
+    });
+    switch (verdict) {
+      case "restart":
+        this.#restart(tail);
+        return false;
+      case "ask-scan":
+        tail.moved = true;
+        this.#askScan();
+        tail.nextPollAt = now;
+        return false;
+      case "read":
+        tail.nextPollAt = now;
+        return false;
+      case "release":
+        // The file is complete: its last line needs no newline, and an open event is done.
+        await this.#emit(tail, tail.splitter.flush());
+        if (tail.joiner) await this.#send(tail, tail.joiner.flush());
+        log.debug("source {source}: {path} read to its end and let go", {
+          source: this.id,
+          path: reader.path,
+        });
+        this.#close(tail);
+        return false;
+      case "close":
+        log.debug("source {source}: {path} idle; closed until it grows", {
+          source: this.id,
+          path: reader.path,
+        });
+        this.#close(tail);
+        return false;
+      case "wait":
+        break;
     }
     tail.nextPollAt = now + tail.idle;
     if (!grew) tail.idle = Math.min(tail.idle * 2, MAX_IDLE_MS);
     return false;
   }
 
-  /** Reads a truncated file again from byte 0, as a new file (looked at again at once). */
+  /** Nothing held for the file: read to its end, no partial line, no open multiline event. */
+  #isSettled(tail: FileTail): boolean {
+    return tail.splitter.pendingBytes === 0 && !tail.joiner?.pending &&
+      tail.reader.offset >= tail.reader.size;
+  }
+
+  /**
+   * Reads a truncated file again from byte 0, as a new file (looked at again at once). What was
+   * read of the old content keeps its checkpoint: a copy of it (copytruncate's `app.log.1`)
+   * continues from there, and acknowledgements still in flight still move it.
+   */
   #restart(tail: FileTail): void {
     const { reader } = tail;
     log.info("source {source}: {path} was truncated; reading it again from the start", {
       source: this.id,
       path: reader.path,
     });
-    // Lines of the old content not yet acknowledged are lost with it; its entry goes.
-    if (reader.identity) this.#store!.delete(reader.identity.id);
+    if (tail.fileId) this.#sentWhenClosed.set(tail.fileId, tail.sentUpTo);
     reader.restartAtZero();
     if (reader.binary) {
-      this.#dropBinary(tail);
+      this.#skipBinary(reader.path, tail.key, reader.size);
+      this.#letGo(tail);
       return;
     }
     tail.splitter.reset(0);
     if (tail.joiner) tail.joiner = new MultilineJoiner(this.source.multiline!);
     tail.acked = 0;
     tail.sentUpTo = 0;
-    tail.encoder = this.#encoderFor(tail.reader);
-    if (reader.identity) this.#record(tail, reader.identity, 0);
+    const fileId = reader.identity ? this.#freshId(reader.identity.id) : undefined;
+    this.#carry(tail, fileId);
+    if (fileId) this.#createCheckpoint(tail, fileId, 0);
     tail.idle = this.#opt.pollMs;
     tail.nextPollAt = 0;
   }
@@ -570,22 +1032,22 @@ export class TailTask {
   }
 
   #sendRecords(tail: FileTail, lines: Line[]): void {
-    const identity = tail.reader.identity;
-    if (!identity) return;
+    const { fileId, encoder } = tail;
+    if (!fileId || !encoder) return;
     const ts = new Date().toISOString();
     const records: ProducerRecord[] = new Array(lines.length);
-    const parser = this.source.parser && this.source.parser.type !== "none"
-      ? this.source.parser
-      : undefined;
-    const encoder = tail.encoder;
+    const parse = this.#parse;
     for (let i = 0; i < lines.length; i++) {
       const l = lines[i];
-      records[i] = encoder.encodeLine(l, ts, parser && parseLine(parser, l.text));
+      records[i] = encoder.encodeLine(l, ts, parse?.(l.text).fields);
     }
     const last = lines[lines.length - 1];
     const bytes = Math.max(0, last.end - tail.sentUpTo);
     tail.sentUpTo = Math.max(tail.sentUpTo, last.end);
     const resume = last.resume;
+    // The print of the offset the acknowledgement moves the checkpoint to, taken while the
+    // bytes are surely there (a truncation can take them before the acknowledgement comes).
+    const print = offsetPrint(readBeforeOf(tail.reader, resume));
     this.#inflight += bytes;
     this.#sendsPending++;
     this.#deps.metrics?.linesRead.inc({ source: this.id }, lines.length);
@@ -594,10 +1056,19 @@ export class TailTask {
       this.#deps.metrics?.linesAcked.inc({ source: this.id }, lines.length);
       this.#deps.metrics?.bytesAcked.inc({ source: this.id }, bytes);
       this.#ackedUnsaved += bytes;
-      // Acks come in send order, so `resume` only grows; a truncation since then changed the id.
-      if (!this.#stopped && tail.reader.identity?.id === identity.id && resume > tail.acked) {
-        tail.acked = resume;
-        this.#record(tail, identity, resume);
+      if (this.#stopped) return;
+      // Acks come in send order, so `resume` only grows for a file id. The checkpoint moves even
+      // when the file was truncated since (its copy continues from here) or closed meanwhile.
+      if (tail.fileId === fileId && resume > tail.acked) tail.acked = resume;
+      const cp = this.#store!.get(fileId);
+      if (cp && resume > cp.offset) {
+        this.#store!.set({
+          ...cp,
+          offset: resume,
+          offset_fp: print,
+          updated_at: new Date().toISOString(),
+        });
+        this.#noteLag(tail, fileId, resume);
       }
       this.#scheduleSave();
     }, () => {
@@ -606,64 +1077,93 @@ export class TailTask {
     });
   }
 
-  /** The record encoder of a file as it is now (its path; its identity, if read yet). */
-  #encoderFor(reader: FileReader): FileRecordEncoder {
+  /** The record encoder of a file as it is now (its path and file id). */
+  #encoderFor(tail: FileTail): FileRecordEncoder | undefined {
+    if (!tail.fileId) return undefined;
     return new FileRecordEncoder({
       host: this.#deps.host,
       source: this.id,
-      path: reader.path,
-      fileId: reader.identity?.id ?? "",
+      path: tail.reader.path,
+      fileId: tail.fileId,
       fields: this.source.fields,
     });
   }
 
-  /** Sets a file's checkpoint entry (its offset acknowledged up to `offset`). */
-  #record(tail: FileTail, identity: FileIdentity, offset: number): void {
+  /**
+   * The checkpoint of a file seen for the first time (or new content on a truncated one): where
+   * it starts to be read (0, or its end with start_at end).
+   */
+  #createCheckpoint(tail: FileTail, fileId: string, offset: number): void {
+    const identity = tail.reader.identity!;
     this.#store!.set({
-      file_id: identity.id,
+      file_id: fileId,
       dev: identity.dev,
       ino: identity.ino,
       fp_len: identity.fpLen,
       fp: identity.fp,
       path: tail.reader.path,
       offset,
+      ...(offset > 0 ? { offset_fp: offsetPrint(readBeforeOf(tail.reader, offset)) } : {}),
       updated_at: new Date().toISOString(),
     });
-    this.#deps.metrics?.lagBytes.set(
-      { source: this.id, path: tail.reader.path },
-      Math.max(0, tail.reader.size - offset),
-    );
+    this.#noteLag(tail, fileId, offset);
     // Saved within one checkpoint interval, acknowledged or not: a file just found is then known
     // after a crash, and looked for even if it was rotated out of the globs meanwhile.
     this.#scheduleSave();
   }
 
+  #noteLag(tail: FileTail, fileId: string, offset: number): void {
+    if (tail.fileId !== fileId || tail.released) return;
+    this.#deps.metrics?.lagBytes.set(
+      { source: this.id, path: tail.reader.path },
+      Math.max(0, tail.reader.size - offset),
+    );
+  }
+
   /**
-   * Closes a file. A file that left for good (`forget`) loses its checkpoint once everything
-   * sent from it is acknowledged, so a later file reusing its inode is not mistaken for it.
+   * Closes a file's handle; its checkpoint stays (the scan reopens it when it grows, or forgets
+   * it when no file continues it any more).
    */
-  #release(tail: FileTail, forget: boolean): void {
+  #close(tail: FileTail): void {
+    if (tail.released) return;
+    if (tail.fileId && tail.sentUpTo > tail.acked) {
+      this.#sentWhenClosed.set(tail.fileId, tail.sentUpTo);
+    }
+    if (tail.fileId) this.#closedSizes.set(tail.fileId, tail.reader.size);
+    this.#letGo(tail);
+  }
+
+  /** Closes the handle and stops following (nothing about its checkpoint). */
+  #letGo(tail: FileTail): void {
     if (tail.released) return;
     tail.released = true;
     tail.reader.close();
+    this.#openFiles.give();
+    if (this.#files.get(tail.key) === tail) this.#files.delete(tail.key);
+    if (tail.fileId !== undefined && this.#byFileId.get(tail.fileId) === tail) {
+      this.#byFileId.delete(tail.fileId);
+    }
     this.#deps.metrics?.forgetFile(this.id, tail.reader.path);
-    if (!forget) return;
-    const devIno = tail.reader.devIno;
-    const id = tail.reader.identity?.id;
-    const drop = async () => {
-      while (tail.acked < tail.splitter.position && this.#sendsPending > 0 && !this.#stopped) {
-        await sleep(50);
-      }
-      if (this.#files.get(devIno) === tail) this.#files.delete(devIno);
-      // Still on disk under a watched path (a rotated file kept by the globs): keep its offset.
-      if (id && !this.#stopped && tail.draining) this.#store?.delete(id);
-      this.#deps.metrics?.filesTailed.set({ source: this.id }, this.#files.size);
-      this.#scheduleSave();
-    };
-    void drop();
+    this.#deps.metrics?.filesTailed.set({ source: this.id }, this.#files.size);
   }
 
-  // ---- back-pressure and checkpoints -----------------------------------------------------
+  /** FileHolder: closes up to `count` settled files idle at least `minIdleMs` (for room). */
+  closeIdle(count: number, minIdleMs: number): number {
+    const now = Date.now();
+    const keys = chooseEvictions(
+      [...this.#files.values()].filter((t) => !t.released && !t.draining && !t.moved).map((t) => ({
+        key: t.key,
+        idleMs: now - t.lastDataAt,
+        settled: this.#isSettled(t),
+      })),
+      count,
+      minIdleMs,
+    );
+    for (const key of keys) this.#close(this.#files.get(key)!);
+    return keys.length;
+  }
+
+  // ---- back-pressure and checkpoints -------------------------------------------------------
 
   async #waitForRoom(): Promise<void> {
     while (this.#inflight >= this.#opt.maxInflightBytes && !this.#abort.signal.aborted) {
@@ -730,27 +1230,23 @@ export class TailTask {
   }
 }
 
-const parserCache = new Map<string, RegExp>();
+/** A checkpoint as file_identity.ts remembers a file. */
+function remembered(cp: FileCheckpoint) {
+  return {
+    dev: cp.dev,
+    ino: cp.ino,
+    fpLen: cp.fp_len,
+    fp: cp.fp,
+    offset: cp.offset,
+    offsetFp: cp.offset_fp,
+  };
+}
 
-/** Parsed fields of a line for the source's parser; undefined when it does not parse. */
-export function parseLine(
-  parser: NonNullable<Source["parser"]>,
-  text: string,
-): Record<string, unknown> | undefined {
-  if (parser.type === "json") {
-    if (text.length === 0 || text[0] !== "{") return undefined;
-    try {
-      const v = JSON.parse(text);
-      return typeof v === "object" && v !== null && !Array.isArray(v) ? v : undefined;
-    } catch {
-      return undefined;
-    }
-  }
-  if (parser.type === "regex") {
-    let re = parserCache.get(parser.pattern);
-    if (!re) parserCache.set(parser.pattern, re = new RegExp(parser.pattern));
-    const m = re.exec(text);
-    return m?.groups ? { ...m.groups } : undefined;
-  }
-  return undefined;
+function evidenceOf(file: ScannedFile) {
+  return { dev: file.dev, ino: file.ino, size: file.size };
+}
+
+/** The bytes of an open file before `offset` (file_identity.ts `readBefore`). */
+function readBeforeOf(reader: FileReader, offset: number): Uint8Array {
+  return reader.bytesBefore(offset);
 }

@@ -50,6 +50,8 @@ export function resolveSource(source: Source, defaults: Defaults = {}): Source {
   if (source.timestamp) resolved.timestamp = structuredClone(source.timestamp);
   if (source.processors?.length) resolved.processors = structuredClone(source.processors);
   if (source.hosts) resolved.hosts = structuredClone(source.hosts);
+  if (source.close_inactive) resolved.close_inactive = source.close_inactive;
+  if (source.ignore_older) resolved.ignore_older = source.ignore_older;
   return resolved;
 }
 

@@ -96,6 +96,13 @@ export interface Source {
   enabled?: boolean;
   /** Lines longer than this are split into marked parts (default 1 MiB). */
   max_line_bytes?: number;
+  /**
+   * A file idle this long has its handle closed (its checkpoint stays; it is reopened when it
+   * grows): a duration like `"5m"` (default `"5m"`).
+   */
+  close_inactive?: string;
+  /** Files not modified for this long are not read (a duration like `"24h"`; default: none). */
+  ignore_older?: string;
 }
 
 /** Values a source falls back to when it does not set them. */
@@ -143,8 +150,10 @@ export type SourceState = "starting" | "running" | "waiting" | "stopped" | "erro
 
 export interface SourceStatus {
   state: SourceState;
-  /** Files currently tailed. */
+  /** Files open now. */
   files: number;
+  /** Files known (checkpointed) but closed: idle, let go after a rotation, or over the budget. */
+  files_closed?: number;
   /** Bytes written to the source's files but not yet acknowledged by Kafka. */
   lag_bytes?: number;
   last_error?: string;
