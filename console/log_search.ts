@@ -4,6 +4,7 @@
  * what the logs page draws (rows, histogram buckets, sources found).
  * @module
  */
+import { DOCUMENT_FIELDS } from "../transfer/document.ts";
 import { InvalidInputError, SluiceError, UnreachableError } from "../core/errors.ts";
 import { type SearchHttp, searchHttp } from "../core/search_http.ts";
 import { type SearchSecurity, searchSecurityFromEnv } from "../core/security.ts";
@@ -117,6 +118,7 @@ export class LogSearch {
     const aggs = json.aggregations as {
       histogram?: { buckets: { key: number; doc_count: number }[] };
       sources?: { buckets: { key: string; doc_count: number }[] };
+      legacy_sources?: { buckets: { key: string; doc_count: number }[] };
     } | undefined;
     const total = typeof hits?.total === "number" ? hits.total : hits?.total?.value ?? 0;
     return {
@@ -126,7 +128,10 @@ export class LogSearch {
         interval: body.aggs.histogram.date_histogram.fixed_interval,
         buckets: (aggs?.histogram?.buckets ?? []).map((b) => ({ t: b.key, count: b.doc_count })),
       },
-      sources: (aggs?.sources?.buckets ?? []).map((b) => ({ id: b.key, count: b.doc_count })),
+      sources: mergeSources([
+        ...(aggs?.sources?.buckets ?? []),
+        ...(aggs?.legacy_sources?.buckets ?? []),
+      ]),
       took_ms: Number(json.took ?? 0),
     };
   }
@@ -139,18 +144,50 @@ export class LogSearch {
   }
 }
 
+/** Sources counted under the ECS name and the old one, added up per source, most first. */
+function mergeSources(buckets: { key: string; doc_count: number }[]) {
+  const counts = new Map<string, number>();
+  for (const b of buckets) counts.set(b.key, (counts.get(b.key) ?? 0) + b.doc_count);
+  return [...counts].map(([id, count]) => ({ id, count })).sort((a, b) => b.count - a.count);
+}
+
+/** The value at a dotted ECS name of a document (`host.name` → `_source.host.name`). */
+function field(source: Record<string, unknown>, path: string): unknown {
+  return path.split(".").reduce<unknown>(
+    (value, key) => (value as Record<string, unknown> | undefined)?.[key],
+    source,
+  );
+}
+
+/**
+ * A hit as a row of the logs page. The row keeps its names (host, source, path, offset, fields)
+ * whichever document shape the hit has: ECS names (transfer/document.ts), or the old names of an
+ * index written before them.
+ */
 function toRow(hit: Hit): LogRow {
   const s = hit._source;
+  const ecs = {
+    host: field(s, DOCUMENT_FIELDS.host),
+    source: field(s, DOCUMENT_FIELDS.source),
+    path: field(s, DOCUMENT_FIELDS.path),
+    offset: field(s, DOCUMENT_FIELDS.offset),
+    fields: field(s, DOCUMENT_FIELDS.labels),
+  };
   const row: LogRow = {
     id: hit._id,
     index: hit._index,
     "@timestamp": String(s["@timestamp"] ?? ""),
     message: typeof s.message === "string" ? s.message : JSON.stringify(s.message ?? ""),
   };
-  if (typeof s.host === "string") row.host = s.host;
-  if (typeof s.source === "string") row.source = s.source;
-  if (typeof s.path === "string") row.path = s.path;
-  if (typeof s.offset === "number") row.offset = s.offset;
-  if (s.fields && typeof s.fields === "object") row.fields = s.fields as Record<string, unknown>;
+  const host = typeof ecs.host === "string" ? ecs.host : s.host;
+  const source = typeof ecs.source === "string" ? ecs.source : s.source;
+  const path = typeof ecs.path === "string" ? ecs.path : s.path;
+  const offset = typeof ecs.offset === "number" ? ecs.offset : s.offset;
+  const fields = ecs.fields ?? s.fields;
+  if (typeof host === "string") row.host = host;
+  if (typeof source === "string") row.source = source;
+  if (typeof path === "string") row.path = path;
+  if (typeof offset === "number") row.offset = offset;
+  if (fields && typeof fields === "object") row.fields = fields as Record<string, unknown>;
   return row;
 }

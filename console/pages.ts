@@ -140,7 +140,7 @@ const BODIES: Record<PageName, string> = {
   logs: `
 <section class="panel">
   <form id="search-form" class="inline wrap">
-    <input name="q" type="search" placeholder='query, e.g. error AND host:web-1 or "timed out"' size="40" aria-label="query">
+    <input name="q" type="search" placeholder='query, e.g. error AND host.name:web-1 or "timed out"' size="40" aria-label="query">
     <select name="range" aria-label="time range">
       <option value="15m">last 15 minutes</option><option value="1h">last hour</option>
       <option value="24h">last 24 hours</option><option value="7d">last 7 days</option>

@@ -4,6 +4,7 @@
  * date_histogram, sources facet) that both Elasticsearch 8 and OpenSearch 2 accept. Pure.
  * @module
  */
+import { DOCUMENT_FIELDS } from "../transfer/document.ts";
 import type { ValidationIssue } from "../config_plane/mod.ts";
 import type { Checked } from "./requests.ts";
 
@@ -133,6 +134,9 @@ export function histogramInterval(rangeMs: number, maxBuckets = 60): string {
   return INTERVALS[INTERVALS.length - 1][0];
 }
 
+/** The names of an index written before the documents had ECS names (read side by side). */
+export const LEGACY_FIELDS = { source: "source", host: "host", path: "path", offset: "offset" };
+
 /** What the filter part of every search and tail request shares. */
 function filters(query: LogQuery, from: { gte?: string; gt?: string }) {
   const list: Record<string, unknown>[] = [
@@ -146,7 +150,19 @@ function filters(query: LogQuery, from: { gte?: string; gt?: string }) {
       },
     },
   ];
-  if (query.sources.length > 0) list.push({ terms: { source: query.sources } });
+  if (query.sources.length > 0) {
+    // The source under its ECS name, or under its old name in an index written before the
+    // documents had ECS names (docs/transfer.md), so both are read side by side.
+    list.push({
+      bool: {
+        should: [
+          { terms: { [DOCUMENT_FIELDS.source]: query.sources } },
+          { terms: { [LEGACY_FIELDS.source]: query.sources } },
+        ],
+        minimum_should_match: 1,
+      },
+    });
+  }
   const must = query.q
     ? [{
       query_string: {
@@ -177,7 +193,7 @@ export function searchBody(query: LogQuery) {
     size: query.size,
     track_total_hits: true,
     sort: [{ "@timestamp": { order: "desc" } }, {
-      offset: { order: "desc", unmapped_type: "long" },
+      [DOCUMENT_FIELDS.offset]: { order: "desc", unmapped_type: "long" },
     }],
     query: filters(query, { gte: new Date(query.from).toISOString() }),
     aggs: {
@@ -189,7 +205,8 @@ export function searchBody(query: LogQuery) {
           extended_bounds: { min: query.from, max: query.to },
         },
       },
-      sources: { terms: { field: "source", size: 100 } },
+      sources: { terms: { field: DOCUMENT_FIELDS.source, size: 100 } },
+      legacy_sources: { terms: { field: LEGACY_FIELDS.source, size: 100 } },
     },
   };
 }
@@ -209,7 +226,9 @@ export function searchBody(query: LogQuery) {
 export function tailBody(query: LogQuery, since: number) {
   return {
     size: query.size,
-    sort: [{ "@timestamp": { order: "asc" } }, { offset: { order: "asc", unmapped_type: "long" } }],
+    sort: [{ "@timestamp": { order: "asc" } }, {
+      [DOCUMENT_FIELDS.offset]: { order: "asc", unmapped_type: "long" },
+    }],
     query: filters(query, { gte: new Date(since).toISOString() }),
   };
 }

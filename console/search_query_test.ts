@@ -80,7 +80,13 @@ Deno.test("histogram interval: the smallest that draws the range in at most 60 b
 
 Deno.test("search body: time range filter, sources, query string, histogram over the range", () => {
   const from = Date.parse("2024-03-09T11:45:00Z");
-  const body = searchBody({ q: "error AND host:web-1", from, to: NOW, sources: ["app"], size: 50 });
+  const body = searchBody({
+    q: "error AND host.name:web-1",
+    from,
+    to: NOW,
+    sources: ["app"],
+    size: 50,
+  });
   equal(body.size, 50);
   equal(body.track_total_hits, true);
   assertEquals(body.sort[0], { "@timestamp": { order: "desc" } });
@@ -94,11 +100,16 @@ Deno.test("search body: time range filter, sources, query string, histogram over
         },
       },
     },
-    { terms: { source: ["app"] } },
+    {
+      bool: {
+        should: [{ terms: { "event.dataset": ["app"] } }, { terms: { source: ["app"] } }],
+        minimum_should_match: 1,
+      },
+    },
   ]);
   assertEquals(body.query.bool.must, [{
     query_string: {
-      query: "error AND host:web-1",
+      query: "error AND host.name:web-1",
       default_field: "message",
       default_operator: "AND",
       lenient: true,
@@ -110,7 +121,10 @@ Deno.test("search body: time range filter, sources, query string, histogram over
     min_doc_count: 0,
     extended_bounds: { min: from, max: NOW },
   });
-  equal(body.aggs.sources.terms.field, "source");
+  equal(body.aggs.sources.terms.field, "event.dataset");
+  // Indices written before ECS names are read beside the new ones.
+  equal(body.aggs.legacy_sources.terms.field, "source");
+  assertEquals(body.sort[1], { "log.offset": { order: "desc", unmapped_type: "long" } });
 });
 
 Deno.test("no query text, no sources: only the time filter", () => {

@@ -1,5 +1,5 @@
 /**
- * A Kafka record → the document to index, or the reason it cannot be one (not an envelope in any
+ * A Kafka record → the document to index (under ECS names: document.ts), or the reason it cannot be one (not an envelope in any
  * record format, as core/record_format.ts reads it; no datable `@timestamp`; larger than a whole
  * bulk request). Pure; what cannot be indexed goes to the dead-letter topic with that reason
  * instead of stopping the partition.
@@ -37,7 +37,7 @@ export function decodeRecord(
   // What a record must hold, in whichever format an agent wrote it, is the record format's rule.
   const decoded = decodeEnvelope(record);
   if ("problem" in decoded) return refuse(decoded.problem);
-  const { envelope, json } = decoded;
+  const { envelope } = decoded;
   const index = indexFor(envelope, record.topic, routing);
   if (index === undefined) {
     return refuse(`@timestamp '${envelope["@timestamp"]}' is not a date between years 0 and 9999`);
@@ -51,7 +51,7 @@ export function decodeRecord(
     },
     index,
     envelope.id,
-    documentSource(json, envelope),
+    documentSource(envelope),
   );
   if (doc.bytes > maxDocBytes) {
     return {

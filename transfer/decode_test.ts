@@ -3,6 +3,7 @@ import { eventId } from "../core/envelope.ts";
 import { FileRecordEncoder } from "../core/record_format.ts";
 import type { ConsumedRecord } from "../kafka/consumer.ts";
 import { decodeRecord } from "./decode.ts";
+import { logDocument } from "./document.ts";
 import { encodeBulk } from "./encoder.ts";
 
 const routing = { prefix: "sluice", stream: "source" as const };
@@ -39,7 +40,7 @@ Deno.test("decode: an envelope becomes a document in its date shard with _id = e
   assertEquals(decoded.doc.index, "sluice-nginx-2024.03.09");
   assertEquals(decoded.doc.id, "evt-1");
   assertEquals([decoded.doc.topic, decoded.doc.partition, decoded.doc.offset], ["logs", 2, 41]);
-  assertEquals(JSON.parse(decoded.doc.source), envelope);
+  assertEquals(JSON.parse(decoded.doc.source), logDocument(envelope));
 });
 
 Deno.test("decode: garbage is refused with a reason", () => {
@@ -73,21 +74,20 @@ Deno.test("decode: the agent's records become documents holding what the agent e
   const at = "2024-03-09T23:59:59.500Z";
   const text = 'GET /a?q="x"\\y 200 \t\u0001 héllo 😀 \u2028';
   const cases = [
-    { record: plain.encodeLine({ offset: 120, text }, at), extra: {} },
+    { record: plain.encodeLine({ offset: 120, text }, at), extra: {}, sluice: {} },
     {
       record: withFields.encodeLine({ offset: 4096, text, part: 2, invalidUtf8: true }, at, {
         status: 200,
         nested: { list: [1, "two"] },
       }),
       extra: {
-        fields: { env: "prod", team: "edge" },
-        part: 2,
-        invalid_utf8: true,
+        labels: { env: "prod", team: "edge" },
         parsed: { status: 200, nested: { list: [1, "two"] } },
       },
+      sluice: { part: 2, invalid_utf8: true },
     },
   ];
-  for (const { record: encoded, extra } of cases) {
+  for (const { record: encoded, extra, sluice } of cases) {
     // The bytes the agent's producer puts on the wire, as the transfer's consumer hands them over.
     const consumed: ConsumedRecord = {
       topic: "logs",
@@ -100,22 +100,19 @@ Deno.test("decode: the agent's records become documents holding what the agent e
     const decoded = decodeRecord(consumed, routing);
     if (!("doc" in decoded)) throw new Error(decoded.reason);
     const offset = JSON.parse(encoded.value).offset;
-    const part = "part" in extra ? extra.part : 0;
+    const part = "part" in sluice ? sluice.part : 0;
     assertEquals(decoded.doc.id, eventId("web-1", "2049-12-ab", offset, part));
     assertEquals(decoded.doc.index, "sluice-nginx-2024.03.09");
     assertEquals(new TextDecoder().decode(decoded.doc.key!), "web-1/2049-12-ab");
-    // The agent's JSON is indexed as it came, not serialised a second time.
-    assertEquals(decoded.doc.source, encoded.value);
+    // What the agent encoded, under ECS names (the record format itself is unchanged).
     const source = encodeBulk([decoded.doc]).split("\n")[1];
     assertEquals(JSON.parse(source), {
-      host: "web-1",
-      source: "nginx",
-      path: "/var/log/nginx/access.log",
-      file_id: "2049-12-ab",
       "@timestamp": at,
-      id: decoded.doc.id,
-      offset,
       message: text,
+      event: { id: decoded.doc.id, ingested: at, dataset: "nginx" },
+      host: { name: "web-1" },
+      log: { file: { path: "/var/log/nginx/access.log" }, offset },
+      sluice: { file_id: "2049-12-ab", ...sluice },
       ...extra,
     });
   }

@@ -1,11 +1,12 @@
 /**
- * Envelopes → the NDJSON body of a `_bulk` request. Pure, and shared by both engines: the
- * action line is `{"index":{"_index":…,"_id":<envelope id>}}`, so a record sent twice (retry,
+ * Envelopes → the NDJSON body of a `_bulk` request, each document under ECS names (document.ts).
+ * Pure, and shared by both engines: the action line is `{"index":{"_index":…,"_id":<envelope id>}}`, so a record sent twice (retry,
  * restart, replay) overwrites its own document instead of adding a second one.
  * @module
  */
 import { Buffer } from "node:buffer";
 import type { Envelope } from "../core/envelope.ts";
+import { logDocument } from "./document.ts";
 
 /** One document ready for a bulk request, with the Kafka position it came from. */
 export interface BulkDoc {
@@ -38,19 +39,23 @@ export function actionLine(index: string, id: string): string {
 }
 
 /**
- * The JSON text stored for an envelope. The record value is reused as-is when it is already one
- * line: re-serialising every document is the largest CPU cost of a bulk loader, and the agent
- * writes compact JSON.
+ * The JSON text stored for an envelope: its ECS document (document.ts `logDocument`) on one line.
+ * The record's own JSON text cannot be reused since the names change; one `JSON.stringify` of
+ * the document costs about what re-reading the record cost.
  *
  * @example
  * ```ts
  * import { documentSource } from "./encoder.ts";
- * documentSource('{"a":1}', { a: 1 }); // '{"a":1}'
- * documentSource('{\n"a": 1}', { a: 1 }); // '{"a":1}'
+ * const text = documentSource({
+ *   "@timestamp": "2026-01-02T03:04:05.000Z", id: "a", host: "h", source: "s", path: "/p",
+ *   file_id: "f", offset: 0, message: "line\ntwo",
+ * });
+ * JSON.parse(text).host; // { name: "h" }
+ * text.includes("\n"); // false: the newline of the message is escaped
  * ```
  */
-export function documentSource(raw: string, parsed: Envelope | Record<string, unknown>): string {
-  return raw.includes("\n") || raw.includes("\r") ? JSON.stringify(parsed) : raw;
+export function documentSource(envelope: Envelope): string {
+  return JSON.stringify(logDocument(envelope));
 }
 
 /**

@@ -30,10 +30,19 @@ Deno.test("encoder: ids and index names with quotes are escaped", () => {
   assertEquals(JSON.parse(actionLine("i", 'a"b\\c')), { index: { _index: "i", _id: 'a"b\\c' } });
 });
 
-Deno.test("encoder: a multi-line record value is re-serialised onto one line", () => {
-  const raw = '{\n  "message": "x"\n}';
-  assertEquals(documentSource(raw, JSON.parse(raw)), '{"message":"x"}');
-  assertEquals(documentSource('{"message":"x"}', { message: "x" }), '{"message":"x"}');
-  // a newline inside a string value is escaped by JSON, so the raw text stays one line
-  assertEquals(documentSource('{"message":"a\\nb"}', { message: "a\nb" }), '{"message":"a\\nb"}');
+Deno.test("encoder: the document is one line of JSON under ECS names", () => {
+  const text = documentSource({
+    "@timestamp": "2026-01-02T03:04:05.000Z",
+    id: "a",
+    host: "h",
+    source: "s",
+    path: "/p",
+    file_id: "f",
+    offset: 7,
+    message: "a\nb\r",
+  });
+  // a newline inside a string value is escaped by JSON, so the bulk body stays NDJSON
+  assertEquals(text.includes("\n") || text.includes("\r"), false);
+  assertEquals(JSON.parse(text).message, "a\nb\r");
+  assertEquals(JSON.parse(text).log, { file: { path: "/p" }, offset: 7 });
 });

@@ -1,7 +1,9 @@
 /**
- * The index template installed at start-up for `<prefix>-*`: the envelope's fields get fixed
- * types (message as full text, `@timestamp` as a date, host/source/path/file id as keywords, the
- * byte offset as a long) so that every date shard is searchable the same way. Pure.
+ * The index template installed at start-up for `<prefix>-*`: the document's ECS fields
+ * (transfer/document.ts) get fixed types (`message` as full text, `@timestamp` and
+ * `event.ingested` as dates, `host.name`, `event.dataset`, `log.file.path`, `labels.*` as keywords,
+ * `log.offset` as a long) so that every date shard is searchable the same way, by Kibana and
+ * Dashboards too. Pure.
  * @module
  */
 
@@ -56,26 +58,42 @@ export function indexTemplate(options: TemplateOptions): IndexTemplate {
       },
       mappings: {
         dynamic_templates: [
-          // Extra fields of a source are labels (env, team, …): keywords, not analysed text.
+          // A source's extra fields are labels (env, team, …): keywords, not analysed text, as
+          // ECS's `labels` are.
           {
-            fields_as_keywords: {
-              path_match: "fields.*",
+            labels_as_keywords: {
+              path_match: "labels.*",
               mapping: { type: "keyword", ignore_above: 1024 },
             },
           },
         ],
+        // The names of transfer/document.ts, typed as ECS types them.
         properties: {
           "@timestamp": { type: "date" },
-          id: { type: "keyword" },
-          host: { type: "keyword" },
-          source: { type: "keyword" },
-          path: { type: "keyword" },
-          file_id: { type: "keyword" },
-          offset: { type: "long" },
-          part: { type: "integer" },
-          invalid_utf8: { type: "boolean" },
           message: { type: "text" },
-          fields: { type: "object" },
+          event: {
+            properties: {
+              id: { type: "keyword" },
+              ingested: { type: "date" },
+              dataset: { type: "keyword" },
+            },
+          },
+          host: { properties: { name: { type: "keyword" } } },
+          log: {
+            properties: {
+              file: { properties: { path: { type: "keyword" } } },
+              offset: { type: "long" },
+            },
+          },
+          service: { properties: { name: { type: "keyword" } } },
+          labels: { type: "object" },
+          sluice: {
+            properties: {
+              file_id: { type: "keyword" },
+              part: { type: "integer" },
+              invalid_utf8: { type: "boolean" },
+            },
+          },
           // Parsed fields vary per source; their types are learned from the first document.
           parsed: { type: "object", dynamic: true },
         },

@@ -20,7 +20,15 @@ import {
 import { createKafka } from "../../kafka/connection.ts";
 import { createGroupConsumer, deleteConsumerGroup, partitionBounds } from "../../kafka/consumer.ts";
 import type { DeadLetterValue } from "../../transfer/dead_letter.ts";
-import { type ServiceName, serviceStatus, startService, stopService } from "../../stack/mod.ts";
+import {
+  type EngineServiceName,
+  localEngineAt,
+  type ServiceName,
+  serviceStatus,
+  startService,
+  stopService,
+} from "../../stack/mod.ts";
+import { DOCUMENT_FIELDS } from "../../transfer/document.ts";
 import { cleanUp, uniqueName } from "../support/transfer_rig.ts";
 import { seqLines } from "../integration/agent_support.ts";
 import {
@@ -35,6 +43,15 @@ import type { Point } from "./series.ts";
 import { describeTally, type Tally, tallySeqs } from "./tally.ts";
 
 export const endpoints = endpointsFromEnv();
+
+/**
+ * The search engine the suite runs against (SLUICE_SEARCH_URL): the stack service to stop in an
+ * engine outage, and its name for titles. tests/run.ts runs the engine scenarios once per engine.
+ */
+export const engine: { service: EngineServiceName; label: string } = (() => {
+  const service = localEngineAt(endpoints.search) ?? "opensearch";
+  return { service, label: service === "elasticsearch" ? "Elasticsearch" : "OpenSearch" };
+})();
 const ROOT = new URL("../../", import.meta.url).pathname;
 const decoder = new TextDecoder();
 
@@ -188,7 +205,7 @@ export class Pipeline {
   async #countsBySource(): Promise<string> {
     const body = await search(`/${this.indices()}/_search`, {
       size: 0,
-      aggs: { sources: { terms: { field: "source", size: 50 } } },
+      aggs: { sources: { terms: { field: DOCUMENT_FIELDS.source, size: 50 } } },
     });
     const buckets = (body.aggregations?.sources?.buckets ?? []) as Json[];
     return `${body.hits?.total?.value ?? "?"} in all (${
@@ -449,7 +466,7 @@ export function inPipeline(
 }
 
 function bySource(source: string): Record<string, unknown> {
-  return { term: { source } };
+  return { term: { [DOCUMENT_FIELDS.source]: source } };
 }
 
 // deno-lint-ignore no-explicit-any -- search responses are read field by field, as JSON

@@ -1,9 +1,11 @@
 /**
- * OpenSearch stopped for 60 s in the middle of the stream, then started again.
+ * The search engine (OpenSearch, or Elasticsearch when SLUICE_SEARCH_URL points at the local
+ * one) stopped for 60 s in the middle of the stream, then started again.
  */
 import { sleep } from "../../../core/backoff.ts";
 import {
   cannotStop,
+  engine,
   n,
   outage,
   sampler,
@@ -18,13 +20,13 @@ const RATE = 1_000;
 const DOWN_MS = 60_000;
 
 await scenario({
-  id: "opensearch-outage",
-  order: 5,
-  title: "OpenSearch stopped 60 s mid-stream, then restarted",
-  skip: await cannotStop("opensearch"),
+  id: `${engine.service}-outage`,
+  order: engine.service === "opensearch" ? 5 : 5.5,
+  title: `${engine.label} stopped 60 s mid-stream, then restarted`,
+  skip: await cannotStop(engine.service),
   done: `An agent and a transfer run; a writer appends numbered lines at ${n(RATE)} lines/s ` +
-    "throughout. After 5 s OpenSearch is stopped, kept down 60 s while the writer goes on, and " +
-    "started again; the writer stops once OpenSearch answers again.",
+    `throughout. After 5 s ${engine.label} is stopped, kept down 60 s while the writer goes on, ` +
+    `and started again; the writer stops once ${engine.label} answers again.`,
   expected: "Nothing lost: the transfer retries its bulk requests with backoff, commits no " +
     "offset past what was indexed, pauses consumption while the engine is behind, and reports " +
     "itself unhealthy; the agent is not affected at all (Kafka keeps the records). When the " +
@@ -39,7 +41,7 @@ await scenario({
     const down = Date.now();
     let health = { status: 0, body: "" };
     let retries = 0;
-    const { restartMs } = await outage("opensearch", DOWN_MS, async () => {
+    const { restartMs } = await outage(engine.service, DOWN_MS, async () => {
       await sleep(DOWN_MS - 5_000);
       health = await transfer.health();
       retries = await transfer.metric("sluice_transfer_retries_total", { kind: "request" });
@@ -52,7 +54,7 @@ await scenario({
     await agentLag.stop();
     r.count(await p.tally("app", written));
     r.measured(
-      `OpenSearch down ${((up - down - restartMs) / 1000).toFixed(0)} s, its restart took ${
+      `${engine.label} down ${((up - down - restartMs) / 1000).toFixed(0)} s, its restart took ${
         (restartMs / 1000).toFixed(0)
       } s; ${n(written)} lines written, all indexed ${caughtUpS.toFixed(0)} s after it answered`,
     );

@@ -3,15 +3,17 @@
  */
 import { committedOffsets } from "../../../kafka/consumer.ts";
 import { sleep } from "../../../core/backoff.ts";
-import { endpoints, n, scenario, SeqWriter, until, withPipeline } from "../rig.ts";
+import { endpoints, engine, n, scenario, SeqWriter, until, withPipeline } from "../rig.ts";
 
 const TOTAL = 40_000;
 const RATE = 4_000;
 
 await scenario({
-  id: "transfer-kill",
-  order: 2,
-  title: "kill -9 of the transfer during indexing, then a restart",
+  // Run once per engine (tests/run.ts): the Elasticsearch row is its own.
+  id: engine.service === "opensearch" ? "transfer-kill" : "transfer-kill-elasticsearch",
+  order: engine.service === "opensearch" ? 2 : 2.5,
+  title: "kill -9 of the transfer during indexing, then a restart" +
+    (engine.service === "opensearch" ? "" : " (Elasticsearch)"),
   done: `An agent sends ${n(TOTAL)} numbered lines (${n(RATE)} lines/s). Once a quarter of them ` +
     "are indexed the transfer gets SIGKILL in the middle of its bulk requests; a new transfer " +
     "process is started a second later in the same consumer group (session timeout 6 s).",
