@@ -16,6 +16,7 @@ import {
   FINGERPRINT_BYTES,
   identify,
   isSameFile,
+  OFFSET_PRINT_BYTES,
   readBefore,
   readHead,
 } from "./file_identity.ts";
@@ -57,6 +58,11 @@ export class FileReader {
   /** Device and inode of the open file: a handle's never change. */
   readonly #id: { dev: number; ino: number };
   #size: number;
+  /**
+   * The last bytes read (at most OFFSET_PRINT_BYTES): the file still holds them just before
+   * `offset` unless it was truncated and written again since (`continuous`).
+   */
+  #last: Uint8Array = new Uint8Array(0);
 
   private constructor(path: string, file: Deno.FsFile, info: Deno.FileInfo, offset: number) {
     this.path = path;
@@ -128,7 +134,30 @@ export class FileReader {
       got += n;
     }
     this.offset += got;
+    if (got >= OFFSET_PRINT_BYTES) {
+      this.#last = buf.slice(got - OFFSET_PRINT_BYTES, got);
+    } else if (got > 0) {
+      const joined = new Uint8Array(this.#last.length + got);
+      joined.set(this.#last);
+      joined.set(buf.subarray(0, got), this.#last.length);
+      this.#last = joined.slice(Math.max(0, joined.length - OFFSET_PRINT_BYTES));
+    }
     return got === max ? buf : buf.subarray(0, got);
+  }
+
+  /**
+   * False when the bytes just before `offset` are not the ones read there: the file was
+   * truncated and written again past `offset` between two looks (its size alone cannot show it).
+   * One small read, cheap enough to make before every read of new bytes.
+   */
+  continuous(): boolean {
+    const last = this.#last;
+    if (last.length === 0) return true;
+    const now = readBefore(this.#file, this.offset);
+    if (now.length < last.length) return false;
+    const start = now.length - last.length;
+    for (let i = 0; i < last.length; i++) if (now[start + i] !== last[i]) return false;
+    return true;
   }
 
   /**
@@ -136,7 +165,7 @@ export class FileReader {
    * bytes, which catches a truncation that was refilled past our offset before we looked.
    */
   check(verifyFingerprint: boolean): FileChange {
-    if (this.refreshSize() < this.offset) return "truncated";
+    if (this.refreshSize() < this.offset || !this.continuous()) return "truncated";
     if (verifyFingerprint && this.identity) {
       const head = readHead(this.#file, this.identity.fpLen);
       if (!isSameFile(this.identity, this.#id, head)) return "truncated";
@@ -154,6 +183,8 @@ export class FileReader {
 
   /** Continues reading at `offset`. */
   seekTo(offset: number): void {
+    // What is before the offset now is what the checkpoint vouched for (its print matched).
+    this.#last = readBefore(this.#file, offset).slice();
     this.#file.seekSync(offset, Deno.SeekMode.Start);
     this.offset = offset;
   }
@@ -162,6 +193,7 @@ export class FileReader {
   restartAtZero(): void {
     this.#file.seekSync(0, Deno.SeekMode.Start);
     this.offset = 0;
+    this.#last = new Uint8Array(0);
     this.identity = undefined;
     this.refreshSize();
     this.establishIdentity();

@@ -70,11 +70,21 @@ Deno.test("truncation is seen by size, and by fingerprint when refilled past the
     r.read(100);
     const r2 = await FileReader.open(path, 0);
     r2.read(14);
+    // Refilled past the offset with other bytes before it: seen at once, without the head.
     await Deno.writeTextFile(path, "XXXXX content, and longer than before, and more\n");
-    assertEquals(r2.check(false), "none");
-    assertEquals(r2.check(true), "truncated");
-    r.close();
+    assertEquals(r2.check(false), "truncated");
     r2.close();
+    // Only the first bytes differ (the bytes before the offset are the same): the fingerprint
+    // check, made every few looks, tells.
+    const tail = "y".repeat(200) + "\n";
+    await Deno.writeTextFile(path, "first " + tail);
+    const r3 = await FileReader.open(path, 0);
+    r3.read(150);
+    await Deno.writeTextFile(path, "other " + tail + "more\n");
+    assertEquals(r3.check(false), "none");
+    assertEquals(r3.check(true), "truncated");
+    r.close();
+    r3.close();
   }));
 
 Deno.test("an empty file has no identity until it has bytes; NUL in the head marks binary", () =>
@@ -88,4 +98,25 @@ Deno.test("an empty file has no identity until it has bytes; NUL in the head mar
     r.establishIdentity();
     assert(r.identity && r.binary);
     r.close();
+  }));
+
+Deno.test("continuous: false once the bytes before the offset are not the ones read (truncated and refilled between two looks)", () =>
+  withDir(async (dir) => {
+    const path = `${dir}/a.log`;
+    await Deno.writeTextFile(path, "line 1\nline 2\n");
+    const r = await FileReader.open(path, 0);
+    r.read(100);
+    assert(r.continuous());
+    await Deno.writeTextFile(path, "line 3\n", { append: true });
+    assert(r.continuous(), "appended: the same bytes before the offset");
+    // copytruncate, then lines written past our offset before we looked: the size grew.
+    await Deno.writeTextFile(path, "line 4\nline 5\nline 6\n");
+    assertEquals(r.refreshSize() > r.offset, true);
+    assertEquals(r.continuous(), false);
+    // Resumed from a checkpoint: the bytes there are what it continues from.
+    const r2 = await FileReader.open(path, 0);
+    r2.seekTo(7);
+    assert(r2.continuous());
+    r.close();
+    r2.close();
   }));

@@ -882,6 +882,11 @@ export class TailTask implements FileHolder {
     const { reader } = tail;
     const size = reader.refreshSize();
     const grew = size > reader.offset;
+    if (grew && !reader.continuous()) {
+      // Truncated and written again past our offset since the last look: new content.
+      this.#restart(tail);
+      return false;
+    }
     if (grew) {
       const chunk = reader.read(Math.min(size - reader.offset, this.#opt.readChunkBytes));
       if (!tail.fileId) {
