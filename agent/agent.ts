@@ -19,6 +19,7 @@ import { AgentMetrics } from "./metrics.ts";
 import { CoalescingRunner, planReconcile } from "./reconciler.ts";
 import type { AgentSettings } from "./settings.ts";
 import { buildStatus, StatusReporter } from "./status.ts";
+import { fileBudget, OpenFiles, processSoftLimit } from "./open_files.ts";
 import { TailTask } from "./tail_task.ts";
 
 const log = getLogger("agent");
@@ -48,6 +49,8 @@ export class Agent {
   readonly #abort = new AbortController();
   readonly #runner: CoalescingRunner;
   readonly #startedAt = new Date();
+  /** Log files open at once, shared by every source (agent/open_files.ts). */
+  readonly #openFiles: OpenFiles;
   #plane: ConfigPlane | undefined;
   #producer: LogProducer | undefined;
   #reporter: StatusReporter | undefined;
@@ -66,6 +69,9 @@ export class Agent {
   constructor(settings: AgentSettings) {
     this.settings = settings;
     this.#runner = new CoalescingRunner(() => this.#reconcile());
+    this.#openFiles = new OpenFiles(
+      fileBudget(processSoftLimit(), settings.maxOpenFiles || undefined),
+    );
   }
 
   /** The metrics port actually bound (useful with port 0). */
@@ -248,6 +254,7 @@ export class Agent {
           checkpointDir: s.checkpointDir,
           metrics: this.metrics,
           options: s.tail,
+          openFiles: this.#openFiles,
         });
         this.#tasks.set(source.id, { task, hash: specHash(source) });
         task.start();

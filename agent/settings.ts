@@ -34,6 +34,11 @@ export interface AgentSettings {
   statusTtlSeconds: number;
   /** Bound on a clean shutdown (flush + checkpoint + deregister). */
   shutdownTimeoutMs: number;
+  /**
+   * Log files open at once, agent-wide; 0: as many as the soft limit on open files allows (it
+   * minus a reserve for sockets and saves; agent/open_files.ts).
+   */
+  maxOpenFiles: number;
   tail: TailOptions;
 }
 
@@ -169,6 +174,15 @@ const AGENT_SETTINGS: readonly Setting<keyof AgentValues>[] = [
     description: "Glob rescan interval (at least 10)",
   },
   {
+    key: "maxOpenFiles",
+    flag: "max-open-files",
+    env: "SLUICE_MAX_OPEN_FILES",
+    file: "max_open_files",
+    kind: "int",
+    arg: "N",
+    description: "Log files open at once (0: the soft limit on open files minus a reserve)",
+  },
+  {
     key: "shutdownTimeoutMs",
     flag: "shutdown-timeout-ms",
     file: "shutdown_timeout_ms",
@@ -196,6 +210,7 @@ function agentDefaults(home: string, hostname: string): AgentValues {
     pollMs: DEFAULT_TAIL_OPTIONS.pollMs,
     scanMs: DEFAULT_TAIL_OPTIONS.scanMs,
     shutdownTimeoutMs: 10_000,
+    maxOpenFiles: 0,
   };
 }
 
@@ -247,6 +262,7 @@ export function resolveSettings(
     lingerMs: v.lingerMs,
     statusTtlSeconds: 10,
     shutdownTimeoutMs: v.shutdownTimeoutMs,
+    maxOpenFiles: Math.max(0, v.maxOpenFiles),
     tail: {
       ...DEFAULT_TAIL_OPTIONS,
       maxInflightBytes: v.maxInflightBytes,
