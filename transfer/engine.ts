@@ -287,7 +287,25 @@ export async function createEngine(options: EngineOptions): Promise<SearchEngine
     kind === "opensearch"
       ? openSearchClient(connection, timeout)
       : elasticsearchClient(connection, timeout),
+    connection.node,
   );
+}
+
+/** A client error as SecurityError or UnreachableError when it is one, else unchanged. */
+function clientFailure(base: string, error: unknown): unknown {
+  const e = error as { name?: string; meta?: { statusCode?: unknown } };
+  const status = typeof e?.meta?.statusCode === "number" ? e.meta.statusCode : undefined;
+  const text = errorText(error);
+  const refused = explainSearchFailure(base, status === undefined ? text : "", status);
+  if (refused) return new SecurityError(refused, { cause: error });
+  if (status === undefined && /Connection|Timeout|NoLiving/i.test(e?.name ?? "")) {
+    return new UnreachableError(
+      `no search engine answers at ${base} (${text}); start it (deno task stack:up) or set ` +
+        "SLUICE_SEARCH_URL / --search-url",
+      { cause: error },
+    );
+  }
+  return error;
 }
 
 /** The message of an error and of its cause (fetch puts the TLS reason in the cause). */
@@ -333,14 +351,28 @@ export interface EngineClient {
 export class ClientEngine implements SearchEngine {
   readonly kind: EngineKind;
   readonly #client: EngineClient;
+  readonly #base: string;
 
-  constructor(kind: EngineKind, client: EngineClient) {
+  /** `base`: the engine's URL without credentials, for error messages. */
+  constructor(kind: EngineKind, client: EngineClient, base = "the search engine") {
     this.kind = kind;
     this.#client = client;
+    this.#base = base;
   }
 
+  /**
+   * The engine's kind, version and cluster. The first request of a transfer whose `--engine` is
+   * forced (no detection ran): a refused TLS handshake or credential, or no answer at all, is
+   * reported as detection would report it (SecurityError, UnreachableError), not as the client's
+   * raw error object.
+   */
   async info(): Promise<EngineInfo> {
-    const body = await this.#client.localNode();
+    let body: NodesBody;
+    try {
+      body = await this.#client.localNode();
+    } catch (error) {
+      throw clientFailure(this.#base, error);
+    }
     const node = Object.values(body.nodes ?? {})[0];
     return { kind: this.kind, version: node?.version ?? "?", clusterName: body.cluster_name ?? "" };
   }
