@@ -1,26 +1,38 @@
 /**
  * The agent's way to Kafka: `LogProducer` is the small interface the agent depends on (so the
  * client can be swapped), `createLogProducer` its implementation. Sends are encoded as soon as they
- * are queued, merged into batches after a short linger, and acknowledged strictly in call order; a
- * failed batch is retried (with a fresh idempotent producer) until it succeeds or the producer is
- * closed. Record batches and Produce requests are written by kafka/record_batch.ts; the connections
- * (TLS, SASL), metadata and producer ids come from @platformatic/kafka (see
- * docs/decisions/0003-own-record-batches.md).
+ * are queued, merged into batches after a short linger, and acknowledged strictly in call order.
+ * A failure is classified (kafka/send_failure.ts): connection trouble and a refused topic are
+ * retried with backoff and a fresh idempotent producer id until they pass or the producer is
+ * closed; a batch the topic refuses as too large is split, and a single record it refuses goes to
+ * the dead-letter route when there is one. Records that some partitions took while others failed
+ * are not sent again. Record batches and Produce requests are written by kafka/record_batch.ts;
+ * the connections (TLS, SASL), metadata and producer ids come from @platformatic/kafka, and can be
+ * shared by several producers (`ProducerConnections`; see docs/decisions/0003-own-record-batches.md
+ * and 0006-kafka-output-per-topic.md).
  * @module
  */
 import { Buffer } from "node:buffer";
 import {
   type ClusterMetadata,
+  type Connection,
   crc32c,
   ProduceAcks,
   Producer,
   produceV9,
+  ProtocolError,
   Writer,
 } from "@platformatic/kafka";
 import { backoffDelay, sleep } from "../core/backoff.ts";
 import { InvalidInputError, SluiceError } from "../core/errors.ts";
 import { getLogger } from "../core/log.ts";
 import { type Compression, SUPPORTED_COMPRESSION, UNAVAILABLE_COMPRESSION } from "./codecs.ts";
+import {
+  type ClassifiedError,
+  classifySendError,
+  decideSendFailure,
+  type SendAction,
+} from "./send_failure.ts";
 import { Compressor } from "./compressor.ts";
 import { type KafkaConnectionOptions, producerConnection } from "./options.ts";
 import {
@@ -90,6 +102,65 @@ export interface LogProducerOptions extends Partial<Omit<KafkaConnectionOptions,
   maxInflight?: number;
   /** Called on every failed attempt (metrics, status). */
   onError?: (error: unknown) => void;
+  /** Called on every failure of an attempt, classified and with its topic when it has one. */
+  onFailure?: (failure: SendFailure) => void;
+  /**
+   * Called after every failed attempt that is retried after a backoff (connection trouble, a
+   * refused topic), and with undefined once a request is acknowledged again.
+   */
+  onProblem?: (problem: SendProblem | undefined) => void;
+  /**
+   * Where a single record that the topic refuses (too large for its `max.message.bytes`, invalid)
+   * goes instead; its send then resolves. Without one such a record holds the producer, which
+   * reports its topic as refused and retries (the record is never dropped).
+   */
+  deadLetter?: DeadLetterRoute;
+  /**
+   * The client, compressor and record buffers to use (shared by kafka/topic_producers.ts between
+   * its producers); default: its own, closed with it.
+   */
+  connections?: ProducerConnections;
+}
+
+/** One failure of an attempt, as `classifySendError` sees it and what the producer does about it. */
+export interface SendFailure extends ClassifiedError {
+  /** The topic it is about; undefined when it is not about one (the producer's own start). */
+  topic?: string;
+  partition?: number;
+  action: SendAction;
+  /** Failed attempts in a row, this one included. */
+  attempt: number;
+}
+
+/** Why a producer is not delivering: what `onProblem` reports and status pages show. */
+export interface SendProblem {
+  /** `refused`: the topic (or a record no batch can carry) is refused; `unreachable`: the rest. */
+  kind: "refused" | "unreachable";
+  topic?: string;
+  /** Kafka's error name, e.g. INVALID_TOPIC_EXCEPTION. */
+  code: string;
+  message: string;
+  /** When this run of failures began. */
+  since: Date;
+  attempts: number;
+}
+
+/** A record the topic refused, as handed to a `DeadLetterRoute`. */
+export interface RefusedRecord {
+  topic: string;
+  partition: number;
+  key: string;
+  /** The record's value (a view: copy what is kept beyond the call). */
+  value: Uint8Array;
+  /** Kafka's error name, e.g. MESSAGE_TOO_LARGE. */
+  code: string;
+  /** Why, in a sentence. */
+  reason: string;
+}
+
+/** Where records no batch can carry go; `send` resolves once they are stored there. */
+export interface DeadLetterRoute {
+  send(record: RefusedRecord): Promise<void>;
 }
 
 /** The producer was closed while records were still waiting for their acknowledgement. */
@@ -105,6 +176,19 @@ interface Pending {
   bytes: number;
   resolve: () => void;
   reject: (error: unknown) => void;
+  /** Records before this one are acknowledged (a request ended inside this send). */
+  from: number;
+  /**
+   * Records acknowledged out of turn (1): taken by a partition while another partition of their
+   * request failed, or dead-lettered. Allocated only then; skipped when the rest is sent again.
+   */
+  stored: Uint8Array | undefined;
+}
+
+/** A place in the queue: send number `n` (counted since the producer started), record `r` of it. */
+interface Position {
+  n: number;
+  r: number;
 }
 
 const log = getLogger("kafka", "producer");
@@ -128,7 +212,105 @@ export function createLogProducer(options: LogProducerOptions): LogProducer {
 
 type BufferProducer = Producer<Buffer, Buffer, Buffer, Buffer>;
 
-/** A client with its idempotent producer id and the next sequence number of every partition. */
+/**
+ * What producers can share: the client (connections to the brokers with their TLS and SASL,
+ * the metadata cache), the compressor (and its worker thread) and the record buffers. A producer
+ * per topic (kafka/topic_producers.ts) then costs a queue and a producer id, not connections.
+ * The connections heal by themselves (a closed one is opened again when next needed), so a
+ * producer's failure never closes what the others use.
+ */
+export class ProducerConnections {
+  readonly client: BufferProducer;
+  readonly compressor: Compressor;
+  readonly compression: Compression;
+  /** Buffers for the records of one request's partitions, taken and given back synchronously. */
+  readonly writers: WriterPool = new WriterPool();
+  #closed = false;
+
+  constructor(
+    options: Pick<
+      LogProducerOptions,
+      | "brokers"
+      | "clientId"
+      | "security"
+      | "connectionTimeoutMs"
+      | "requestTimeoutMs"
+      | "compression"
+      | "maxInflight"
+    >,
+  ) {
+    this.compression = options.compression ?? "gzip";
+    this.compressor = new Compressor(this.compression);
+    this.client = new Producer<Buffer, Buffer, Buffer, Buffer>({
+      ...producerConnection({
+        clientId: options.clientId ?? "sluice-agent",
+        brokers: options.brokers,
+        security: options.security,
+        connectionTimeoutMs: options.connectionTimeoutMs,
+        requestTimeoutMs: options.requestTimeoutMs,
+      }),
+      // Idempotence is ours (`#prepare` numbers the batches); the client's idempotent mode would
+      // hold every connection to one request in flight.
+      maxInflights: Math.min(5, Math.max(1, options.maxInflight ?? 3)),
+      autocreateTopics: true,
+      // Our own loop retries forever; the client's retries cover blips.
+      retries: 3,
+      retryDelay: 250,
+      // Each producer asks for its topic's partitions before every request, answered from this
+      // cache; a failure asks the broker again at once. With the client's 5 s, 200 topics made 40
+      // Metadata requests a second per agent.
+      metadataMaxAge: 60_000,
+    });
+  }
+
+  /** Closes the connections and stops the compressor's worker. */
+  async close(): Promise<void> {
+    if (this.#closed) return;
+    this.#closed = true;
+    await this.client.close(true).catch(() => {});
+    this.compressor.close();
+  }
+}
+
+/**
+ * Record buffers for the partitions of one request, reused from request to request. Producers
+ * sharing connections share these too: a request's records are written and sealed (compressed
+ * or copied) in one synchronous stretch (`#prepare`), so no two requests use them at once, and
+ * memory follows the partitions of one request, not the number of topics.
+ */
+export class WriterPool {
+  readonly #all: RecordsWriter[] = [];
+  #used = 0;
+  /** This request's writers by topic and partition. */
+  readonly byTopic: Map<string, Map<number, RecordsWriter>> = new Map();
+
+  /** Starts a request: every writer is free and empty. */
+  begin(): void {
+    this.#used = 0;
+    this.byTopic.clear();
+  }
+
+  /** The writer of `partition` in this request, among the writers of its topic (`topic()`). */
+  writer(byPartition: Map<number, RecordsWriter>, partition: number): RecordsWriter {
+    let writer = byPartition.get(partition);
+    if (writer) return writer;
+    writer = this.#all[this.#used];
+    if (!writer) this.#all.push(writer = new RecordsWriter());
+    this.#used++;
+    writer.reset();
+    byPartition.set(partition, writer);
+    return writer;
+  }
+
+  /** The writers of `topic` in this request. */
+  topic(topic: string): Map<number, RecordsWriter> {
+    let byPartition = this.byTopic.get(topic);
+    if (!byPartition) this.byTopic.set(topic, byPartition = new Map());
+    return byPartition;
+  }
+}
+
+/** An idempotent producer id and the next sequence number of every partition. */
 interface Session {
   client: BufferProducer;
   producerId: bigint;
@@ -140,13 +322,52 @@ interface Session {
 const PRODUCE_API_KEY = 0;
 const PRODUCE_VERSION = 9;
 
-/** Sends taken from the queue, written as one request per partition leader. */
+/** Records of the queue taken into one request (one batch per partition, per leader). */
 interface Prepared {
-  /** How many sends from the queue's head (or from where `#prepare` started). */
-  sends: number;
+  /** The first record it covers, and the one after its last. */
+  start: Position;
+  end: Position;
+  /** Value+key bytes of the records it covers. */
   bytes: number;
+  /** The metadata its records were partitioned with; undefined when it wrote no record. */
+  metadata: ClusterMetadata | undefined;
   /** The batches by partition leader, once compressed. */
   ready: Promise<Map<number, TopicBatches[]>>;
+}
+
+/** A partition whose batch was not taken, and what its broker said (or why there is no answer). */
+interface PartitionFailure {
+  topic: string;
+  partition: number;
+  error: unknown;
+}
+
+/** A request that failed in whole or in part: which partitions took their batch, and the rest. */
+class RequestFailure extends Error {
+  constructor(readonly stored: ReadonlySet<string>, readonly failures: PartitionFailure[]) {
+    super(
+      failures.map((f) => `${f.topic}[${f.partition}]: ${(f.error as Error)?.message}`).join("; "),
+    );
+  }
+}
+
+/** A request on its way: what it covers, and its acknowledgement. */
+interface InFlight {
+  prepared: Prepared;
+  acknowledged: Promise<void>;
+}
+
+/** A failure of an attempt with the request it belongs to (none: the attempt's own start). */
+interface Observed {
+  prepared?: Prepared;
+  topic?: string;
+  partition?: number;
+  error: unknown;
+}
+
+/** `topic` and `partition` as one key of a set. */
+function partitionKey(topic: string, partition: number): string {
+  return `${topic}\u0000${partition}`;
 }
 
 /**
@@ -193,31 +414,41 @@ export function keyPartition(key: Uint8Array): number {
 class KafkaLogProducer implements LogProducer {
   readonly #options: LogProducerOptions;
   readonly #queue: Pending[] = [];
+  /** Send number (`Position.n`) of the queue's first send. */
+  #base = 0;
+  /** The first record not yet in a request of this attempt. */
+  #next: Position = { n: 0, r: 0 };
   #queuedBytes = 0;
   #session: Session | undefined;
   #wake: (() => void) | undefined;
   #closing = false;
   readonly #stop = new AbortController();
   readonly #loop: Promise<void>;
-  readonly #compression: Compression;
+  readonly #connections: ProducerConnections;
+  readonly #ownsConnections: boolean;
   readonly #maxBatchBytes: number;
   readonly #lingerMs: number;
   readonly #timeoutMs: number;
   readonly #maxInflight: number;
+  /**
+   * Set once a topic refused a batch as too large: requests are cut at this many bytes from then
+   * on, inside a send if need be, down to one record.
+   */
+  #splitLimit: number | undefined;
+  /** Ask the broker for the metadata again (after a failure), not the cache. */
+  #staleMetadata = false;
+  #problem: SendProblem | undefined;
   /** Resolves once the latest request was handed to its connections. */
   #issued: Promise<void> = Promise.resolve();
-  /** One records buffer per topic and partition, reused from request to request. */
-  readonly #writers = new Map<string, Map<number, RecordsWriter>>();
-  readonly #compressor: Compressor;
 
   constructor(options: LogProducerOptions) {
     this.#options = options;
-    this.#compression = options.compression ?? "gzip";
+    this.#ownsConnections = options.connections === undefined;
+    this.#connections = options.connections ?? new ProducerConnections(options);
     this.#maxBatchBytes = options.maxBatchBytes ?? 1_000_000;
     this.#lingerMs = options.lingerMs ?? 10;
     this.#timeoutMs = options.requestTimeoutMs ?? 30_000;
     this.#maxInflight = Math.min(5, Math.max(1, options.maxInflight ?? 3));
-    this.#compressor = new Compressor(this.#compression);
     this.#loop = this.#run();
   }
 
@@ -234,7 +465,15 @@ class KafkaLogProducer implements LogProducer {
     }
     // Even an empty send is queued, so it resolves after the sends before it.
     return new Promise((resolve, reject) =>
-      this.#enqueue({ topic, records: encoded, bytes, resolve, reject })
+      this.#enqueue({
+        topic,
+        records: encoded,
+        bytes,
+        resolve,
+        reject,
+        from: 0,
+        stored: undefined,
+      })
     );
   }
 
@@ -246,8 +485,7 @@ class KafkaLogProducer implements LogProducer {
     this.#wake?.();
     await this.#loop;
     for (const p of this.#queue.splice(0)) p.reject(new ProducerClosedError());
-    await this.#session?.client.close(true).catch(() => {});
-    this.#compressor.close();
+    if (this.#ownsConnections) await this.#connections.close();
   }
 
   #enqueue(p: Pending): void {
@@ -256,36 +494,16 @@ class KafkaLogProducer implements LogProducer {
     this.#wake?.();
   }
 
-  /**
-   * The client (metadata, connections, authentication) with a producer id, created on first use
-   * and after every failure.
-   */
+  /** A producer id, asked for on first use and after every failure. */
   async #open(): Promise<Session> {
     if (this.#session) return this.#session;
-    const client = new Producer<Buffer, Buffer, Buffer, Buffer>({
-      ...producerConnection({
-        clientId: this.#options.clientId ?? "sluice-agent",
-        brokers: this.#options.brokers,
-        security: this.#options.security,
-        connectionTimeoutMs: this.#options.connectionTimeoutMs,
-        requestTimeoutMs: this.#options.requestTimeoutMs,
-      }),
-      // Idempotence is ours (`#prepare` numbers the batches); the client's idempotent mode would
-      // hold every connection to one request in flight.
-      maxInflights: this.#maxInflight,
-      autocreateTopics: true,
-      // Our own loop retries forever with a fresh producer; the client's retries cover blips.
-      retries: 3,
-      retryDelay: 250,
-    });
-    try {
-      const { producerId, producerEpoch } = await client.initIdempotentProducer({});
-      this.#session = { client, producerId, producerEpoch, sequences: new Map() };
-      return this.#session;
-    } catch (error) {
-      await client.close(true).catch(() => {});
-      throw error;
-    }
+    const client = this.#connections.client;
+    // A new id each call (InitProducerId without a transactional id); producers sharing the
+    // client that ask at the same moment may get the same one, which is harmless: sequence
+    // numbers are per partition, and each producer writes to partitions of its own topics.
+    const { producerId, producerEpoch } = await client.initIdempotentProducer({});
+    this.#session = { client, producerId, producerEpoch, sequences: new Map() };
+    return this.#session;
   }
 
   /**
@@ -296,27 +514,20 @@ class KafkaLogProducer implements LogProducer {
    */
   async #run(): Promise<void> {
     let attempt = 0;
-    const inflight: { prepared: Prepared; acknowledged: Promise<void> }[] = [];
-    /** Queue index of the first send not yet in a request. */
-    let unsent = 0;
+    const inflight: InFlight[] = [];
     while (!this.#stop.signal.aborted) {
       try {
-        if (
-          inflight.length > 0 &&
-          (inflight.length >= this.#maxInflight || unsent >= this.#queue.length)
-        ) {
+        const allIssued = this.#next.n >= this.#base + this.#queue.length;
+        if (inflight.length > 0 && (inflight.length >= this.#maxInflight || allIssued)) {
           const { prepared, acknowledged } = inflight[0];
           await acknowledged;
           inflight.shift();
-          if (attempt > 0) log.info("Kafka is reachable again; sending resumed");
+          if (attempt > 0 || this.#problem) this.#recovered(attempt);
           attempt = 0;
-          const done = this.#queue.splice(0, prepared.sends);
-          unsent -= prepared.sends;
-          this.#queuedBytes -= prepared.bytes;
-          for (const p of done) p.resolve();
+          this.#acknowledge(prepared);
           continue;
         }
-        if (unsent >= this.#queue.length) {
+        if (allIssued) {
           await new Promise<void>((resolve) => (this.#wake = resolve));
           this.#wake = undefined;
           continue;
@@ -328,8 +539,8 @@ class KafkaLogProducer implements LogProducer {
           await sleep(this.#lingerMs);
         }
         const session = await this.#open();
-        const prepared = await this.#prepare(session, unsent);
-        unsent += prepared.sends;
+        const prepared = await this.#prepare(session);
+        this.#next = prepared.end;
         // Compressed on the worker while the next one is written; handed to the connections
         // strictly after the one before, so the broker sees the sequence numbers in order.
         const previous = this.#issued;
@@ -347,81 +558,378 @@ class KafkaLogProducer implements LogProducer {
         acknowledged.catch(() => {}); // its failure shows when it is awaited
         inflight.push({ prepared, acknowledged });
       } catch (error) {
-        // Requests after the failed one carry sequence numbers of the producer id given up below.
-        await Promise.allSettled(inflight.map((r) => r.acknowledged));
-        inflight.length = 0;
-        unsent = 0;
-        this.#issued = Promise.resolve();
-        this.#options.onError?.(error);
-        const delay = backoffDelay(attempt, { initialMs: 200, maxMs: 5_000, jitter: 0.5 });
-        log.warn("Kafka send failed (attempt {attempt}), retrying in {delay} ms: {error}", {
-          attempt: attempt + 1,
-          delay,
-          error: (error as Error).message,
-        });
-        attempt++;
+        const failed = await this.#recover(error, inflight.splice(0), attempt + 1);
         // The idempotent producer's sequence numbers may be out of step after a failure: start a
-        // fresh one (new producer id) rather than risk OutOfOrderSequence errors forever.
-        const old = this.#session;
-        this.#session = undefined;
-        await old?.client.close(true).catch(() => {});
-        await sleep(delay, this.#stop.signal).catch(() => {});
+        // fresh one (new producer id) rather than risk OutOfOrderSequence errors forever. The
+        // records some partitions took are marked and not sent again.
+        // A producer id that numbered no batch yet (the failure came before any request, as a
+        // refused topic's does) is kept: no InitProducerId per retry.
+        if (this.#session?.sequences.size !== 0) this.#session = undefined;
+        this.#staleMetadata = true;
+        this.#next = { n: this.#base, r: this.#queue[0]?.from ?? 0 };
+        this.#issued = Promise.resolve();
+        if (failed) {
+          const delay = backoffDelay(attempt, { initialMs: 200, maxMs: 5_000, jitter: 0.5 });
+          attempt++;
+          this.#logFailures(failed, attempt, delay);
+          await sleep(delay, this.#stop.signal).catch(() => {});
+        }
       }
     }
     await Promise.allSettled(inflight.map((r) => r.acknowledged));
   }
 
-  /**
-   * Takes the queued sends from index `start` (whole sends up to the byte limit, at least one)
-   * and writes them into one compressed record batch per partition, grouped by leader.
-   */
-  async #prepare(session: Session, start: number): Promise<Prepared> {
-    let sends = 0;
-    let bytes = 0;
-    while (
-      start + sends < this.#queue.length &&
-      (sends === 0 || bytes + this.#queue[start + sends].bytes <= this.#maxBatchBytes)
-    ) {
-      bytes += this.#queue[start + sends].bytes;
-      sends++;
-    }
-    const batch = this.#queue.slice(start, start + sends);
-    if (batch.every((p) => p.records.ends.length === 0)) {
-      return { sends, bytes, ready: Promise.resolve(new Map()) };
-    }
-    const topics = [...new Set(batch.map((p) => p.topic))];
-    const metadata = await session.client.metadata({ topics, autocreateTopics: true });
-    this.#write(batch, metadata);
-    return { sends, bytes, ready: this.#seal(session, metadata) };
+  /** Resolves the sends a request completed, in order. */
+  #acknowledge(prepared: Prepared): void {
+    const done = this.#queue.splice(0, prepared.end.n - this.#base);
+    this.#base = prepared.end.n;
+    this.#queuedBytes -= prepared.bytes;
+    if (prepared.end.r > 0) this.#queue[0].from = prepared.end.r;
+    for (const p of done) p.resolve();
   }
 
-  /** Writes the records of `batch` into the writer of their topic and partition. */
-  #write(batch: Pending[], metadata: ClusterMetadata): void {
-    for (const byPartition of this.#writers.values()) {
-      for (const w of byPartition.values()) w.reset();
+  /** The first acknowledgement after failures: said once, and the problem cleared. */
+  #recovered(attempts: number): void {
+    const topic = this.#problem?.topic;
+    if (attempts > 0 || this.#problem) {
+      log.info("Kafka takes {what} again after {attempts} failed attempt(s); sending resumed", {
+        what: topic ? `topic ${topic}` : "records",
+        attempts,
+      });
     }
+    if (this.#problem) {
+      this.#problem = undefined;
+      this.#options.onProblem?.(undefined);
+    }
+  }
+
+  /**
+   * After a failure: waits for the requests still in flight, marks the records that partitions
+   * took (so they are not sent twice), classifies every failure and carries out what
+   * `decideSendFailure` says: a batch too large is split (records are cut smaller from now on),
+   * a single refused record goes to the dead-letter route. Returns the failures that call for a
+   * backoff (connection trouble, a refused topic), or undefined when the rest can go at once.
+   */
+  async #recover(
+    error: unknown,
+    inflight: InFlight[],
+    attempt: number,
+  ): Promise<SendFailure[] | undefined> {
+    const settled = await Promise.allSettled(inflight.map((r) => r.acknowledged));
+    const observed: Observed[] = [];
+    let fromRequest = false;
+    settled.forEach((outcome, i) => {
+      const { prepared } = inflight[i];
+      if (outcome.status === "fulfilled") {
+        this.#markStored(prepared, undefined);
+        return;
+      }
+      if (outcome.reason === error) fromRequest = true;
+      if (outcome.reason instanceof RequestFailure) {
+        this.#markStored(prepared, outcome.reason.stored);
+        for (const f of outcome.reason.failures) observed.push({ prepared, ...f });
+      } else {
+        observed.push({ prepared, error: outcome.reason });
+      }
+    });
+    if (!fromRequest) observed.unshift({ topic: this.#soleTopic(), error });
+    this.#options.onError?.(error);
+
+    const failures: SendFailure[] = [];
+    let backoff = false;
+    let handled = false;
+    for (const o of observed) {
+      const classified = classifySendError(o.error);
+      const batch = classified.kind === "record_refused" && o.prepared && o.topic !== undefined
+        ? this.#batchOf(o.prepared, o.topic, o.partition!)
+        : [];
+      const action = decideSendFailure(classified.kind, {
+        records: batch.length,
+        deadLetter: this.#options.deadLetter !== undefined,
+      });
+      const failure: SendFailure = {
+        ...classified,
+        topic: o.topic ?? this.#soleTopic(),
+        partition: o.partition,
+        action,
+        attempt,
+      };
+      this.#options.onFailure?.(failure);
+      if (action === "split") {
+        const bytes = batch.reduce((sum, b) => sum + b.bytes, 0);
+        this.#splitLimit = Math.max(1, Math.min(this.#splitLimit ?? bytes, Math.floor(bytes / 2)));
+        handled = true;
+        log.warn(
+          "topic {topic} refused a batch of {records} records ({bytes} bytes) on partition " +
+            "{partition}: {code}; requests are cut at {limit} bytes from now on",
+          { ...failure, records: batch.length, bytes, limit: this.#splitLimit },
+        );
+      } else if (action === "dead_letter") {
+        const [{ p, i, k }] = batch;
+        try {
+          await this.#options.deadLetter!.send({
+            topic: failure.topic!,
+            partition: failure.partition!,
+            key: p.records.keys[k],
+            value: p.records.data.subarray(i === 0 ? 0 : p.records.ends[i - 1], p.records.ends[i]),
+            code: failure.code,
+            reason: failure.message,
+          });
+          (p.stored ??= new Uint8Array(p.records.ends.length))[i] = 1;
+          handled = true;
+        } catch (deadLetterError) {
+          if (this.#stop.signal.aborted) return undefined;
+          failures.push({
+            ...failure,
+            message: `${failure.message}; the dead-letter route failed: ${
+              (deadLetterError as Error).message
+            }`,
+          });
+          backoff = true;
+        }
+      } else {
+        if (classified.kind !== "out_of_sequence") backoff = true;
+        failures.push(failure);
+      }
+    }
+    // Out-of-step sequence numbers alone (no failure that explains them): back off all the same,
+    // so a producer id the broker forgot cannot spin the loop.
+    if (!handled && failures.length > 0) backoff = true;
+    if (!backoff) return undefined;
+    this.#report(failures, attempt);
+    return failures;
+  }
+
+  /** The topic of every queued send, when there is only one (a producer per topic). */
+  #soleTopic(): string | undefined {
+    const topic = this.#queue[0]?.topic;
+    for (const p of this.#queue) if (p.topic !== topic) return undefined;
+    return topic;
+  }
+
+  /** Sets the problem the failures of this attempt show (the most telling one first). */
+  #report(failures: SendFailure[], attempt: number): void {
+    const refused = failures.find((f) => f.action === "refuse_topic");
+    const main = refused ?? failures.find((f) => f.kind !== "out_of_sequence") ?? failures[0];
+    if (!main) return;
+    const kind = refused ? "refused" : "unreachable";
+    this.#problem = {
+      kind,
+      topic: main.topic,
+      code: main.code,
+      message: main.message,
+      since: this.#problem?.since ?? new Date(),
+      attempts: attempt,
+    };
+    this.#options.onProblem?.(this.#problem);
+  }
+
+  #logFailures(failures: SendFailure[], attempt: number, delay: number): void {
+    const shown = failures.filter((f) => f.kind !== "out_of_sequence");
+    const first = shown[0] ?? failures[0];
+    const where = first?.topic !== undefined
+      ? `to topic ${first.topic}${first.partition !== undefined ? `[${first.partition}]` : ""}`
+      : "";
+    log.warn(
+      "Kafka send {where} failed (attempt {attempt}, {kind}), retrying in {delay} ms: {code}: {error}{more}",
+      {
+        where,
+        attempt,
+        kind: first?.kind === "topic_refused" || first?.action === "refuse_topic"
+          ? "refused"
+          : first?.kind ?? "unreachable",
+        delay,
+        code: first?.code,
+        error: first?.message,
+        more: shown.length > 1 ? ` (and ${shown.length - 1} more)` : "",
+      },
+    );
+  }
+
+  /**
+   * Calls `visit` for every record of `prepared` not already stored, with its send, index, key
+   * run and partition (as its request computed it, from the metadata it used).
+   */
+  #eachRecord(
+    prepared: Prepared,
+    visit: (
+      p: Pending,
+      i: number,
+      k: number,
+      topic: string,
+      partition: number,
+      bytes: number,
+    ) => void,
+  ): void {
+    const metadata = prepared.metadata;
+    if (!metadata) return;
+    const { start, end } = prepared;
+    for (let n = start.n; n < end.n || (n === end.n && end.r > 0); n++) {
+      const p = this.#queue[n - this.#base];
+      if (!p) break;
+      const { ends, keys, keyEnds } = p.records;
+      const partitions = metadata.topics.get(p.topic)?.partitionsCount ?? 1;
+      const r0 = n === start.n ? start.r : 0;
+      const r1 = n === end.n ? end.r : ends.length;
+      let k = 0;
+      for (let i = r0; i < r1; i++) {
+        while (keyEnds[k] <= i) k++;
+        if (p.stored?.[i]) continue;
+        const partition = keyPartition(textEncoder.encode(keys[k])) % partitions;
+        const bytes = ends[i] - (i === 0 ? 0 : ends[i - 1]) + keys[k].length;
+        visit(p, i, k, p.topic, partition, bytes);
+      }
+    }
+  }
+
+  /** Marks the records of `prepared` that reached Kafka: all of them, or those of `partitions`. */
+  #markStored(prepared: Prepared, partitions: ReadonlySet<string> | undefined): void {
+    this.#eachRecord(prepared, (p, i, _k, topic, partition) => {
+      if (partitions && !partitions.has(partitionKey(topic, partition))) return;
+      (p.stored ??= new Uint8Array(p.records.ends.length))[i] = 1;
+    });
+  }
+
+  /** The records of `prepared` that went into the batch of `topic`/`partition`. */
+  #batchOf(
+    prepared: Prepared,
+    topic: string,
+    partition: number,
+  ): { p: Pending; i: number; k: number; bytes: number }[] {
+    const batch: { p: Pending; i: number; k: number; bytes: number }[] = [];
+    this.#eachRecord(prepared, (p, i, k, t, part, bytes) => {
+      if (t === topic && part === partition) batch.push({ p, i, k, bytes });
+    });
+    return batch;
+  }
+
+  /**
+   * Takes records from `#next` on (whole sends up to the byte limit, at least one; once a topic
+   * refused a batch as too large, records up to `#splitLimit`, at least one) and writes them into
+   * one compressed record batch per partition, grouped by leader.
+   */
+  async #prepare(session: Session): Promise<Prepared> {
+    const queue = this.#queue;
+    const base = this.#base;
+    const split = this.#splitLimit !== undefined;
+    const limit = this.#splitLimit ?? this.#maxBatchBytes;
+    const start = this.#next;
+    let n = start.n;
+    let r = start.r;
+    let bytes = 0;
+    let taken = false;
+    let records = 0;
+    while (n - base < queue.length) {
+      const p = queue[n - base];
+      if (r === 0 && !split) {
+        if (taken && bytes + p.bytes > limit) break;
+        bytes += p.bytes;
+        taken = true;
+        records += p.records.ends.length;
+        n++;
+        continue;
+      }
+      // Record by record: a send begun by an earlier request, or requests cut small.
+      const { ends, keys, keyEnds } = p.records;
+      let k = 0;
+      let i = r;
+      for (; i < ends.length; i++) {
+        while (keyEnds[k] <= i) k++;
+        const size = ends[i] - (i === 0 ? 0 : ends[i - 1]) + keys[k].length;
+        if (taken && bytes + size > limit) break;
+        bytes += size;
+        taken = true;
+        records++;
+      }
+      if (i < ends.length) {
+        r = i;
+        break;
+      }
+      n++;
+      r = 0;
+    }
+    const end = { n, r };
+    if (records === 0 || this.#allStored(start, end)) {
+      return { start, end, bytes, metadata: undefined, ready: Promise.resolve(new Map()) };
+    }
+    const topics = this.#topicsIn(start, end);
+    const metadata = await session.client.metadata({
+      topics,
+      autocreateTopics: true,
+      forceUpdate: this.#staleMetadata,
+    });
+    this.#staleMetadata = false;
+    for (const topic of topics) {
+      if (!metadata.topics.get(topic)) throw new Error(`no metadata for topic ${topic}`);
+    }
+    // From here to the end of #seal nothing awaits: the writers are shared (WriterPool).
+    this.#write(start, end, metadata);
+    return { start, end, bytes, metadata, ready: this.#seal(session, metadata) };
+  }
+
+  /** True when every record in [start, end) was stored already (after a partial failure). */
+  #allStored(start: Position, end: Position): boolean {
+    for (let n = start.n; n < end.n || (n === end.n && end.r > 0); n++) {
+      const p = this.#queue[n - this.#base];
+      const r0 = n === start.n ? start.r : 0;
+      const r1 = n === end.n ? end.r : p.records.ends.length;
+      if (r0 >= r1) continue;
+      if (!p.stored) return false;
+      for (let i = r0; i < r1; i++) if (!p.stored[i]) return false;
+    }
+    return true;
+  }
+
+  /** The topics of the sends in [start, end). */
+  #topicsIn(start: Position, end: Position): string[] {
+    const last = end.r > 0 ? end.n : end.n - 1;
+    const first = this.#queue[start.n - this.#base].topic;
+    let topics: string[] | undefined;
+    for (let n = start.n + 1; n <= last; n++) {
+      const topic = this.#queue[n - this.#base].topic;
+      if (topic !== first && !topics?.includes(topic)) (topics ??= [first]).push(topic);
+    }
+    return topics ?? [first];
+  }
+
+  /** Writes the records in [start, end) not already stored into their partitions' writers. */
+  #write(start: Position, end: Position, metadata: ClusterMetadata): void {
+    const pool = this.#connections.writers;
+    pool.begin();
     let key = "";
     let keyBytes = new Uint8Array(0);
     let hash = 0;
-    for (const { topic, records } of batch) {
-      const partitions = metadata.topics.get(topic)!.partitionsCount;
-      let byPartition = this.#writers.get(topic);
-      if (!byPartition) this.#writers.set(topic, byPartition = new Map());
+    let lastTopic = "";
+    let partitions = 0;
+    let byPartition: Map<number, RecordsWriter> | undefined;
+    for (let n = start.n; n < end.n || (n === end.n && end.r > 0); n++) {
+      const { topic, records, stored } = this.#queue[n - this.#base];
+      if (topic !== lastTopic || !byPartition) {
+        lastTopic = topic;
+        partitions = metadata.topics.get(topic)!.partitionsCount;
+        byPartition = pool.topic(topic);
+      }
       const { data, ends, keys, keyEnds } = records;
-      let start = 0;
-      for (let k = 0; k < keys.length; k++) {
+      const r0 = n === start.n ? start.r : 0;
+      const r1 = n === end.n ? end.r : ends.length;
+      let k = 0;
+      while (k < keys.length && keyEnds[k] <= r0) k++;
+      for (; k < keys.length && (k === 0 ? 0 : keyEnds[k - 1]) < r1; k++) {
         // Consecutive sends of one file share their key: encode and hash it once per run of it.
         if (keys[k] !== key || keyBytes.length === 0) {
           key = keys[k];
           keyBytes = textEncoder.encode(key);
           hash = keyPartition(keyBytes);
         }
-        const partition = hash % partitions;
-        let writer = byPartition.get(partition);
-        if (!writer) byPartition.set(partition, writer = new RecordsWriter());
-        for (let i = k === 0 ? 0 : keyEnds[k - 1]; i < keyEnds[k]; i++) {
-          writer.addBytes(keyBytes, data, start, ends[i]);
-          start = ends[i];
+        const writer = pool.writer(byPartition, hash % partitions);
+        const from = Math.max(r0, k === 0 ? 0 : keyEnds[k - 1]);
+        const to = Math.min(r1, keyEnds[k]);
+        let offset = from === 0 ? 0 : ends[from - 1];
+        for (let i = from; i < to; i++) {
+          if (stored === undefined || stored[i] === 0) {
+            writer.addBytes(keyBytes, data, offset, ends[i]);
+          }
+          offset = ends[i];
         }
       }
     }
@@ -436,7 +944,8 @@ class KafkaLogProducer implements LogProducer {
     const requests = new Map<number, TopicBatches[]>();
     const timestamp = Date.now();
     const compressed: Promise<void>[] = [];
-    for (const [topic, byPartition] of this.#writers) {
+    const { compressor, compression } = this.#connections;
+    for (const [topic, byPartition] of this.#connections.writers.byTopic) {
       for (const [partition, writer] of byPartition) {
         if (writer.count === 0) continue;
         const leader = metadata.topics.get(topic)!.partitions[partition].leader;
@@ -453,12 +962,12 @@ class KafkaLogProducer implements LogProducer {
           producerId: session.producerId,
           producerEpoch: session.producerEpoch,
           baseSequence,
-          attributes: COMPRESSION_ATTRIBUTE[this.#compression],
+          attributes: COMPRESSION_ATTRIBUTE[compression],
         };
         const batches = entry.batches;
         const index = batches.push({ partition, batch: new Uint8Array(0) }) - 1;
         compressed.push(
-          this.#compressor.compress(writer.bytes()).then((records) => {
+          compressor.compress(writer.bytes()).then((records) => {
             batches[index].batch = recordBatch(records, header, crc32c);
           }),
         );
@@ -469,7 +978,8 @@ class KafkaLogProducer implements LogProducer {
 
   /**
    * Sends a request to each leader; calls `issued` once they are handed to the connections and
-   * resolves when every one is acknowledged.
+   * resolves when every one is acknowledged. Otherwise rejects with a RequestFailure naming the
+   * partitions that took their batch and what the others answered.
    */
   async #transmit(
     session: Session,
@@ -478,9 +988,15 @@ class KafkaLogProducer implements LogProducer {
   ): Promise<void> {
     if (requests.size === 0) return;
     const leaders = [...requests.keys()];
-    const connections = await session.client.connectToBrokers(leaders);
-    const acknowledged = Promise.all(leaders.map((leader) => {
-      const connection = connections.get(leader)!;
+    let connections: Map<number, Connection>;
+    try {
+      connections = await session.client.connectToBrokers(leaders);
+    } catch (error) {
+      throw new RequestFailure(new Set(), everyPartition(requests, leaders, error));
+    }
+    const answers = Promise.allSettled(leaders.map((leader) => {
+      const connection = connections.get(leader);
+      if (!connection) return Promise.reject(new Error(`no connection to broker ${leader}`));
       const parts = produceRequest(
         requests.get(leader)!,
         ProduceAcks.ALL,
@@ -503,6 +1019,59 @@ class KafkaLogProducer implements LogProducer {
       });
     }));
     issued();
-    await acknowledged;
+    const outcomes = await answers;
+    if (outcomes.every((o) => o.status === "fulfilled")) return;
+    const stored = new Set<string>();
+    const failures: PartitionFailure[] = [];
+    outcomes.forEach((outcome, i) => {
+      const leader = leaders[i];
+      if (outcome.status === "fulfilled") {
+        for (const { topic, batches } of requests.get(leader)!) {
+          for (const { partition } of batches) stored.add(partitionKey(topic, partition));
+        }
+        return;
+      }
+      const answer = (outcome.reason as { response?: ProduceResponse }).response;
+      if (!answer?.responses) {
+        failures.push(...everyPartition(requests, [leader], outcome.reason));
+        return;
+      }
+      for (const { name, partitionResponses } of answer.responses) {
+        for (const { index, errorCode, errorMessage } of partitionResponses) {
+          if (errorCode === 0) stored.add(partitionKey(name, index));
+          else {
+            failures.push({
+              topic: name,
+              partition: index,
+              error: new ProtocolError(errorCode, errorMessage ?? null),
+            });
+          }
+        }
+      }
+    });
+    throw new RequestFailure(stored, failures);
   }
+}
+
+/** The Produce answer's part that says, per partition, whether its batch was taken. */
+interface ProduceResponse {
+  responses: {
+    name: string;
+    partitionResponses: { index: number; errorCode: number; errorMessage: string | null }[];
+  }[];
+}
+
+/** A failure of every partition `leaders` were sent, for an error without a per-partition answer. */
+function everyPartition(
+  requests: Map<number, TopicBatches[]>,
+  leaders: number[],
+  error: unknown,
+): PartitionFailure[] {
+  const out: PartitionFailure[] = [];
+  for (const leader of leaders) {
+    for (const { topic, batches } of requests.get(leader) ?? []) {
+      for (const { partition } of batches) out.push({ topic, partition, error });
+    }
+  }
+  return out;
 }
