@@ -1,7 +1,7 @@
 /**
  * The one validator of sluice: the JSON Schemas of this folder (draft 2020-12, ajv) plus the few
  * checks a schema cannot express (unique ids, regexes that compile, time formats and zones that
- * the agent can use, a topic for every source).
+ * the agent can use, a topic for every source, no two topics Kafka takes for the same).
  * Every error names the field path and what is wrong, so the CLI and the agent can show it as is.
  * @module
  */
@@ -300,9 +300,66 @@ function sourceSemanticIssues(source: Source, at: string): ValidationIssue[] {
   return issues;
 }
 
+/** Kafka's longest topic name. */
+const MAX_TOPIC_LENGTH = 249;
+
+/**
+ * Why Kafka would refuse `name` as a topic, or undefined when it takes it: empty, `.` or `..`,
+ * longer than 249 characters, or a character outside letters, digits, `.`, `_` and `-` (the
+ * checks of Kafka's `Topic.validate`; the schemas' `topic` pattern says the same).
+ *
+ * @example
+ * ```ts
+ * import { kafkaTopicIssue } from "./validate.ts";
+ * kafkaTopicIssue("logs.app"); // undefined
+ * kafkaTopicIssue(".."); // "'..' is not allowed as a Kafka topic name"
+ * ```
+ */
+export function kafkaTopicIssue(name: string): string | undefined {
+  if (name.length === 0) return "must not be empty";
+  if (name === "." || name === "..") return `'${name}' is not allowed as a Kafka topic name`;
+  if (name.length > MAX_TOPIC_LENGTH) {
+    return `is ${name.length} characters; a Kafka topic has at most ${MAX_TOPIC_LENGTH}`;
+  }
+  const bad = /[^a-zA-Z0-9._-]/.exec(name);
+  if (bad) {
+    return `has ${
+      JSON.stringify(bad[0])
+    }; a Kafka topic uses only letters, digits, '.', '_' and '-'`;
+  }
+  return undefined;
+}
+
+/**
+ * Topic names Kafka cannot hold side by side: it treats `.` and `_` alike (its metric names
+ * cannot tell them apart), so `app.logs` and `app_logs` collide and the second is refused. For
+ * every name that collides with an earlier one, its path and the earlier one's.
+ */
+function topicCollisions(named: { topic: string; path: string }[]): ValidationIssue[] {
+  const first = new Map<string, { topic: string; path: string }>();
+  const issues: ValidationIssue[] = [];
+  for (const n of named) {
+    const key = n.topic.replaceAll(".", "_");
+    const earlier = first.get(key);
+    if (!earlier) first.set(key, n);
+    else if (earlier.topic !== n.topic) {
+      issues.push({
+        path: n.path,
+        message:
+          `${JSON.stringify(n.topic)} collides with ${
+            JSON.stringify(earlier.topic)
+          } of ${earlier.path}: Kafka treats '.' and '_' alike in topic names and refuses the ` +
+          "second; spell both the same way",
+      });
+    }
+  }
+  return issues;
+}
+
 /** Checks of a (schema-valid) desired state that JSON Schema cannot express. */
 function stateSemanticIssues(state: DesiredState, at: string): ValidationIssue[] {
   const issues: ValidationIssue[] = [];
+  const named: { topic: string; path: string }[] = [];
   const firstIndex = new Map<string, number>();
   const prefix = at ? `${at}.` : "";
   state.sources.forEach((source, i) => {
@@ -321,8 +378,13 @@ function stateSemanticIssues(state: DesiredState, at: string): ValidationIssue[]
         message: "is missing and there is no defaults.topic; set one of them",
       });
     }
+    if (source.topic) named.push({ topic: source.topic, path: `${here}.topic` });
     issues.push(...sourceSemanticIssues(source, here));
   });
+  if (state.defaults?.topic) {
+    named.unshift({ topic: state.defaults.topic, path: `${prefix}defaults.topic` });
+  }
+  issues.push(...topicCollisions(named));
   return issues;
 }
 

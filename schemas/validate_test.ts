@@ -5,6 +5,7 @@ import {
 } from "node:assert/strict";
 import {
   formatIssues,
+  kafkaTopicIssue,
   validateAgentStatus,
   validateEvent,
   validateSource,
@@ -301,4 +302,88 @@ Deno.test("validateEvent checks the timestamp and processors of a put_source", (
     "ops[0].source.timestamp.formats[0]",
     "ops[0].source.timestamp.timezone",
   ]);
+});
+
+Deno.test("topics Kafka refuses are refused here, naming field and value", () => {
+  const state = (topic: unknown) => ({ sources: [{ id: "a", paths: ["/x"], topic }] });
+  for (const topic of [".", "..", "", "a".repeat(250), "logs/app", "logs app", "lögs", "a:b"]) {
+    const errors = errorsOf(state(topic));
+    assert(errors["sources[0].topic"], `${JSON.stringify(topic)}: ${JSON.stringify(errors)}`);
+  }
+  assertMatch(
+    errorsOf(state(".."))["sources[0].topic"],
+    /^string "\.\." is not allowed here: a Kafka topic uses letters, digits.*not '\.' or '\.\.'/,
+  );
+  // What Kafka takes passes: dots and underscores inside a name, three dots, 249 characters.
+  for (const topic of ["...", ".a", "a..b", "_", "-", "A.b_c-1", "a".repeat(249)]) {
+    assert(validateState(state(topic)).ok, topic);
+  }
+  // The same pattern holds for the defaults and in events.
+  assertMatch(
+    errorsOf({ defaults: { topic: "." }, sources: [] })["defaults.topic"],
+    /is not allowed here/,
+  );
+  const event = validateEvent({
+    seq: 1,
+    id: "k",
+    at: "2025-01-01T00:00:00Z",
+    author: "a",
+    message: "m",
+    base: 0,
+    ops: [{ op: "put_source", source: { id: "a", paths: ["/x"], topic: ".." } }],
+  });
+  assert(!event.ok);
+  assertEquals(event.errors[0].path, "ops[0].source.topic");
+});
+
+Deno.test("two topics that collide when '.' and '_' are taken alike are refused", () => {
+  const errors = errorsOf({
+    defaults: { topic: "app_logs" },
+    sources: [
+      { id: "a", paths: ["/a"] },
+      { id: "b", paths: ["/b"], topic: "app.logs" },
+      { id: "c", paths: ["/c"], topic: "web.access" },
+      { id: "d", paths: ["/d"], topic: "web_access" },
+      { id: "e", paths: ["/e"], topic: "web.access" },
+    ],
+  });
+  assertEquals(Object.keys(errors).sort(), ["sources[1].topic", "sources[3].topic"]);
+  assertEquals(
+    errors["sources[1].topic"],
+    "\"app.logs\" collides with \"app_logs\" of defaults.topic: Kafka treats '.' and '_' alike " +
+      "in topic names and refuses the second; spell both the same way",
+  );
+  assertMatch(
+    errors["sources[3].topic"],
+    /"web_access" collides with "web\.access" of sources\[2\]\.topic/,
+  );
+  // Within a replace event the paths say where.
+  const event = validateEvent({
+    seq: 1,
+    id: "k",
+    at: "2025-01-01T00:00:00Z",
+    author: "a",
+    message: "m",
+    base: 0,
+    ops: [{
+      op: "replace",
+      state: {
+        sources: [{ id: "a", paths: ["/a"], topic: "x.y" }, {
+          id: "b",
+          paths: ["/b"],
+          topic: "x_y",
+        }],
+      },
+    }],
+  });
+  assert(!event.ok);
+  assertEquals(event.errors.map((e) => e.path), ["ops[0].state.sources[1].topic"]);
+});
+
+Deno.test("kafkaTopicIssue says why Kafka refuses a name", () => {
+  assertEquals(kafkaTopicIssue("sluice-agent-dead-letter"), undefined);
+  assertEquals(kafkaTopicIssue(""), "must not be empty");
+  assertEquals(kafkaTopicIssue(".."), "'..' is not allowed as a Kafka topic name");
+  assertMatch(kafkaTopicIssue("a".repeat(250))!, /250 characters; a Kafka topic has at most 249/);
+  assertMatch(kafkaTopicIssue("a/b")!, /has "\/"; a Kafka topic uses only/);
 });
