@@ -5,7 +5,13 @@
  * @module
  */
 import { parseCommand, runMain } from "../core/cli.ts";
-import { ensureStack, formatStatusTable, type StackHandle, stopStack } from "../stack/mod.ts";
+import {
+  ENGINE_PORTS,
+  ensureStack,
+  formatStatusTable,
+  type StackHandle,
+  stopStack,
+} from "../stack/mod.ts";
 
 const spec = {
   name: "deno task test",
@@ -30,7 +36,9 @@ const spec = {
   },
   epilog: [
     "Integration tests run against etcd, Kafka and OpenSearch on their standard loopback ports,",
-    "or where SLUICE_ETCD_ENDPOINTS, SLUICE_KAFKA_BROKERS and SLUICE_SEARCH_URL point.",
+    "or where SLUICE_ETCD_ENDPOINTS, SLUICE_KAFKA_BROKERS and SLUICE_SEARCH_URL point; the tests",
+    "that index or search, and the engine fault scenarios, run a second time against the local",
+    "Elasticsearch 8 (127.0.0.1:9220), their names marked [elasticsearch].",
     "Exit code 0 when nothing failed, 1 otherwise.",
   ].join("\n"),
 } as const;
@@ -55,9 +63,40 @@ const REASON_LINES = 12;
 const root = new URL("..", import.meta.url).pathname;
 const deno = Deno.execPath();
 
-async function run(args: string[], quiet = false): Promise<{ code: number; output: string }> {
+/**
+ * The tests that index or search, run a second time against the local Elasticsearch 8 (the first
+ * run, with the rest, is against OpenSearch 2): each file once per engine, not the whole suite
+ * twice. The transfer's index, replay, crash, outage, dead-letter and retention tests, and the
+ * console's log search (API, browser, live).
+ */
+export const ENGINE_INTEGRATION_TESTS = [
+  "tests/integration/transfer_index_test.ts",
+  "tests/integration/transfer_crash_test.ts",
+  "tests/integration/transfer_outage_test.ts",
+  "tests/integration/transfer_dead_letter_test.ts",
+  "tests/integration/transfer_retention_test.ts",
+  "tests/integration/console_api_test.ts",
+  "tests/integration/console_browser_test.ts",
+  "tests/integration/console_live_test.ts",
+];
+
+/** The fault scenarios that involve the engine, run once per engine likewise. */
+export const ENGINE_FAULT_SCENARIOS = [
+  "tests/faults/scenarios/opensearch_outage_test.ts",
+  "tests/faults/scenarios/transfer_kill_test.ts",
+];
+
+/** SLUICE_SEARCH_URL of the second engine phase: the local stack's Elasticsearch. */
+const ELASTICSEARCH_ENV = { SLUICE_SEARCH_URL: `http://127.0.0.1:${ENGINE_PORTS.elasticsearch}` };
+
+async function run(
+  args: string[],
+  quiet = false,
+  env?: Record<string, string>,
+): Promise<{ code: number; output: string }> {
   const child = new Deno.Command(deno, {
     args,
+    env,
     cwd: root,
     stdout: quiet ? "piped" : "inherit",
     stderr: quiet ? "piped" : "inherit",
@@ -134,18 +173,39 @@ function unescapeXml(s: string): string {
     .replaceAll("&gt;", ">").replaceAll("&amp;", "&");
 }
 
+/** Where a phase runs: extra environment, and the label its test names carry in the summary. */
+interface Phase {
+  env?: Record<string, string>;
+  /** e.g. "elasticsearch": names become `[elasticsearch] file › test`. */
+  label?: string;
+}
+
+/** `[label] ` before every test name of a junit report, so two engines' runs are told apart. */
+export function labelJunit(xml: string, label: string): string {
+  return xml.replace(
+    /(<testcase\b[^>]*?\bname=")([^"]*)"/g,
+    (_, head: string, name: string) => `${head}[${label}] ${name}"`,
+  );
+}
+
 async function tests(
   tally: Tally,
   name: string,
   args: string[],
   filter: string | undefined,
+  phase: Phase = {},
 ): Promise<void> {
   section(name);
   const report = await Deno.makeTempFile({ prefix: "sluice-junit-", suffix: ".xml" });
   const extra = filter ? ["--filter", filter] : [];
-  const { code } = await run(["test", "-A", "--junit-path", report, ...extra, ...args]);
-  const xml = await Deno.readTextFile(report).catch(() => "");
+  const { code } = await run(
+    ["test", "-A", "--junit-path", report, ...extra, ...args],
+    false,
+    phase.env,
+  );
+  const raw = await Deno.readTextFile(report).catch(() => "");
   await Deno.remove(report).catch(() => {});
+  const xml = phase.label ? labelJunit(raw, phase.label) : raw;
   const counts = countJunit(xml);
   tally.passed += counts.passed;
   tally.failed += counts.failed.length;
@@ -211,6 +271,13 @@ async function main(): Promise<number> {
           const startedSecure = up.code === 0 && /^started: /m.test(up.output);
           try {
             await tests(tally, "integration tests", ["tests/integration/"], filter);
+            await tests(
+              tally,
+              "integration tests that index or search, on Elasticsearch 8",
+              ENGINE_INTEGRATION_TESTS,
+              filter,
+              { env: ELASTICSEARCH_ENV, label: "elasticsearch" },
+            );
           } finally {
             if (startedSecure) {
               console.log((await run(["run", "-A", "stack/main.ts", "down", "--secure"], true))
@@ -221,6 +288,13 @@ async function main(): Promise<number> {
         if (all || values.faults) {
           // Its own phase: the scenarios stop and restart services (tests/faults/main.ts).
           await tests(tally, "fault tests", ["tests/faults/scenarios/"], filter);
+          await tests(
+            tally,
+            "engine fault tests, on Elasticsearch 8",
+            ENGINE_FAULT_SCENARIOS,
+            filter,
+            { env: ELASTICSEARCH_ENV, label: "elasticsearch" },
+          );
           await run(["run", "-A", "tests/faults/main.ts", "--render"]);
         }
       } finally {

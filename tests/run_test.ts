@@ -1,5 +1,5 @@
 import { deepStrictEqual as assertEquals } from "node:assert/strict";
-import { countJunit, formatFailure } from "./run.ts";
+import { countJunit, formatFailure, labelJunit } from "./run.ts";
 
 Deno.test("countJunit counts passing and failing test cases from deno's report", () => {
   const xml = `<?xml version="1.0" encoding="UTF-8"?>
@@ -59,4 +59,13 @@ Deno.test("formatFailure repeats the first lines of the reason under the name, w
   assertEquals(lines.length, 1 + 12 + 1);
   assertEquals(lines.at(-1), "    … 3 more lines in the output above");
   assertEquals(formatFailure({ name: "deno lint", reason: "" }), "FAILED: deno lint");
+});
+
+Deno.test("labelJunit marks every test of a phase with its engine, so both runs stay apart", () => {
+  const xml = `<testcase name="transfer: x" classname="./t.ts" time="1"></testcase>
+<testcase name="y" classname="./t.ts" time="1"><failure message="lost 1">s</failure></testcase>`;
+  const counts = countJunit(labelJunit(xml, "elasticsearch"));
+  assertEquals(counts.passed, 1);
+  assertEquals(counts.failed.map((f) => f.name), ["./t.ts › [elasticsearch] y"]);
+  assertEquals(labelJunit(xml, "es").includes('name="[es] transfer: x"'), true);
 });

@@ -26,7 +26,7 @@ import {
 } from "../support/diagnostics.ts";
 import type { TestProcess } from "../support/process.ts";
 
-const { kafka: brokers } = endpointsFromEnv();
+const { kafka: brokers, search } = endpointsFromEnv();
 /** A transfer process on topic, group and index prefix `name`, tracked by `d`. */
 function spawnTransfer(d: Diagnostics, name: string): TestProcess {
   return d.spawn({
@@ -35,6 +35,8 @@ function spawnTransfer(d: Diagnostics, name: string): TestProcess {
     args: [
       ...["--topic", name, "--group", name, "--index-prefix", name],
       ...["--dead-letter-topic", `${name}-dlq`, "--metrics-addr", "", "--index-replicas", "0"],
+      // The engine under test (a child gets none of our SLUICE_* variables).
+      ...["--search-url", search],
       // Small bulks, one at a time: the kill lands while bulks are being sent.
       ...["--bulk-max-docs", "250", "--max-in-flight", "1", "--bulk-linger-ms", "100"],
       // The killed member holds its partitions until its session expires.

@@ -68,9 +68,20 @@ Deno.test({
           const { hits } = await engine.search(`${name}-*`, { query: { ids: { values: [e.id] } } });
           assertEquals(hits.map((h) => h._index), [indexFor(e, name, routing)]);
           assertEquals(hits[0]._source.message, e.message);
+          // Stored under ECS names (transfer/document.ts), which Kibana's log views read.
+          const doc = hits[0]._source as {
+            host: { name: string };
+            event: { dataset: string; ingested: string };
+            log: { offset: number; file: { path: string } };
+          };
+          assertEquals(
+            [doc.host.name, doc.event.dataset, doc.log.offset, doc.log.file.path],
+            [e.host, e.source, e.offset, e.path],
+          );
+          assertEquals(doc.event.ingested, e["@timestamp"]);
         }
         // The template's types: host is a keyword (exact match), message is full text.
-        assertEquals(await engine.count(`${name}-*`, { term: { host: "web-2" } }), 1200);
+        assertEquals(await engine.count(`${name}-*`, { term: { "host.name": "web-2" } }), 1200);
         assertEquals(await engine.count(`${name}-*`, { match: { message: "item" } }), N);
         // Every offset ends up committed, and only once everything is indexed.
         const committed = await eventually("all offsets committed", async () => {

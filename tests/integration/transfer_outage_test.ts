@@ -5,7 +5,7 @@
  */
 import { deepStrictEqual as assertEquals } from "node:assert/strict";
 import { endpointsFromEnv } from "../../core/endpoints.ts";
-import { serviceStatus, startService, stopService } from "../../stack/mod.ts";
+import { localEngineAt, serviceStatus, startService, stopService } from "../../stack/mod.ts";
 import { createEngine } from "../../transfer/engine.ts";
 import { decideBulk } from "../../transfer/retry.ts";
 import {
@@ -24,16 +24,20 @@ import { sleep } from "../../core/backoff.ts";
 
 const { kafka: brokers } = endpointsFromEnv();
 
-// Only an OpenSearch that stack/ runs can be stopped; otherwise the test is reported as skipped.
-const opensearch = await serviceStatus("opensearch").catch(() => undefined);
-const canStop = opensearch?.pid !== undefined;
+// The engine under test (SLUICE_SEARCH_URL: OpenSearch, or the local Elasticsearch when
+// tests/run.ts runs this file a second time). Only an engine that stack/ runs can be stopped;
+// otherwise the test is reported as skipped.
+const engineService = localEngineAt(endpointsFromEnv().search) ?? "opensearch";
+const engineLabel = engineService === "elasticsearch" ? "Elasticsearch" : "OpenSearch";
+const running = await serviceStatus(engineService).catch(() => undefined);
+const canStop = running?.pid !== undefined;
 if (!canStop) {
-  console.error("transfer outage test ignored: OpenSearch is not run by stack/ here");
+  console.error(`transfer outage test ignored: ${engineLabel} is not run by stack/ here`);
 }
 
 Deno.test({
   name:
-    "transfer: OpenSearch down 30 s mid-stream → nothing lost, no offset committed past an unindexed record",
+    `transfer: ${engineLabel} down 30 s mid-stream → nothing lost, no offset committed past an unindexed record`,
   ignore: !canStop,
   sanitizeOps: false,
   sanitizeResources: false,
@@ -57,8 +61,8 @@ Deno.test({
           15_000,
         );
 
-        stopped = await stopService("opensearch");
-        if (!stopped) throw new Error("stopService(opensearch) stopped nothing");
+        stopped = await stopService(engineService);
+        if (!stopped) throw new Error(`stopService(${engineService}) stopped nothing`);
         const downSince = Date.now();
         // What the engine client gives back with nothing listening, and what retry.ts makes of it.
         const outcome = await engine.bulk('{"index":{"_index":"x"}}\n{}\n');
@@ -80,7 +84,7 @@ Deno.test({
         assertEquals(/sluice_transfer_retries_total\{kind="request"\} [1-9]/.test(metrics), true);
         assertEquals(transfer.stats().indexed, N1);
 
-        await startService("opensearch");
+        await startService(engineService);
         stopped = false;
         assertEquals(
           await waitForCount(engine, `${name}-*`, (n) => n >= envelopes.length, 90_000),
@@ -99,7 +103,7 @@ Deno.test({
       // Exactly once: no document twice, none missing.
       assertEquals(await engine.count(`${name}-*`), envelopes.length);
     } finally {
-      if (stopped) await startService("opensearch");
+      if (stopped) await startService(engineService);
       await cleanUpTest(config, engine);
     }
   },

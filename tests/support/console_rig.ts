@@ -4,6 +4,7 @@
  * prefix of the real search engine.
  * @module
  */
+import { logDocument } from "../../transfer/document.ts";
 import { type BrowserContext, chromium } from "playwright-core";
 import { waitFor as poll } from "../../core/child.ts";
 import { eventId } from "../../core/envelope.ts";
@@ -144,7 +145,8 @@ export function testIndices(searchUrl: string) {
         const host = line.host ?? "test-host";
         const id = eventId(host, `file-${prefix}`, offset);
         const day = at.toISOString().slice(0, 10).replaceAll("-", ".");
-        const doc = {
+        // The document the transfer would index for this line (ECS names).
+        const doc = logDocument({
           "@timestamp": at.toISOString(),
           id,
           host,
@@ -153,7 +155,7 @@ export function testIndices(searchUrl: string) {
           file_id: `file-${prefix}`,
           offset: offset++,
           message: line.message,
-        };
+        });
         return [
           JSON.stringify({ index: { _index: `${prefix}-${line.source}-${day}`, _id: id } }),
           JSON.stringify(doc),
