@@ -1,5 +1,6 @@
 /**
- * `deno task demo`: the whole pipeline on this machine. Brings the local stack up, applies a
+ * `deno task demo`: the whole pipeline on this machine, on Elasticsearch 8 (the default, the engine
+ * the user named) or OpenSearch 2 (`--engine opensearch`). Brings the local stack up, applies a
  * sample config (a web-server access log and a JSON application log), starts an agent and a
  * transfer as processes, writes lines, waits until every one is searchable, reports how long it
  * took, serves the web console, and keeps the pipeline running until Ctrl-C, which stops
@@ -11,7 +12,16 @@ import { endpointsFromEnv } from "../core/endpoints.ts";
 import { searchHttp } from "../core/search_http.ts";
 import { searchSecurityFromEnv } from "../core/security.ts";
 import { SluiceError } from "../core/errors.ts";
-import { ensureStack, formatStatusTable, STACK_DIR, stopStack } from "../stack/mod.ts";
+import {
+  ENGINE_PORTS,
+  type EngineServiceName,
+  ensureStack,
+  formatStatusTable,
+  localEngineAt,
+  STACK_DIR,
+  stopStack,
+} from "../stack/mod.ts";
+import { InvalidInputError } from "../core/errors.ts";
 import { startConsole } from "../console/server.ts";
 import { accessLogLine, appLogLine, seededRandom } from "./generate.ts";
 import { answers200, type Child, spawnLogged, tailOf, waitFor } from "../core/child.ts";
@@ -19,8 +29,15 @@ import { answers200, type Child, spawnLogged, tailOf, waitFor } from "../core/ch
 const spec = {
   name: "deno task demo",
   summary: "Run the whole pipeline locally: stack, config, agent, transfer, searchable lines.",
-  usage: "[--lines N] [--exit]",
+  usage: "[--engine elasticsearch|opensearch] [--lines N] [--exit]",
   options: {
+    engine: {
+      type: "string",
+      arg: "ENGINE",
+      description: "The local search engine to index into: elasticsearch (Elasticsearch 8, the " +
+        "default) or opensearch (OpenSearch 2). SLUICE_SEARCH_URL, when set, is used instead.",
+      default: "elasticsearch",
+    },
     lines: {
       type: "string",
       arg: "N",
@@ -100,6 +117,23 @@ async function countMatching(searchUrl: string, run: string): Promise<number> {
   return (await response.json()).count ?? 0;
 }
 
+/**
+ * Where the demo indexes: SLUICE_SEARCH_URL when set (any engine, detected), else the local
+ * stack's engine chosen by --engine.
+ */
+function demoEndpoints(engine: EngineServiceName) {
+  const fromEnv = Deno.env.get("SLUICE_SEARCH_URL");
+  const base = endpointsFromEnv();
+  const url = fromEnv ? base.search : `http://127.0.0.1:${ENGINE_PORTS[engine]}`;
+  const service = localEngineAt(url);
+  const label = service === "elasticsearch"
+    ? "Elasticsearch 8"
+    : service === "opensearch"
+    ? "OpenSearch 2"
+    : url;
+  return { search: { url, service, label }, endpoints: { ...base, search: url } };
+}
+
 async function appendLines(path: string, lines: string[]): Promise<void> {
   if (lines.length === 0) return;
   await Deno.writeTextFile(path, lines.join("\n") + "\n", { append: true });
@@ -109,10 +143,21 @@ async function main(): Promise<number> {
   const { values } = parseCommand(spec, Deno.args);
   const total = intOption(values.lines, "lines", 2000);
   const timeoutMs = intOption(values["timeout-s"], "timeout-s", 120) * 1000;
-  const endpoints = endpointsFromEnv();
+  const engine = values.engine as string;
+  if (engine !== "elasticsearch" && engine !== "opensearch") {
+    throw new InvalidInputError(
+      `--engine: '${engine}' is not a search engine the demo runs; use elasticsearch or opensearch`,
+    );
+  }
+  const { search, endpoints } = demoEndpoints(engine);
 
-  say("== 1/5 local stack");
-  const stack = await ensureStack({ progress: (line) => say(`   ${line}`) });
+  say(`== 1/5 local stack (search engine: ${search.label})`);
+  // Only the engine the demo uses is started: the other would cost a JVM and half a minute.
+  const stack = await ensureStack({
+    endpoints,
+    services: search.service ? ["etcd", "kafka", search.service] : ["etcd", "kafka"],
+    progress: (line) => say(`   ${line}`),
+  });
   say(formatStatusTable(stack.statuses));
 
   const demoDir = `${STACK_DIR}/demo`;
@@ -189,6 +234,8 @@ async function main(): Promise<number> {
         "0",
         "--metrics-addr",
         METRICS.transfer,
+        "--search-url",
+        search.url,
       ]),
     );
     for (const c of children) say(`   ${c.name}: pid ${c.pid}, log ${c.log}`);
@@ -255,6 +302,10 @@ async function main(): Promise<number> {
     say("\nTry:");
     say(
       `  curl -s '${endpoints.search}/${INDEX_PREFIX}-demo-*/_search?q=message:${run}&size=3&pretty'`,
+    );
+    say(
+      `  curl -s '${endpoints.search}/${INDEX_PREFIX}-demo-*/_search?q=event.dataset:demo-web` +
+        `%20AND%20parsed.status:500&size=3&pretty'   # ECS names (docs/transfer.md)`,
     );
     say(`  curl -s '${endpoints.search}/_cat/indices/${INDEX_PREFIX}-*?v'`);
     say(`  ${denoCommand()} task config:history`);
