@@ -3,7 +3,7 @@
  * that stop and restart a service: start what is missing, report, stop only what was started.
  *
  * @example
- * ```ts
+ * ```ts ignore
  * import { ensureStack, stopStack } from "./mod.ts";
  * const stack = await ensureStack({ progress: (line) => console.error(line) });
  * try {

@@ -209,7 +209,7 @@ export interface StartResult {
  * an external address is down.
  *
  * @example
- * ```ts
+ * ```ts ignore
  * import { startService, stopService } from "./stack.ts";
  * await stopService("kafka"); // e.g. to test that the agent survives a Kafka outage
  * await startService("kafka");
@@ -392,7 +392,7 @@ export interface StackHandle {
  * stopped again before the error is thrown.
  *
  * @example
- * ```ts
+ * ```ts ignore
  * import { ensureStack, stopStack } from "./stack.ts";
  * const stack = await ensureStack();
  * try {
