@@ -187,8 +187,15 @@ async function walk(
   let entries: Deno.DirEntry[];
   try {
     entries = await Array.fromAsync(Deno.readDir(dir));
-  } catch {
-    return; // missing or unreadable directory: nothing to tail there (yet)
+  } catch (error) {
+    // A missing or unreadable directory has nothing to tail (yet). Anything else (out of file
+    // descriptors, an I/O error) fails the scan: a partial listing would make followed files
+    // look gone.
+    if (
+      error instanceof Deno.errors.NotFound || error instanceof Deno.errors.PermissionDenied ||
+      error instanceof Deno.errors.NotADirectory
+    ) return;
+    throw error;
   }
   for (const entry of entries) {
     const path = join(dir, entry.name);

@@ -23,6 +23,16 @@ export async function main(args: string[]): Promise<number> {
   const settings = await loadSettings(values, Deno.env.toObject(), Deno.hostname());
   setupLogging();
   const log = getLogger("agent");
+  // Out of file descriptors (the open-file budget keeps log files under the soft limit, but
+  // other files and sockets can still run out): an error in a background accept or read must
+  // not end the agent. Its sources hold their reading and retry; checkpoints are retried too.
+  globalThis.addEventListener("unhandledrejection", (event) => {
+    if (!isOutOfDescriptors(event.reason)) return;
+    event.preventDefault();
+    log.error("out of file descriptors (raise the soft limit, e.g. LimitNOFILE): {error}", {
+      error: String((event.reason as Error)?.message ?? event.reason),
+    });
+  });
   const agent = new Agent(settings);
   const stopped = Promise.withResolvers<string>();
   for (const signal of ["SIGTERM", "SIGINT"] as const) {
@@ -45,6 +55,12 @@ export async function main(args: string[]): Promise<number> {
   clearTimeout(hard);
   log.info("agent stopped cleanly");
   return 0;
+}
+
+/** True for the error a system call gives when the process has no file descriptor left. */
+export function isOutOfDescriptors(error: unknown): boolean {
+  const message = error instanceof Error ? error.message : String(error);
+  return /too many open files|EMFILE|os error 24/i.test(message);
 }
 
 if (import.meta.main) runMain(() => main(Deno.args));

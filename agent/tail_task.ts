@@ -19,9 +19,9 @@ import { FileRecordEncoder } from "../core/record_format.ts";
 import type { Source, SourceState, SourceStatus } from "../config_plane/types.ts";
 import type { LogProducer, ProducerRecord } from "../kafka/producer.ts";
 import { CheckpointStore, type FileCheckpoint } from "./checkpoint_store.ts";
-import { type DiscoveredFile, discoverFiles, statMatching } from "./discovery.ts";
+import { type DiscoveredFile, discoverFiles, isCompressed, statMatching } from "./discovery.ts";
 import { decideLook, type PathCheck } from "./file_look.ts";
-import { FINGERPRINT_BYTES, offsetPrint } from "./file_identity.ts";
+import { fingerprint, FINGERPRINT_BYTES, offsetPrint } from "./file_identity.ts";
 import { FileReader } from "./file_reader.ts";
 import { FileWatcher } from "./file_watcher.ts";
 import { compileLineParser, type LineParser } from "./line_parser.ts";
@@ -217,6 +217,8 @@ export class TailTask implements FileHolder {
   /** Ends the scan loop's current wait early (a scan was asked for). */
   #wakeScanner: (() => void) | undefined;
   #scanAsked = false;
+  /** Checkpoint ids by fingerprint length and fingerprint, for one scan (`#sameFirstBytes`). */
+  #fpIndex: Map<number, Map<string, string[]>> | undefined;
   /** Paths inotify reported since the last scan (a quick look at just these). */
   #changedPaths = new Set<string>();
   #checkpointBroken = false;
@@ -394,9 +396,10 @@ export class TailTask implements FileHolder {
 
   /** A full scan of the globs (`first`: the task's first, which also recovers rotated files). */
   async #scan(startAtEnd: boolean, first: boolean): Promise<void> {
-    const found = await discoverFiles(this.source.paths, this.source.exclude);
-    await this.#apply(found, { startAtEnd, partial: false });
-    if (first) await this.#recoverMissing();
+    const discovered = await discoverFiles(this.source.paths, this.source.exclude);
+    const found = await this.#apply(discovered, { startAtEnd, partial: false });
+    // The checkpoints still closed after the first scan are the files no scan found.
+    if (first) await this.#recoverMissing(found);
   }
 
   /** A look at just the paths inotify reported (new files, renames): no file is declared gone. */
@@ -409,7 +412,8 @@ export class TailTask implements FileHolder {
   async #apply(
     discovered: DiscoveredFile[],
     mode: { startAtEnd: boolean; partial: boolean },
-  ): Promise<void> {
+  ): Promise<ScannedFile[]> {
+    this.#fpIndex = undefined;
     const found: ScannedFile[] = discovered.map(({ path, info }) => ({
       path,
       dev: info.dev ?? 0,
@@ -433,7 +437,7 @@ export class TailTask implements FileHolder {
     const forget: string[] = [];
     const seen = new Set<string>();
     for (const action of actions) {
-      if (this.#abort.signal.aborted) return;
+      if (this.#abort.signal.aborted) return found;
       switch (action.kind) {
         case "renamed":
           this.#renamed(action.key, action.path);
@@ -460,7 +464,7 @@ export class TailTask implements FileHolder {
           break;
       }
     }
-    if (mode.partial) return;
+    if (mode.partial) return found;
     for (const c of closed) {
       if (seen.has(c.fileId) || continued.has(c.fileId)) {
         this.#unseen.delete(c.fileId);
@@ -473,6 +477,7 @@ export class TailTask implements FileHolder {
     // Ids of files let go and forgotten, for the settled map: dev:ino not found any more.
     const foundKeys = new Set(found.map((f) => `${f.dev}:${f.ino}`));
     for (const key of this.#settled.keys()) if (!foundKeys.has(key)) this.#settled.delete(key);
+    return found;
   }
 
   #sizesOfSettled(): Map<string, number> {
@@ -626,15 +631,17 @@ export class TailTask implements FileHolder {
     if (!reader) return undefined;
     const head = reader.head(FINGERPRINT_BYTES);
     const evidence = { dev: file.dev, ino: file.ino, size: file.size, head };
-    // The bytes before an offset differ per checkpoint: each candidate is asked on its own, closed
-    // ones first (as decideUnknown orders them), reading only what it needs.
-    const candidates: KnownCheckpoint[] = this.#store!.all()
+    // Only checkpoints with the same first bytes can be continued: found through their
+    // fingerprints, so that 10,000 new files against 10,000 checkpoints stay cheap. The bytes
+    // before an offset differ per checkpoint: each candidate is asked on its own, closed ones
+    // first (as decideUnknown orders them), reading only what it needs.
+    const candidates: KnownCheckpoint[] = this.#sameFirstBytes(head)
+      .filter((cp) => file.size >= cp.offset)
       .map((cp) => ({
         ...remembered(cp),
         fileId: cp.file_id,
         open: !!this.#openTailOf(cp.file_id),
       }))
-      .filter((c) => file.size >= c.offset && head.length >= c.fpLen)
       .sort((a, b) => Number(a.open) - Number(b.open));
     const options = {
       startAtEnd: startAtEnd && this.source.start_at !== "beginning",
@@ -691,6 +698,23 @@ export class TailTask implements FileHolder {
     }
   }
 
+  /**
+   * Checkpoints whose fingerprint matches the first bytes `head` (of its own length), through
+   * an index of the checkpoints by fingerprint length and fingerprint, built once per scan.
+   */
+  #sameFirstBytes(head: Uint8Array): FileCheckpoint[] {
+    const index = this.#fpIndex ??= fingerprintIndex(this.#store!.all());
+    const out: FileCheckpoint[] = [];
+    for (const [length, byFp] of index) {
+      if (length > head.length) continue;
+      for (const id of byFp.get(fingerprint(head.subarray(0, length))) ?? []) {
+        const cp = this.#store!.get(id);
+        if (cp) out.push(cp);
+      }
+    }
+    return out;
+  }
+
   #settle(reader: FileReader, settled: Settled): void {
     this.#settled.set(reader.devIno, settled);
     reader.close();
@@ -700,34 +724,48 @@ export class TailTask implements FileHolder {
   /**
    * Checkpointed files that no scan found were rotated while the agent was stopped: look for a
    * file that continues them (same inode, or a copy) in the directory they were last seen in,
-   * and read it to its end.
+   * among the files outside the globs, and read it to its end. Each directory is listed once.
    */
-  async #recoverMissing(): Promise<void> {
+  async #recoverMissing(found: readonly ScannedFile[]): Promise<void> {
+    const inGlobs = new Set(found.map((f) => f.path));
+    const foundInodes = new Set(found.map((f) => `${f.dev}:${f.ino}`));
+    const byDir = new Map<string, ClosedCheckpoint[]>();
     for (const c of this.#closedCheckpoints()) {
-      if (this.#openTailOf(c.fileId)) continue;
+      // Found by the scan (closed only for want of room, or idle): not missing.
+      if (foundInodes.has(`${c.dev}:${c.ino}`)) continue;
       const dir = dirname(c.path);
-      let found = false;
+      byDir.set(dir, [...(byDir.get(dir) ?? []), c]);
+    }
+    for (const [dir, missing] of byDir) {
+      const files: ScannedFile[] = [];
       try {
         for await (const entry of Deno.readDir(dir)) {
-          if (!entry.isFile) continue;
           const path = join(dir, entry.name);
+          if (!entry.isFile || inGlobs.has(path) || isCompressed(path)) continue;
           const info = await Deno.stat(path).catch(() => undefined);
           if (!info || this.#files.has(`${info.dev}:${info.ino}`)) continue;
-          const file = {
-            path,
-            dev: info.dev ?? 0,
-            ino: info.ino ?? 0,
-            size: info.size,
-            mtimeMs: 0,
-          };
-          if (file.size < c.offset) continue;
-          const reader = await this.#openReader(path, 0);
+          files.push({ path, dev: info.dev ?? 0, ino: info.ino ?? 0, size: info.size, mtimeMs: 0 });
+        }
+      } catch {
+        // directory gone: its files are gone too
+      }
+      for (const c of missing) {
+        if (this.#openTailOf(c.fileId)) continue;
+        // The same inode first (a rename out of the globs), then copies.
+        const ordered = [
+          ...files.filter((f) => f.dev === c.dev && f.ino === c.ino),
+          ...files.filter((f) => (f.dev !== c.dev || f.ino !== c.ino) && f.size >= c.offset),
+        ];
+        let recovered = false;
+        for (const file of ordered) {
+          if (this.#files.has(`${file.dev}:${file.ino}`) || file.size < c.offset) continue;
+          const reader = await this.#openReader(file.path, 0);
           if (!reader) break;
           const verdict = decideUnknown(
             {
               evidence: {
                 ...evidenceOf(file),
-                head: reader.head(),
+                head: reader.head(FINGERPRINT_BYTES),
                 before: readBeforeOf(reader, c.offset),
               },
               mtimeMs: 0,
@@ -740,26 +778,23 @@ export class TailTask implements FileHolder {
             this.#openFiles.give();
             continue;
           }
-          found = true;
+          recovered = true;
           log.info(
             "source {source}: {old} was rotated to {path} while stopped; reading it to its end",
-            { source: this.id, old: c.path, path },
+            { source: this.id, old: c.path, path: file.path },
           );
           const cp = this.#store!.get(c.fileId)!;
-          this.#store!.set({ ...cp, dev: file.dev, ino: file.ino, path });
-          const tail = this.#follow(reader, c.fileId, cp.offset, true);
-          tail.draining = true;
+          this.#store!.set({ ...cp, dev: file.dev, ino: file.ino, path: file.path });
+          this.#follow(reader, c.fileId, cp.offset, true);
           break;
         }
-      } catch {
-        // directory gone: the file is gone too
-      }
-      if (!found && c.offset > 0) {
-        log.warn("source {source}: {path} (id {id}) disappeared while the agent was stopped", {
-          source: this.id,
-          path: c.path,
-          id: c.fileId,
-        });
+        if (!recovered && c.offset > 0) {
+          log.warn("source {source}: {path} (id {id}) disappeared while the agent was stopped", {
+            source: this.id,
+            path: c.path,
+            id: c.fileId,
+          });
+        }
       }
     }
   }
@@ -1233,6 +1268,21 @@ export class TailTask implements FileHolder {
     this.#lastError = message;
     this.#state = "error";
   }
+}
+
+/** Checkpoint ids by the length of their fingerprint, then by fingerprint. */
+function fingerprintIndex(
+  checkpoints: readonly FileCheckpoint[],
+): Map<number, Map<string, string[]>> {
+  const index = new Map<number, Map<string, string[]>>();
+  for (const cp of checkpoints) {
+    let byFp = index.get(cp.fp_len);
+    if (!byFp) index.set(cp.fp_len, byFp = new Map());
+    const ids = byFp.get(cp.fp);
+    if (ids) ids.push(cp.file_id);
+    else byFp.set(cp.fp, [cp.file_id]);
+  }
+  return index;
 }
 
 /** A checkpoint as file_identity.ts remembers a file. */

@@ -106,6 +106,69 @@ export class TopicCollector {
   }
 }
 
+/**
+ * Collects, per tag (a line's first word), which event id carried which line number: lean
+ * enough for millions of records (no envelope is kept). `check` then says whether every number
+ * arrived exactly once counting distinct event ids — a re-send under the same id is not a
+ * duplicate (the index stores one document per id).
+ */
+export class EventIdCollector {
+  readonly #byTag = new Map<string, Map<string, number>>();
+  records = 0;
+  #consumer: Consumer | undefined;
+
+  private constructor(readonly topic: string) {}
+
+  static async start(topic: string): Promise<EventIdCollector> {
+    const kafka = createKafka({ brokers: endpoints.kafka, clientId: "agent-test" });
+    await ensureTopic(kafka, topic, { partitions: 3 });
+    const c = new EventIdCollector(topic);
+    const consumer = kafka.consumer({ groupId: unique("agent-test"), maxWaitTimeInMs: 100 });
+    c.#consumer = consumer;
+    await consumer.connect();
+    await consumer.subscribe({ topic, fromBeginning: true });
+    await consumer.run({
+      eachBatch: ({ batch }) => {
+        for (const m of batch.messages) {
+          const e = JSON.parse(m.value!.toString()) as Envelope;
+          const tag = e.message.slice(0, e.message.indexOf(" "));
+          let ids = c.#byTag.get(tag);
+          if (!ids) c.#byTag.set(tag, ids = new Map());
+          ids.set(e.id, seqOf(e.message));
+          c.records++;
+        }
+        return Promise.resolve();
+      },
+    });
+    return c;
+  }
+
+  /** Distinct event ids of `tag`. */
+  distinct(tag: string): number {
+    return this.#byTag.get(tag)?.size ?? 0;
+  }
+
+  /** Lines of `tag` in [0, count) missing, and numbers carried by more than one event id. */
+  check(tag: string, count: number): { missing: number[]; duplicated: number[] } {
+    const seen = new Map<number, number>();
+    for (const seq of this.#byTag.get(tag)?.values() ?? []) seen.set(seq, (seen.get(seq) ?? 0) + 1);
+    const missing: number[] = [];
+    for (let n = 0; n < count; n++) if (!seen.has(n)) missing.push(n);
+    const duplicated = [...seen].filter(([, c]) => c > 1).map(([n]) => n);
+    return { missing, duplicated };
+  }
+
+  /** What was collected, per tag, for a failing test's report. */
+  describe(): string {
+    const tags = [...this.#byTag].map(([tag, ids]) => `${tag} ${ids.size}`).join(", ");
+    return `${this.records} records collected from ${this.topic} (distinct ids: ${tags || "none"})`;
+  }
+
+  async stop(): Promise<void> {
+    await this.#consumer?.disconnect().catch(() => {});
+  }
+}
+
 const SEQ = / seq=(\d+) /;
 
 /** The sequence number in a line written by seqLines. */
@@ -178,11 +241,16 @@ export interface AgentProcessOptions {
   scanMs?: number;
   /** etcd endpoints (default: the stack's). */
   etcd?: string[];
+  /** `host:port` of its /metrics and /healthz (default: none served). */
+  metricsAddr?: string;
+  /** More agent flags, e.g. `["--dead-letter-topic", "t"]`. */
+  args?: string[];
 }
 
 /**
  * Starts `agent/main.ts` as a child process on the stack of SLUICE_*_ENDPOINTS with fast polling
- * and no /metrics; its log is kept (tests/support/process.ts) for a failing test's report.
+ * and no /metrics unless `metricsAddr` is given; its log is kept (tests/support/process.ts) for a
+ * failing test's report.
  *
  * @example
  * ```ts ignore
@@ -199,11 +267,13 @@ export function spawnAgent(options: AgentProcessOptions): TestProcess {
       ...["--agent-id", options.agentId],
       ...labels.flatMap((label) => ["--label", label]),
       ...["--prefix", options.prefix, "--checkpoint-dir", options.checkpointDir],
-      ...["--metrics-addr", "", "--kafka", endpoints.kafka.join(",")],
+      ...["--metrics-addr", options.metricsAddr ?? "", "--kafka", endpoints.kafka.join(",")],
       ...["--etcd", etcd.join(","), "--poll-ms", String(pollMs)],
       ...["--scan-ms", String(scanMs), "--linger-ms", "5", "--shutdown-timeout-ms", "5000"],
+      ...(options.args ?? []),
     ],
     env: { SLUICE_LOG_LEVEL: "info" },
+    metricsAddr: options.metricsAddr,
   });
 }
 
