@@ -1,7 +1,8 @@
 /**
  * The agent as a whole: watches the desired state in the config plane, keeps one TailTask per
  * source that matches this host (start / stop / restart only what changed, bursts coalesced),
- * shares one Kafka producer between them, reports its status in etcd and serves metrics.
+ * sends through one Kafka producer per topic over shared connections (a topic Kafka refuses holds
+ * only its own sources), reports its status in etcd and serves metrics.
  * @module
  */
 import { getLogger } from "../core/log.ts";
@@ -13,12 +14,20 @@ import {
   specHash,
 } from "../config_plane/mod.ts";
 import type { AgentStatus, DesiredState, SourceStatus } from "../config_plane/types.ts";
-import { createLogProducer, type LogProducer } from "../kafka/producer.ts";
+import type { RefusedRecord, SendFailure, SendProblem } from "../kafka/producer.ts";
+import { createTopicProducers, type TopicProducers } from "../kafka/topic_producers.ts";
 import { loadAppliedConfig, saveAppliedConfig } from "./applied_config.ts";
+import { deadLetterFor } from "./dead_letter.ts";
 import { AgentMetrics } from "./metrics.ts";
 import { CoalescingRunner, planReconcile } from "./reconciler.ts";
 import type { AgentSettings } from "./settings.ts";
-import { buildStatus, StatusReporter } from "./status.ts";
+import {
+  agentHealth,
+  buildStatus,
+  describeTopicProblem,
+  StatusReporter,
+  withTopicProblem,
+} from "./status.ts";
 import { fileBudget, OpenFiles, processSoftLimit } from "./open_files.ts";
 import { TailTask } from "./tail_task.ts";
 
@@ -52,7 +61,11 @@ export class Agent {
   /** Log files open at once, shared by every source (agent/open_files.ts). */
   readonly #openFiles: OpenFiles;
   #plane: ConfigPlane | undefined;
-  #producer: LogProducer | undefined;
+  #output: TopicProducers | undefined;
+  /** Per topic, the kind and code of its trouble last logged (a change is logged once). */
+  readonly #loggedProblems = new Map<string, string>();
+  /** Per source, its last dead-lettered line (shown as its last error while it has none). */
+  readonly #deadLettered = new Map<string, string>();
   #reporter: StatusReporter | undefined;
   #server: MetricsServer | undefined;
   #watch: Promise<void> | undefined;
@@ -87,29 +100,34 @@ export class Agent {
   /** Connects, registers, and starts following the config plane. Returns once watching. */
   async start(): Promise<void> {
     const s = this.settings;
-    this.#producer = createLogProducer({
+    this.#output = createTopicProducers({
       brokers: s.kafka,
       clientId: `sluice-agent-${s.agentId}`,
       compression: s.compression,
       lingerMs: s.lingerMs,
-      onError: () => this.metrics.kafkaErrors.inc(),
+      deadLetter: s.deadLetterTopic
+        ? { topic: s.deadLetterTopic, letter: (refused) => this.#deadLetter(refused) }
+        : undefined,
+      onFailure: (failure) => this.#kafkaFailure(failure),
+      onProblem: (topic, problem) => this.#topicProblem(topic, problem),
     });
+    this.metrics.countKafkaTopics = () => this.#output?.topics().length ?? 0;
     if (s.metricsAddress) {
-      // docs/health.md: 200 once a config runs (saved or from etcd); Kafka trouble does not
-      // make the agent unhealthy (it shows in the metrics), only starting and stopping do.
+      // docs/health.md: 200 once a config runs (saved or from etcd), 503 while Kafka refuses a
+      // topic (its sources hold); Kafka out of reach keeps 200 (every source waits alike).
       this.#server = serveMetrics({
         address: s.metricsAddress,
         metrics: this.metrics,
         part: "agent",
-        health: () => ({
-          ok: !this.#stopping && this.#appliedSeq >= 0,
-          problem: this.#stopping
-            ? "stopping"
-            : this.#appliedSeq < 0
-            ? "no config applied yet: waiting for etcd"
-            : undefined,
-          detail: { agent_id: s.agentId, seq: this.#appliedSeq, sources: this.#sourceStatuses() },
-        }),
+        health: () =>
+          agentHealth({
+            agentId: s.agentId,
+            seq: this.#appliedSeq,
+            stopping: this.#stopping,
+            sources: this.#sourceStatuses(),
+            topicOf: this.#topicOf(),
+            topics: this.#output?.problems() ?? new Map(),
+          }),
       });
     }
     await this.#startFromSaved();
@@ -158,7 +176,7 @@ export class Agent {
     const budget = this.settings.shutdownTimeoutMs;
     await Promise.all([...this.#tasks.values()].map((r) => r.task.stop(budget * 0.7)));
     this.#tasks.clear();
-    await this.#producer?.close({ timeoutMs: budget * 0.1 });
+    await this.#output?.close({ timeoutMs: budget * 0.1 });
     await this.#reporter?.close();
     await this.#watch;
     this.#plane?.close();
@@ -223,10 +241,76 @@ export class Agent {
     }
   }
 
+  /** Each source's status, with its topic's trouble and its last dead letter folded in. */
   #sourceStatuses(): Record<string, SourceStatus> {
     const out: Record<string, SourceStatus> = {};
-    for (const [id, r] of this.#tasks) out[id] = r.task.status();
+    const problems = this.#output?.problems();
+    for (const [id, r] of this.#tasks) {
+      const topic = r.task.source.topic ?? "";
+      let status = withTopicProblem(r.task.status(), topic, problems?.get(topic));
+      const letter = this.#deadLettered.get(id);
+      if (letter && status.last_error === undefined) status = { ...status, last_error: letter };
+      out[id] = status;
+    }
     return out;
+  }
+
+  /** Each running source's topic. */
+  #topicOf(): Record<string, string> {
+    const out: Record<string, string> = {};
+    for (const [id, r] of this.#tasks) out[id] = r.task.source.topic ?? "";
+    return out;
+  }
+
+  /** The ids of the running sources that send to `topic`. */
+  #sourcesOf(topic: string): string[] {
+    return [...this.#tasks].filter(([, r]) => r.task.source.topic === topic).map(([id]) => id);
+  }
+
+  #kafkaFailure(failure: SendFailure): void {
+    this.metrics.kafkaErrors.inc({ topic: failure.topic ?? "", kind: failure.kind });
+  }
+
+  /**
+   * A topic's trouble began, changed or ended: logged once per change naming its sources, the
+   * refused-topic gauge set, and the status key written at once (not at the next heartbeat).
+   */
+  #topicProblem(topic: string, problem: SendProblem | undefined): void {
+    if (problem?.kind === "refused") this.metrics.topicRefused.set({ topic }, 1);
+    else this.metrics.topicRefused.remove({ topic });
+    const signature = problem ? `${problem.kind} ${problem.code}` : undefined;
+    if (signature === this.#loggedProblems.get(topic)) return;
+    const sources = this.#sourcesOf(topic);
+    if (problem) {
+      this.#loggedProblems.set(topic, signature!);
+      log.warn(
+        "sources {sources}: {problem}; their lines wait in their files, the other sources keep sending",
+        { sources, topic, problem: describeTopicProblem(topic, problem) },
+      );
+    } else {
+      this.#loggedProblems.delete(topic);
+      log.info("sources {sources}: Kafka takes topic {topic} again; they send what waited", {
+        sources,
+        topic,
+      });
+    }
+    void this.#reporter?.update();
+  }
+
+  /**
+   * The letter for a line its topic refused (agent/dead_letter.ts): logged with the source, the
+   * file and the offset (the line stays there), counted, and kept as the source's last error.
+   */
+  #deadLetter(refused: RefusedRecord) {
+    const { record, letter } = deadLetterFor(refused);
+    const where = letter.path !== undefined ? `${letter.path} at offset ${letter.offset}` : "?";
+    const note = `a line of ${refused.value.length} bytes (${where}, event id ${letter.id}) was ` +
+      `refused by topic ${JSON.stringify(refused.topic)} (${refused.code}) and sent to the ` +
+      `dead-letter topic ${JSON.stringify(this.settings.deadLetterTopic)}; it stays in the file`;
+    log.warn("source {source}: {note}", { source: letter.source, note });
+    this.metrics.deadLetters.inc({ source: letter.source ?? "", topic: refused.topic });
+    if (letter.source) this.#deadLettered.set(letter.source, note);
+    return record;
   }
 
   async #reconcile(): Promise<void> {
@@ -250,7 +334,7 @@ export class Agent {
       try {
         const task = new TailTask(source, {
           host: s.agentId,
-          producer: this.#producer!,
+          producer: this.#output!,
           checkpointDir: s.checkpointDir,
           metrics: this.metrics,
           options: s.tail,
@@ -265,6 +349,12 @@ export class Agent {
         });
       }
     }
+    // The producers of topics no source uses any more close, and what they held is given up
+    // (its sources stopped; their checkpoints are before it). Not awaited: a closing producer
+    // may wait for a request in flight.
+    const topics = new Set([...this.#tasks.values()].map((r) => r.task.source.topic ?? ""));
+    this.#output?.retain(topics).catch(() => {});
+    for (const id of plan.stop) this.#deadLettered.delete(id);
     this.#appliedSeq = desired.seq;
     this.metrics.appliedSeq.set(desired.seq);
     if (plan.start.length + plan.stop.length + plan.restart.length > 0) {

@@ -44,9 +44,33 @@ export class AgentMetrics {
     labelNames: ["source"] as const,
     registers: [this.registry],
   });
-  readonly kafkaErrors: Counter<string> = new Counter({
+  readonly kafkaErrors: Counter<"topic" | "kind"> = new Counter({
     name: "sluice_agent_kafka_errors_total",
-    help: "Failed Kafka send attempts (each is retried).",
+    help: "Failed Kafka sends, per topic and kind: unreachable and topic_refused are retried, " +
+      "record_refused splits the batch or dead-letters the record, out_of_sequence follows another.",
+    labelNames: ["topic", "kind"] as const,
+    registers: [this.registry],
+  });
+  readonly topicRefused: Gauge<"topic"> = new Gauge({
+    name: "sluice_agent_kafka_topic_refused",
+    help: "1 while Kafka refuses a topic: its sources hold (their lines wait in their files).",
+    labelNames: ["topic"] as const,
+    registers: [this.registry],
+  });
+  /** How many topics have a producer now; asked when /metrics is read (the agent sets it). */
+  countKafkaTopics: () => number = () => 0;
+  readonly kafkaTopics: Gauge<string> = new Gauge({
+    name: "sluice_agent_kafka_topics",
+    help: "Topics the agent has a producer for (one in-order queue and producer id each).",
+    registers: [this.registry],
+    collect: () => this.kafkaTopics.set(this.countKafkaTopics()),
+  });
+  readonly deadLetters: Counter<"source" | "topic"> = new Counter({
+    name: "sluice_agent_dead_letters_total",
+    help:
+      "Lines their topic refused for themselves (too large, invalid), sent to the dead-letter " +
+      "topic instead; per source and refusing topic.",
+    labelNames: ["source", "topic"] as const,
     registers: [this.registry],
   });
   readonly checkpointErrors: Counter<"source"> = new Counter({

@@ -28,3 +28,27 @@ Deno.test("serves /metrics in Prometheus text and /healthz as JSON", async () =>
     await server.close();
   }
 });
+
+Deno.test("Kafka trouble is counted per topic and kind; a refused topic is a gauge while it lasts", async () => {
+  const metrics = new AgentMetrics();
+  metrics.kafkaErrors.inc({ topic: "..", kind: "topic_refused" });
+  metrics.kafkaErrors.inc({ topic: "..", kind: "topic_refused" });
+  metrics.topicRefused.set({ topic: ".." }, 1);
+  metrics.deadLetters.inc({ source: "app", topic: "tiny" });
+  let text = await metrics.text();
+  assert(text.includes('sluice_agent_kafka_errors_total{topic="..",kind="topic_refused"} 2'), text);
+  assert(text.includes('sluice_agent_kafka_topic_refused{topic=".."} 1'), text);
+  assert(text.includes('sluice_agent_dead_letters_total{source="app",topic="tiny"} 1'), text);
+  metrics.topicRefused.remove({ topic: ".." });
+  text = await metrics.text();
+  assert(!text.includes('sluice_agent_kafka_topic_refused{topic=".."}'), text);
+});
+
+Deno.test("the number of topics with a producer is read when /metrics is", async () => {
+  const metrics = new AgentMetrics();
+  let topics = 3;
+  metrics.countKafkaTopics = () => topics;
+  assert((await metrics.text()).includes("sluice_agent_kafka_topics 3"));
+  topics = 1;
+  assert((await metrics.text()).includes("sluice_agent_kafka_topics 1"));
+});

@@ -16,6 +16,8 @@ import {
   settingOptions,
 } from "../core/settings.ts";
 import { type Compression, parseCompression } from "../kafka/producer.ts";
+import { kafkaTopicIssue } from "../schemas/validate.ts";
+import { DEFAULT_DEAD_LETTER_TOPIC } from "./dead_letter.ts";
 import { DEFAULT_TAIL_OPTIONS, type TailOptions } from "./tail_task.ts";
 
 export interface AgentSettings {
@@ -30,6 +32,11 @@ export interface AgentSettings {
   metricsAddress: string;
   compression: Compression;
   lingerMs: number;
+  /**
+   * Where a line goes whose record its topic refuses for itself (larger than its
+   * `max.message.bytes`): a letter with the reason (agent/dead_letter.ts); "" holds such a line.
+   */
+  deadLetterTopic: string;
   /** Lease TTL of the status key; the heartbeat runs at a third of it. */
   statusTtlSeconds: number;
   /** Bound on a clean shutdown (flush + checkpoint + deregister). */
@@ -134,6 +141,16 @@ const AGENT_SETTINGS: readonly Setting<keyof AgentValues>[] = [
     description: "How long a small Kafka batch waits for more",
   },
   {
+    key: "deadLetterTopic",
+    flag: "dead-letter-topic",
+    env: "SLUICE_AGENT_DEAD_LETTER_TOPIC",
+    file: "dead_letter_topic",
+    kind: "string",
+    arg: "TOPIC",
+    description:
+      "Topic for lines their topic refuses as too large (docs/agent.md); empty: hold them",
+  },
+  {
     key: "maxInflightBytes",
     flag: "max-inflight-bytes",
     file: "max_inflight_bytes",
@@ -204,6 +221,7 @@ function agentDefaults(home: string, hostname: string): AgentValues {
     metricsAddress: "127.0.0.1:9464",
     compression: "gzip",
     lingerMs: 10,
+    deadLetterTopic: DEFAULT_DEAD_LETTER_TOPIC,
     maxInflightBytes: DEFAULT_TAIL_OPTIONS.maxInflightBytes,
     lineFlushMs: DEFAULT_TAIL_OPTIONS.lineFlushMs,
     rotateWaitMs: DEFAULT_TAIL_OPTIONS.rotateWaitMs,
@@ -250,6 +268,12 @@ export function resolveSettings(
   });
   if (!v.agentId) throw new InvalidInputError("the agent id is empty; pass --agent-id");
   if (v.metricsAddress) parseHostPort(v.metricsAddress, "metrics address");
+  const topicIssue = v.deadLetterTopic ? kafkaTopicIssue(v.deadLetterTopic) : undefined;
+  if (topicIssue) {
+    throw new InvalidInputError(
+      `dead-letter topic ${JSON.stringify(v.deadLetterTopic)} ${topicIssue} (--dead-letter-topic)`,
+    );
+  }
   return {
     agentId: v.agentId,
     labels: v.labels,
@@ -260,6 +284,7 @@ export function resolveSettings(
     metricsAddress: v.metricsAddress,
     compression: v.compression,
     lingerMs: v.lingerMs,
+    deadLetterTopic: v.deadLetterTopic,
     statusTtlSeconds: 10,
     shutdownTimeoutMs: v.shutdownTimeoutMs,
     maxOpenFiles: Math.max(0, v.maxOpenFiles),

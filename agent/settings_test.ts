@@ -69,3 +69,21 @@ Deno.test("settings file: YAML or JSON, must be a mapping", async () => {
     await Deno.remove(dir, { recursive: true });
   }
 });
+
+Deno.test("dead-letter topic: a default, settable, empty turns it off, a name Kafka refuses is refused", () => {
+  assertEquals(resolveSettings({}, {}, {}, "h").deadLetterTopic, "sluice-agent-dead-letter");
+  assertEquals(
+    resolveSettings({ "dead-letter-topic": "dlq.agents" }, {}, {}, "h").deadLetterTopic,
+    "dlq.agents",
+  );
+  assertEquals(
+    resolveSettings({ "dead-letter-topic": "" }, {}, {}, "h").deadLetterTopic,
+    "",
+  );
+  throws(
+    () => resolveSettings({ "dead-letter-topic": ".." }, {}, {}, "h"),
+    (e: Error) =>
+      e instanceof InvalidInputError &&
+      /dead-letter topic "\.\." '\.\.' is not allowed/.test(e.message),
+  );
+});

@@ -727,23 +727,28 @@ class KafkaLogProducer implements LogProducer {
   #logFailures(failures: SendFailure[], attempt: number, delay: number): void {
     const shown = failures.filter((f) => f.kind !== "out_of_sequence");
     const first = shown[0] ?? failures[0];
-    const where = first?.topic !== undefined
-      ? `to topic ${first.topic}${first.partition !== undefined ? `[${first.partition}]` : ""}`
-      : "";
-    log.warn(
-      "Kafka send {where} failed (attempt {attempt}, {kind}), retrying in {delay} ms: {code}: {error}{more}",
-      {
-        where,
-        attempt,
-        kind: first?.kind === "topic_refused" || first?.action === "refuse_topic"
-          ? "refused"
-          : first?.kind ?? "unreachable",
-        delay,
-        code: first?.code,
-        error: first?.message,
-        more: shown.length > 1 ? ` (and ${shown.length - 1} more)` : "",
-      },
-    );
+    if (!first) return;
+    const values = {
+      topic: first.topic,
+      partition: first.partition,
+      attempt,
+      kind: first.action === "refuse_topic" ? "refused" : first.kind,
+      delay,
+      code: first.code,
+      error: shown.length > 1 ? `${first.message} (and ${shown.length - 1} more)` : first.message,
+    };
+    if (first.topic === undefined) {
+      log.warn(
+        "Kafka send failed (attempt {attempt}, {kind}), retrying in {delay} ms: {code}: {error}",
+        values,
+      );
+    } else {
+      log.warn(
+        "Kafka send to topic {topic} failed (attempt {attempt}, {kind}), retrying in {delay} ms: " +
+          "{code}: {error}",
+        values,
+      );
+    }
   }
 
   /**
