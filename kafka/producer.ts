@@ -316,6 +316,14 @@ interface Session {
   producerId: bigint;
   producerEpoch: number;
   sequences: Map<string, number>;
+  /**
+   * Partitions (`topic:partition`) that acknowledged a batch of this producer id. Until one has,
+   * the broker knows nothing of the id there and takes a first batch with any sequence number:
+   * a later batch would be written even if the one before it was refused, out of order. So a
+   * batch that follows an unacknowledged first one is sent only once the requests before it
+   * were acknowledged (see `Prepared.waits`).
+   */
+  confirmed: Set<string>;
 }
 
 /** Kafka's Produce API key, and the version `produceRequest` writes. */
@@ -333,6 +341,18 @@ interface Prepared {
   metadata: ClusterMetadata | undefined;
   /** The batches by partition leader, once compressed. */
   ready: Promise<Map<number, TopicBatches[]>>;
+  /**
+   * It holds a batch for a partition whose first batch of this producer id is not acknowledged
+   * yet: it is sent only after every request before it was acknowledged (`Session.confirmed`).
+   */
+  waits: boolean;
+}
+
+/** A request not sent because one before it failed; what it holds is sent again with them. */
+class NotSentError extends Error {
+  constructor() {
+    super("not sent: a request before it failed");
+  }
 }
 
 /** A partition whose batch was not taken, and what its broker said (or why there is no answer). */
@@ -502,7 +522,13 @@ class KafkaLogProducer implements LogProducer {
     // client that ask at the same moment may get the same one, which is harmless: sequence
     // numbers are per partition, and each producer writes to partitions of its own topics.
     const { producerId, producerEpoch } = await client.initIdempotentProducer({});
-    this.#session = { client, producerId, producerEpoch, sequences: new Map() };
+    this.#session = {
+      client,
+      producerId,
+      producerEpoch,
+      sequences: new Map(),
+      confirmed: new Set(),
+    };
     return this.#session;
   }
 
@@ -546,10 +572,15 @@ class KafkaLogProducer implements LogProducer {
         const previous = this.#issued;
         const issued = Promise.withResolvers<void>();
         this.#issued = issued.promise;
+        const before = prepared.waits ? inflight.map((r) => r.acknowledged) : [];
         const acknowledged = (async () => {
           try {
             const requests = await prepared.ready;
             await previous;
+            if (before.length > 0) {
+              const earlier = await Promise.allSettled(before);
+              if (earlier.some((e) => e.status === "rejected")) throw new NotSentError();
+            }
             await this.#transmit(session, requests, issued.resolve);
           } finally {
             issued.resolve();
@@ -625,6 +656,8 @@ class KafkaLogProducer implements LogProducer {
         return;
       }
       if (outcome.reason === error) fromRequest = true;
+      // Not sent: nothing of it reached Kafka, and the failure before it says why.
+      if (outcome.reason instanceof NotSentError) return;
       if (outcome.reason instanceof RequestFailure) {
         this.#markStored(prepared, outcome.reason.stored);
         for (const f of outcome.reason.failures) observed.push({ prepared, ...f });
@@ -636,6 +669,7 @@ class KafkaLogProducer implements LogProducer {
     this.#options.onError?.(error);
 
     const failures: SendFailure[] = [];
+    const reported = new Set<string>();
     let backoff = false;
     let handled = false;
     for (const o of observed) {
@@ -654,7 +688,14 @@ class KafkaLogProducer implements LogProducer {
         action,
         attempt,
       };
-      this.#options.onFailure?.(failure);
+      // Once per topic, code and action an attempt (a broker down fails every partition alike);
+      // every refused batch or record on its own.
+      const said = `${failure.topic}\u0000${failure.code}\u0000${action}`;
+      const each = action === "split" || action === "dead_letter";
+      if (each || !reported.has(said)) {
+        reported.add(said);
+        this.#options.onFailure?.(failure);
+      }
       if (action === "split") {
         const bytes = batch.reduce((sum, b) => sum + b.bytes, 0);
         this.#splitLimit = Math.max(1, Math.min(this.#splitLimit ?? bytes, Math.floor(bytes / 2)));
@@ -667,14 +708,14 @@ class KafkaLogProducer implements LogProducer {
       } else if (action === "dead_letter") {
         const [{ p, i, k }] = batch;
         try {
-          await this.#options.deadLetter!.send({
+          await this.#untilStopped(this.#options.deadLetter!.send({
             topic: failure.topic!,
             partition: failure.partition!,
             key: p.records.keys[k],
             value: p.records.data.subarray(i === 0 ? 0 : p.records.ends[i - 1], p.records.ends[i]),
             code: failure.code,
             reason: failure.message,
-          });
+          }));
           (p.stored ??= new Uint8Array(p.records.ends.length))[i] = 1;
           handled = true;
         } catch (deadLetterError) {
@@ -698,6 +739,20 @@ class KafkaLogProducer implements LogProducer {
     if (!backoff) return undefined;
     this.#report(failures, attempt);
     return failures;
+  }
+
+  /**
+   * `promise`, or a rejection once the producer is closed: a dead-letter topic that does not take
+   * the letter must not keep this producer from closing.
+   */
+  #untilStopped<T>(promise: Promise<T>): Promise<T> {
+    const signal = this.#stop.signal;
+    if (signal.aborted) return Promise.reject(signal.reason);
+    return new Promise<T>((resolve, reject) => {
+      const stop = () => reject(signal.reason);
+      signal.addEventListener("abort", stop, { once: true });
+      promise.then(resolve, reject).finally(() => signal.removeEventListener("abort", stop));
+    });
   }
 
   /** The topic of every queued send, when there is only one (a producer per topic). */
@@ -855,7 +910,14 @@ class KafkaLogProducer implements LogProducer {
     }
     const end = { n, r };
     if (records === 0 || this.#allStored(start, end)) {
-      return { start, end, bytes, metadata: undefined, ready: Promise.resolve(new Map()) };
+      return {
+        start,
+        end,
+        bytes,
+        metadata: undefined,
+        ready: Promise.resolve(new Map()),
+        waits: false,
+      };
     }
     const topics = this.#topicsIn(start, end);
     const metadata = await session.client.metadata({
@@ -869,7 +931,8 @@ class KafkaLogProducer implements LogProducer {
     }
     // From here to the end of #seal nothing awaits: the writers are shared (WriterPool).
     this.#write(start, end, metadata);
-    return { start, end, bytes, metadata, ready: this.#seal(session, metadata) };
+    const { ready, waits } = this.#seal(session, metadata);
+    return { start, end, bytes, metadata, ready, waits };
   }
 
   /** True when every record in [start, end) was stored already (after a partial failure). */
@@ -945,8 +1008,12 @@ class KafkaLogProducer implements LogProducer {
    * compressed, grouped by partition leader. The writers are free again when this returns
    * (`compress` copies what it keeps); the batches are ready when the promise resolves.
    */
-  #seal(session: Session, metadata: ClusterMetadata): Promise<Map<number, TopicBatches[]>> {
+  #seal(
+    session: Session,
+    metadata: ClusterMetadata,
+  ): { ready: Promise<Map<number, TopicBatches[]>>; waits: boolean } {
     const requests = new Map<number, TopicBatches[]>();
+    let waits = false;
     const timestamp = Date.now();
     const compressed: Promise<void>[] = [];
     const { compressor, compression } = this.#connections;
@@ -961,6 +1028,7 @@ class KafkaLogProducer implements LogProducer {
         const sequenceKey = `${topic}:${partition}`;
         const baseSequence = session.sequences.get(sequenceKey) ?? 0;
         session.sequences.set(sequenceKey, nextSequence(baseSequence, writer.count));
+        if (baseSequence !== 0 && !session.confirmed.has(sequenceKey)) waits = true;
         const header = {
           count: writer.count,
           timestamp,
@@ -978,7 +1046,7 @@ class KafkaLogProducer implements LogProducer {
         );
       }
     }
-    return Promise.all(compressed).then(() => requests);
+    return { ready: Promise.all(compressed).then(() => requests), waits };
   }
 
   /**
@@ -1025,7 +1093,14 @@ class KafkaLogProducer implements LogProducer {
     }));
     issued();
     const outcomes = await answers;
-    if (outcomes.every((o) => o.status === "fulfilled")) return;
+    if (outcomes.every((o) => o.status === "fulfilled")) {
+      for (const batches of requests.values()) {
+        for (const { topic, batches: parts } of batches) {
+          for (const { partition } of parts) session.confirmed.add(`${topic}:${partition}`);
+        }
+      }
+      return;
+    }
     const stored = new Set<string>();
     const failures: PartitionFailure[] = [];
     outcomes.forEach((outcome, i) => {

@@ -367,7 +367,7 @@ test("agent isolation: a line over its topic's max.message.bytes goes to the dea
       assert(
         await r.agent.metric("sluice_agent_kafka_errors_total", { topic, kind: "record_refused" }) >
           big,
-        "split batches and dead-lettered records are counted",
+        "every refused batch (split) and record (dead-lettered) is counted",
       );
       assertEquals(
         await r.agent.metric("sluice_agent_dead_letters_total", { source: "small" }),
