@@ -227,7 +227,11 @@ export async function nodeCommand(dir: string): Promise<string[]> {
   const asUser = isRoot()
     ? ["setpriv", `--reuid=${ELASTICSEARCH_USER}`, `--regid=${ELASTICSEARCH_USER}`, "--init-groups"]
     : [];
-  return [...asUser, "env", ...env, "bash", script];
+  // `-Epath.data` repeats elasticsearch.yml's setting on purpose: every program the pid runs on
+  // the way (setpriv, env, bash, java) then names the node's folder on its command line, which
+  // is how stack/ knows the pid as its own (process.ts ownedPid), also while bash reads its
+  // scripts.
+  return [...asUser, "env", ...env, "bash", script, `-Epath.data=${f.data}`];
 }
 
 export const elasticsearchService: ServiceDefinition = {

@@ -51,3 +51,13 @@ Deno.test("SLUICE_SEARCH_URL moves the engine it names and leaves the other loca
   equal(localEngineAt("http://127.0.0.1:9201"), undefined);
   equal(localEngineAt("http://[::1]:9220"), "elasticsearch");
 });
+
+Deno.test("the node's command names its folder after bash too, so its pid stays recognised", async () => {
+  const command = await nodeCommand("/r/.stack/secure/elasticsearch");
+  const bash = command.indexOf("bash");
+  ok(bash > 0, command.join(" "));
+  // bash reads the distribution's scripts (outside the folder) before it execs java: its own
+  // arguments must still name the folder, or ownedPid would take the node for dead meanwhile.
+  ok(command.slice(bash).some((arg) => arg.includes("/r/.stack/secure/elasticsearch/")));
+  ok(command.includes("ES_PATH_CONF=/r/.stack/secure/elasticsearch/config"));
+});
