@@ -2,6 +2,7 @@ import { equal, ok } from "node:assert/strict";
 import {
   ELASTICSEARCH_ARTIFACT,
   elasticsearchHome,
+  nodeCommand,
   renderElasticsearchYml,
 } from "./elasticsearch.ts";
 import { secureElasticsearchSettings, SLUICE_ROLE_YML } from "./secure/elasticsearch.ts";
