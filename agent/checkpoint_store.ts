@@ -22,11 +22,13 @@ export interface FileCheckpoint {
   /** Next byte to read: every line before it was acknowledged by Kafka. */
   offset: number;
   /**
-   * Fingerprint of the bytes just before `offset` (file_identity.ts `offsetPrint`): a copy of the
-   * file continues this checkpoint only if it has the same bytes there. Absent in checkpoints
-   * written by older agents.
+   * Fingerprint of the last bytes read before `print_end` (file_identity.ts `offsetPrint`), taken
+   * from the bytes as they were read: a copy of the file continues this checkpoint only if it has
+   * the same bytes there. Absent in checkpoints written by older agents.
    */
   offset_fp?: string;
+  /** Where the bytes of `offset_fp` end: the read position then, at or past `offset`. */
+  print_end?: number;
   /** Last time the offset moved, ISO 8601. */
   updated_at: string;
 }

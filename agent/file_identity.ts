@@ -134,8 +134,13 @@ export interface RememberedFile {
   fp: string;
   /** Next byte to read. */
   offset: number;
-  /** `offsetPrint` of the bytes before `offset`; absent in checkpoints of older agents. */
+  /**
+   * `offsetPrint` of the bytes before `printEnd` (default `offset`): the last bytes read of the
+   * file, which may lie past the acknowledged offset. Absent in checkpoints of older agents.
+   */
   offsetFp?: string;
+  /** Where the bytes of `offsetFp` end (default `offset`). */
+  printEnd?: number;
 }
 
 /** What is known of a file found on disk. */
@@ -145,7 +150,7 @@ export interface FoundEvidence {
   size: number;
   /** Its first bytes (at least the remembered `fpLen` of them when it is that long). */
   head: Uint8Array;
-  /** Its bytes before the remembered offset (`readBefore`), when it is that long. */
+  /** Its bytes before the remembered `printEnd` (or offset; `readBefore`), when it is that long. */
   before?: Uint8Array;
 }
 
@@ -153,8 +158,9 @@ export interface FoundEvidence {
  * Whether a file found on disk continues a remembered one, and how:
  * - `inode`: the same device and inode with the same first bytes, at least as long as the
  *   checkpointed offset (a rename, or the file itself);
- * - `copy`: another inode, but at least as long as the checkpointed offset, with the same first
- *   bytes and the same bytes just before that offset (copytruncate's copy, a move across devices);
+ * - `copy`: another inode, but at least as long as what was read, with the same first bytes and
+ *   the same bytes just before where the print of the last bytes read ends (copytruncate's copy,
+ *   a move across devices);
  * - undefined: another file (a reused inode with other content, or a file that only starts alike).
  *
  * @example
@@ -172,7 +178,9 @@ export function continuesCheckpoint(
   found: FoundEvidence,
 ): "inode" | "copy" | undefined {
   // Shorter than what was read of it: truncated, or another file; either way new content.
-  if (found.size < remembered.offset || found.head.length < remembered.fpLen) return undefined;
+  const printEnd = remembered.printEnd ?? remembered.offset;
+  if (found.size < Math.max(remembered.offset, printEnd)) return undefined;
+  if (found.head.length < remembered.fpLen) return undefined;
   if (fingerprint(found.head.subarray(0, remembered.fpLen)) !== remembered.fp) return undefined;
   if (found.dev === remembered.dev && found.ino === remembered.ino) return "inode";
   // An older checkpoint has no offset print: only its first bytes can be compared.

@@ -17,6 +17,7 @@ import {
   identify,
   isSameFile,
   OFFSET_PRINT_BYTES,
+  offsetPrint,
   readBefore,
   readHead,
 } from "./file_identity.ts";
@@ -125,6 +126,25 @@ export class FileReader {
   }
 
   /** Reads up to `max` bytes at `offset`; an empty array at the end of the file. */
+  /**
+   * Reads up to `max` bytes at `offset`, or undefined (having read nothing) when the file turned
+   * out to have been truncated and written again past `offset` while it was read: the bytes just
+   * before `offset` are compared before and after the read, so a copytruncate that lands between
+   * a look and its read is never read as the old content's continuation.
+   */
+  readContinuous(max: number): Uint8Array | undefined {
+    if (!this.continuous()) return undefined;
+    const start = this.offset;
+    const before = this.#last;
+    const chunk = this.read(max);
+    if (before.length === 0) return chunk;
+    const now = readBefore(this.#file, start);
+    const tail = now.subarray(now.length - before.length);
+    if (tail.length === before.length && tail.every((b, i) => b === before[i])) return chunk;
+    this.seekTo(start);
+    return undefined;
+  }
+
   read(max: number): Uint8Array {
     const buf = new Uint8Array(max);
     let got = 0;
@@ -143,6 +163,14 @@ export class FileReader {
       this.#last = joined.slice(Math.max(0, joined.length - OFFSET_PRINT_BYTES));
     }
     return got === max ? buf : buf.subarray(0, got);
+  }
+
+  /**
+   * The print (file_identity.ts `offsetPrint`) of the last bytes read, which end at `offset`:
+   * taken from the bytes as they were read, so a truncation since cannot change it.
+   */
+  lastPrint(): string {
+    return offsetPrint(this.#last);
   }
 
   /**

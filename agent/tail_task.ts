@@ -113,6 +113,10 @@ interface FileTail {
   acked: number;
   /** End of the last piece handed to the producer (for in-flight accounting). */
   sentUpTo: number;
+  /** Its checkpoint was created and is not saved yet: nothing of it is read until it is. */
+  unsaved: boolean;
+  /** The print of the last bytes read and where they end (the checkpoint's offset_fp). */
+  print: { fp: string; end: number } | undefined;
   /** It left its path and the scan has not said yet where it went. */
   moved: boolean;
   /** The scan did not find it under the globs: read to its end, then let go. */
@@ -218,7 +222,7 @@ export class TailTask implements FileHolder {
   #wakeScanner: (() => void) | undefined;
   #scanAsked = false;
   /** Checkpoint ids by fingerprint length and fingerprint, for one scan (`#sameFirstBytes`). */
-  #fpIndex: Map<number, Map<string, string[]>> | undefined;
+  #fpIndex: FingerprintIndex | undefined;
   /** Paths inotify reported since the last scan (a quick look at just these). */
   #changedPaths = new Set<string>();
   #checkpointBroken = false;
@@ -597,7 +601,7 @@ export class TailTask implements FileHolder {
     const reader = await this.#openReader(file.path, 0);
     if (!reader) return;
     const head = reader.head(FINGERPRINT_BYTES);
-    const before = readBeforeOf(reader, cp.offset);
+    const before = readBeforeOf(reader, cp.print_end ?? cp.offset);
     const verdict = decideUnknown(
       { evidence: { dev: file.dev, ino: file.ino, size: file.size, head, before }, mtimeMs: 0 },
       [{ ...remembered(cp), fileId, open: false }],
@@ -650,7 +654,7 @@ export class TailTask implements FileHolder {
     };
     let verdict = decideUnknown({ evidence, mtimeMs: file.mtimeMs }, [], options);
     for (const candidate of candidates) {
-      const before = readBeforeOf(reader, candidate.offset);
+      const before = readBeforeOf(reader, candidate.printEnd ?? candidate.offset);
       const v = decideUnknown({ evidence: { ...evidence, before }, mtimeMs: file.mtimeMs }, [
         candidate,
       ], options);
@@ -659,6 +663,17 @@ export class TailTask implements FileHolder {
         break;
       }
     }
+    log.debug(
+      "source {source}: {path} ({size} bytes, inode {ino}): {verdict}; candidates {candidates}",
+      {
+        source: this.id,
+        path: file.path,
+        size: file.size,
+        ino: file.ino,
+        verdict: verdict.kind,
+        candidates: candidates.map((c) => `${c.fileId}@${c.offset}${c.open ? " open" : ""}`),
+      },
+    );
     switch (verdict.kind) {
       case "continue": {
         const cp = this.#store!.get(verdict.fileId)!;
@@ -766,7 +781,7 @@ export class TailTask implements FileHolder {
               evidence: {
                 ...evidenceOf(file),
                 head: reader.head(FINGERPRINT_BYTES),
-                before: readBeforeOf(reader, c.offset),
+                before: readBeforeOf(reader, c.printEnd ?? c.offset),
               },
               mtimeMs: 0,
             },
@@ -816,6 +831,8 @@ export class TailTask implements FileHolder {
       joiner: this.source.multiline ? new MultilineJoiner(this.source.multiline) : undefined,
       acked: offset,
       sentUpTo: offset,
+      unsaved: false,
+      print: undefined,
       moved: false,
       draining,
       lastDataAt: Date.now(),
@@ -917,27 +934,37 @@ export class TailTask implements FileHolder {
     const { reader } = tail;
     const size = reader.refreshSize();
     const grew = size > reader.offset;
-    if (grew && !reader.continuous()) {
-      // Truncated and written again past our offset since the last look: new content.
-      this.#restart(tail);
+    if (grew && !tail.fileId) {
+      // The file had no content when it was opened: its identity is taken now.
+      const identity = reader.establishIdentity();
+      if (reader.binary) {
+        this.#skipBinary(reader.path, tail.key, reader.size);
+        this.#letGo(tail);
+        return false;
+      }
+      if (identity) {
+        const fileId = this.#freshId(identity.id);
+        this.#carry(tail, fileId);
+        this.#createCheckpoint(tail, fileId, tail.acked);
+      }
+    }
+    if (grew && tail.unsaved) {
+      // Its checkpoint (its file id) is not on disk yet: nothing is read before it is, so a
+      // crash cannot make the same lines come back under another id (an identity taken of
+      // fewer first bytes than the next agent would see).
+      tail.nextPollAt = now + this.#opt.pollMs;
       return false;
     }
     if (grew) {
-      const chunk = reader.read(Math.min(size - reader.offset, this.#opt.readChunkBytes));
-      if (!tail.fileId) {
-        // The file had no content when it was opened: its identity is taken now.
-        const identity = reader.establishIdentity();
-        if (reader.binary) {
-          this.#skipBinary(reader.path, tail.key, reader.size);
-          this.#letGo(tail);
-          return false;
-        }
-        if (identity) {
-          const fileId = this.#freshId(identity.id);
-          this.#carry(tail, fileId);
-          this.#createCheckpoint(tail, fileId, tail.acked);
-        }
+      const chunk = reader.readContinuous(
+        Math.min(size - reader.offset, this.#opt.readChunkBytes),
+      );
+      if (!chunk) {
+        // Truncated and written again past our offset since the last look: new content.
+        this.#restart(tail);
+        return false;
       }
+      tail.print = { fp: reader.lastPrint(), end: reader.offset };
       tail.lastDataAt = Date.now();
       tail.idle = this.#opt.pollMs;
       const lines = tail.splitter.push(chunk);
@@ -1036,6 +1063,7 @@ export class TailTask implements FileHolder {
     if (tail.joiner) tail.joiner = new MultilineJoiner(this.source.multiline!);
     tail.acked = 0;
     tail.sentUpTo = 0;
+    tail.print = undefined;
     const fileId = reader.identity ? this.#freshId(reader.identity.id) : undefined;
     this.#carry(tail, fileId);
     if (fileId) this.#createCheckpoint(tail, fileId, 0);
@@ -1085,9 +1113,9 @@ export class TailTask implements FileHolder {
     const bytes = Math.max(0, last.end - tail.sentUpTo);
     tail.sentUpTo = Math.max(tail.sentUpTo, last.end);
     const resume = last.resume;
-    // The print of the offset the acknowledgement moves the checkpoint to, taken while the
-    // bytes are surely there (a truncation can take them before the acknowledgement comes).
-    const print = offsetPrint(readBeforeOf(tail.reader, resume));
+    // The print of the last bytes read (at or past `resume`), taken from the bytes as they were
+    // read: a copytruncate right after the last write of a file must not change it.
+    const print = tail.print;
     this.#inflight += bytes;
     this.#sendsPending++;
     this.#deps.metrics?.linesRead.inc({ source: this.id }, lines.length);
@@ -1105,7 +1133,7 @@ export class TailTask implements FileHolder {
         this.#store!.set({
           ...cp,
           offset: resume,
-          offset_fp: print,
+          ...(print ? { offset_fp: print.fp, print_end: print.end } : {}),
           updated_at: new Date().toISOString(),
         });
         this.#noteLag(tail, fileId, resume);
@@ -1134,7 +1162,23 @@ export class TailTask implements FileHolder {
    * it starts to be read (0, or its end with start_at end).
    */
   #createCheckpoint(tail: FileTail, fileId: string, offset: number): void {
+    tail.unsaved = true;
     const identity = tail.reader.identity!;
+    log.debug(
+      "source {source}: checkpoint {id} of {path} at {offset} (first {len} bytes, size {size})",
+      {
+        source: this.id,
+        id: fileId,
+        path: tail.reader.path,
+        offset,
+        len: identity.fpLen,
+        size: tail.reader.size,
+      },
+    );
+    // The fingerprint index of this scan learns it too: the poll loop creates checkpoints (new
+    // content after a truncation) while a scan identifies copies, and a copy of this very
+    // content may be among them.
+    if (this.#fpIndex) indexCheckpoint(this.#fpIndex, identity.fpLen, identity.fp, fileId);
     this.#store!.set({
       file_id: fileId,
       dev: identity.dev,
@@ -1147,9 +1191,9 @@ export class TailTask implements FileHolder {
       updated_at: new Date().toISOString(),
     });
     this.#noteLag(tail, fileId, offset);
-    // Saved within one checkpoint interval, acknowledged or not: a file just found is then known
-    // after a crash, and looked for even if it was rotated out of the globs meanwhile.
-    this.#scheduleSave();
+    // Saved at once, acknowledged or not: the file is held until it is (`unsaved`), and known
+    // after a crash, looked for even if it was rotated out of the globs meanwhile.
+    this.#saveSoon();
   }
 
   #noteLag(tail: FileTail, fileId: string, offset: number): void {
@@ -1227,6 +1271,16 @@ export class TailTask implements FileHolder {
     }, urgent ? 0 : this.#opt.checkpointMs);
   }
 
+  /** A save as soon as possible (a new file waits for it), coalescing with a scheduled one. */
+  #saveSoon(): void {
+    if (this.#stopped) return;
+    clearTimeout(this.#saveTimer);
+    this.#saveTimer = setTimeout(() => {
+      this.#saveTimer = undefined;
+      void this.#saveNow();
+    }, 0);
+  }
+
   /** Saves the checkpoints; calls queue behind a running save. */
   #saveNow(): Promise<void> {
     const run = this.#saving.then(() => this.#saveOnce());
@@ -1238,8 +1292,15 @@ export class TailTask implements FileHolder {
     const store = this.#store;
     if (!store) return;
     const covered = this.#ackedUnsaved;
+    // The files whose checkpoint this save writes for the first time: free to be read after it.
+    const created = [...this.#files.values()].filter((t) => t.unsaved);
     try {
       if (store.dirty) await store.save();
+      for (const tail of created) {
+        tail.unsaved = false;
+        tail.nextPollAt = 0;
+      }
+      if (created.length > 0) this.#wakePoller?.();
       this.#ackedUnsaved -= covered;
       this.#inflight = Math.max(0, this.#inflight - covered);
       if (this.#checkpointBroken) {
@@ -1270,19 +1331,21 @@ export class TailTask implements FileHolder {
   }
 }
 
+type FingerprintIndex = Map<number, Map<string, string[]>>;
+
 /** Checkpoint ids by the length of their fingerprint, then by fingerprint. */
-function fingerprintIndex(
-  checkpoints: readonly FileCheckpoint[],
-): Map<number, Map<string, string[]>> {
-  const index = new Map<number, Map<string, string[]>>();
-  for (const cp of checkpoints) {
-    let byFp = index.get(cp.fp_len);
-    if (!byFp) index.set(cp.fp_len, byFp = new Map());
-    const ids = byFp.get(cp.fp);
-    if (ids) ids.push(cp.file_id);
-    else byFp.set(cp.fp, [cp.file_id]);
-  }
+function fingerprintIndex(checkpoints: readonly FileCheckpoint[]): FingerprintIndex {
+  const index: FingerprintIndex = new Map();
+  for (const cp of checkpoints) indexCheckpoint(index, cp.fp_len, cp.fp, cp.file_id);
   return index;
+}
+
+function indexCheckpoint(index: FingerprintIndex, fpLen: number, fp: string, id: string): void {
+  let byFp = index.get(fpLen);
+  if (!byFp) index.set(fpLen, byFp = new Map());
+  const ids = byFp.get(fp);
+  if (ids) ids.push(id);
+  else byFp.set(fp, [id]);
 }
 
 /** A checkpoint as file_identity.ts remembers a file. */
@@ -1294,6 +1357,7 @@ function remembered(cp: FileCheckpoint) {
     fp: cp.fp,
     offset: cp.offset,
     offsetFp: cp.offset_fp,
+    printEnd: cp.print_end,
   };
 }
 

@@ -97,10 +97,15 @@ async function assertAllOnce(
   count: number,
   timeoutMs = 120_000,
 ): Promise<void> {
-  await waitFor(`${count} distinct ids of ${tag}`, () => collector.distinct(tag) >= count, {
-    timeoutMs,
-    intervalMs: 250,
-  }).catch(() => {});
+  // Until every number came, or nothing new came for 20 s (a duplicate under another id must not
+  // end the wait early: the distinct ids would reach the count with numbers still missing).
+  let last = -1, movedAt = Date.now();
+  await waitFor(`every number of ${tag} below ${count}`, () => {
+    const distinct = collector.distinct(tag);
+    if (distinct !== last) [last, movedAt] = [distinct, Date.now()];
+    return (distinct >= count && collector.check(tag, count).missing.length === 0) ||
+      Date.now() - movedAt > 20_000;
+  }, { timeoutMs, intervalMs: 500 }).catch(() => {});
   await sleep(500); // anything more (a duplicate under another id) would show up now
   const { missing, duplicated } = collector.check(tag, count);
   assertEquals(

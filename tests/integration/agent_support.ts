@@ -272,7 +272,7 @@ export function spawnAgent(options: AgentProcessOptions): TestProcess {
       ...["--scan-ms", String(scanMs), "--linger-ms", "5", "--shutdown-timeout-ms", "5000"],
       ...(options.args ?? []),
     ],
-    env: { SLUICE_LOG_LEVEL: "info" },
+    env: { SLUICE_LOG_LEVEL: Deno.env.get("SLUICE_TEST_AGENT_LOG_LEVEL") ?? "info" },
     metricsAddr: options.metricsAddr,
   });
 }

@@ -48,12 +48,25 @@ export class Diagnostics {
     this.#cleanups.push(fn);
   }
 
-  /** The report: every probe's reading, then every process's state and log tail. */
+  /**
+   * The report: every probe's reading, then every process's state and log tail. With
+   * SLUICE_TEST_LOG_DIR set, every process's whole kept log is also written there (named in the
+   * report), for a failure whose cause is further back than the tail.
+   */
   async report(): Promise<string> {
     const readings = await Promise.all(
       this.#probes.map(async ([name, read]) => `  ${name}: ${await readProbe(read)}`),
     );
     const processes = await Promise.all(this.processes.map((p) => p.describe(REPORT_LINES)));
+    const dir = Deno.env.get("SLUICE_TEST_LOG_DIR");
+    if (dir) {
+      await Deno.mkdir(dir, { recursive: true });
+      for (const p of this.processes) {
+        const path = `${dir}/${p.name.replace(/[^\w.-]+/g, "_")}-${p.pid}.log`;
+        await Deno.writeTextFile(path, p.output + "\n");
+        readings.push(`  whole log of ${p.name}: ${path}`);
+      }
+    }
     return formatReport(readings, processes);
   }
 
