@@ -174,13 +174,20 @@ export class FileReader {
   }
 
   /**
-   * False when the bytes just before `offset` are not the ones read there: the file was
-   * truncated and written again past `offset` between two looks (its size alone cannot show it).
-   * One small read, cheap enough to make before every read of new bytes.
+   * False when the bytes just before `offset` are not the ones read there (before anything was
+   * read: when its first bytes are not those of its identity): the file was truncated and
+   * written again past `offset` between two looks (its size alone cannot show it). One small
+   * read, cheap enough to make before every read of new bytes.
    */
   continuous(): boolean {
     const last = this.#last;
-    if (last.length === 0) return true;
+    if (last.length === 0) {
+      // Nothing read yet: the file must still start with the bytes its identity was taken of
+      // (it may have been truncated and written again while its first read was held).
+      if (!this.identity) return true;
+      const head = readHead(this.#file, this.identity.fpLen);
+      return isSameFile(this.identity, this.#id, head);
+    }
     const now = readBefore(this.#file, this.offset);
     if (now.length < last.length) return false;
     const start = now.length - last.length;

@@ -120,3 +120,16 @@ Deno.test("continuous: false once the bytes before the offset are not the ones r
     r.close();
     r2.close();
   }));
+
+Deno.test("continuous: before the first read, the file must still start as when its identity was taken", () =>
+  withDir(async (dir) => {
+    const path = `${dir}/a.log`;
+    await Deno.writeTextFile(path, "generation 2 line\n".repeat(20));
+    const r = await FileReader.open(path, 0);
+    assert(r.continuous());
+    // copytruncate while the first read was held, then written again past 0.
+    await Deno.writeTextFile(path, "generation 3 line\n".repeat(30));
+    assertEquals(r.continuous(), false);
+    assertEquals(r.readContinuous(1024), undefined, "nothing is read as the old content");
+    r.close();
+  }));
