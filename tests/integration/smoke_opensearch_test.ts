@@ -24,9 +24,11 @@ Deno.test({
       id: `host-a:dev1-ino${i % 2}:${i * 100}`,
       doc: {
         "@timestamp": new Date(Date.UTC(2026, 0, 1, 0, 0, i)).toISOString(),
-        host: "host-a",
+        // ECS names, as the transfer writes them: the `sluice-*` template (installed by the demo
+        // and the transfer) maps `host` as an object.
+        host: { name: "host-a" },
         message: i % 5 === 0 ? `ERROR disk full on volume ${i}` : `GET /item/${i} 200`,
-        offset: i * 100,
+        log: { offset: i * 100 },
       },
     }));
     const body = docs.flatMap(({ id, doc }) => [{ index: { _index: index, _id: id } }, doc]);
@@ -38,10 +40,17 @@ Deno.test({
 
       const errors = await client.search({
         index,
-        body: { query: { match: { message: "ERROR" } }, sort: [{ offset: "asc" }], size: 100 },
+        body: {
+          query: { match: { message: "ERROR" } },
+          sort: [{ "log.offset": "asc" }],
+          size: 100,
+        },
       });
       const hits = errors.body.hits.hits;
-      assertEquals(hits.map((h) => h._source?.offset), [0, 500, 1000, 1500]);
+      assertEquals(
+        hits.map((h) => (h._source as { log?: { offset?: number } })?.log?.offset),
+        [0, 500, 1000, 1500],
+      );
       assertEquals(hits[0]._id, "host-a:dev1-ino0:0");
 
       // Replaying a batch with the same ids overwrites; the count stays the same.
