@@ -88,6 +88,16 @@ export class FileReader {
     }
   }
 
+  /** Device of the open file. */
+  get dev(): number {
+    return this.#id.dev;
+  }
+
+  /** Inode of the open file. */
+  get ino(): number {
+    return this.#id.ino;
+  }
+
   /** Device and inode of the open file. */
   get devIno(): string {
     return `${this.#id.dev}:${this.#id.ino}`;

@@ -11,6 +11,7 @@ import { decideLook } from "./file_look.ts";
 import {
   type ClosedCheckpoint,
   decideUnknown,
+  FORGET_AFTER_MS,
   FORGET_AFTER_SCANS,
   type KnownCheckpoint,
   planScan,
@@ -83,7 +84,7 @@ interface Checkpoint {
 class Model {
   readonly open = new Map<number, Open>();
   readonly checkpoints = new Map<string, Checkpoint>();
-  readonly unseen = new Map<string, number>();
+  readonly unseen = new Map<string, { scans: number; since: number }>();
   /** `dev:ino` → size, and for a copy of an open file, that file's id (as tail_task.ts keeps). */
   readonly settled = new Map<string, { size: number; copyOf?: string }>();
   /** Every line read, as text, in order. */
@@ -105,16 +106,22 @@ class Model {
     return undefined;
   }
 
-  scan(): void {
+  /** A scan; `hidden` paths are left out of its listing (a listing racing with renames). */
+  scan(hidden: ReadonlySet<string> = new Set()): void {
     for (const [key, s] of this.settled) {
       if (s.copyOf !== undefined && !this.#openOf(s.copyOf)) this.settled.delete(key);
     }
     const found: ScannedFile[] = [...this.disk.paths]
-      .filter(([path]) => this.glob.test(path) && !path.endsWith(".gz"))
+      .filter(([path]) => this.glob.test(path) && !path.endsWith(".gz") && !hidden.has(path))
       .map(([path, ino]) => ({ path, dev: 1, ino, size: this.#bytes(ino).length, mtimeMs: 0 }));
     const closed: ClosedCheckpoint[] = [...this.checkpoints.values()]
       .filter((c) => !this.#openOf(c.fileId))
-      .map((c) => ({ ...c, dev: 1, unseen: this.unseen.get(c.fileId) ?? 0 }));
+      .map((c) => ({
+        ...c,
+        dev: 1,
+        unseen: this.unseen.get(c.fileId)?.scans ?? 0,
+        unseenSince: this.unseen.get(c.fileId)?.since,
+      }));
     const actions = planScan({
       found,
       open: [...this.open.values()].map((o) => ({
@@ -124,6 +131,7 @@ class Model {
       })),
       closed,
       settled: new Map([...this.settled].map(([k, s]) => [k, s.size])),
+      now: this.now,
     });
     const continued = new Set<string>();
     const seen = new Set<string>();
@@ -153,7 +161,7 @@ class Model {
     for (const c of closed) {
       if (seen.has(c.fileId) || continued.has(c.fileId)) this.unseen.delete(c.fileId);
       else if (forget.includes(c.fileId)) this.checkpoints.delete(c.fileId);
-      else this.unseen.set(c.fileId, c.unseen + 1);
+      else this.unseen.set(c.fileId, { scans: c.unseen + 1, since: c.unseenSince ?? this.now });
     }
   }
 
@@ -458,7 +466,7 @@ Deno.test("rotation model: rotations while the agent is stopped (its checkpoints
   }
 });
 
-Deno.test("rotation model: a checkpoint is forgotten only after FORGET_AFTER_SCANS scans find nothing that continues it", () => {
+Deno.test("rotation model: a checkpoint is forgotten only after FORGET_AFTER_SCANS scans over FORGET_AFTER_MS find nothing that continues it", () => {
   const disk = new Disk();
   disk.create("/l/app.log");
   const model = new Model(disk, /^\/l\/app\.log$/);
@@ -486,7 +494,10 @@ Deno.test("rotation model: a checkpoint is forgotten only after FORGET_AFTER_SCA
   model.scan();
   model.wait();
   model.look();
-  for (let i = 0; i < FORGET_AFTER_SCANS; i++) model.scan();
+  for (let i = 0; i < FORGET_AFTER_SCANS + 3; i++) model.scan();
+  assertEquals(model.checkpoints.size, 1, "scans in quick succession are not enough");
+  model.wait(FORGET_AFTER_MS);
+  model.scan();
   assertEquals(model.checkpoints.size, 0, "forgotten once nothing can continue it");
 });
 
@@ -511,4 +522,27 @@ Deno.test("rotation model: a file compressed while the agent is stopped loses ex
   const missing = [...Array(w.written).keys()].filter((n) => !read.has(n));
   assertEquals(missing, [10, 11, 12, 13, 14]);
   assertEquals(second.read.length, w.written - 5, "and nothing twice");
+});
+
+Deno.test("rotation model: listings that miss files while they are renamed make nothing read twice or lost", () => {
+  const disk = new Disk();
+  disk.create("/l/app.log");
+  const model = new Model(disk, /^\/l\/app\.log.*$/);
+  const w = writer(disk);
+  model.scan();
+  for (let generation = 0; generation < 8; generation++) {
+    w.write("/l/app.log", 5);
+    model.look();
+    renameRotation(disk, generation);
+    w.write("/l/app.log", 2);
+    // Each rotated file, in turn, is missing from several quick listings.
+    const hidden = new Set([`/l/app.log.${1 + (generation % 3)}`, "/l/app.log.2"]);
+    for (let i = 0; i < 4; i++) {
+      model.scan(hidden);
+      model.look();
+      model.wait(1000);
+    }
+  }
+  for (let i = 0; i < 4; i++) round(model, "scan-look");
+  assertEachOnce(model, w.written, "hidden in listings");
 });

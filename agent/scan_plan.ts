@@ -10,14 +10,19 @@
  * - A file is known by device + inode (+ its first bytes), never by its path: an open file found
  *   at another path is the same file renamed; one not found is read to its end (drained) and let
  *   go, but its checkpoint stays, so a later scan that finds it again continues it.
- * - A checkpoint is forgotten only after `FORGET_AFTER_SCANS` scans in a row found no file that
- *   continues it: by inode and first bytes, or as a copy (see file_identity.ts).
+ * - A checkpoint is forgotten only after `FORGET_AFTER_SCANS` scans in a row, over at least
+ *   `FORGET_AFTER_MS`, found no file that continues it: by inode and first bytes, or as a copy
+ *   (see file_identity.ts). A directory listed while files are renamed in it can miss a file
+ *   that is there all along (logrotate renames every `app.log.N` at each rotation): one scan, or
+ *   a few in quick succession, are not enough to say it is gone.
  * @module
  */
 import { continuesCheckpoint, type FoundEvidence, type RememberedFile } from "./file_identity.ts";
 
 /** Scans in a row without a file that continues a checkpoint before it is forgotten. */
 export const FORGET_AFTER_SCANS = 2;
+/** ...and at least this long since the first of them, ms. */
+export const FORGET_AFTER_MS = 30_000;
 
 /** A regular file the scan found under the source's globs. */
 export interface ScannedFile {
@@ -44,6 +49,8 @@ export interface ClosedCheckpoint extends RememberedFile {
   path: string;
   /** Scans in a row that found no file continuing it. */
   unseen: number;
+  /** When the first of those scans ran (ms since the epoch). */
+  unseenSince?: number;
 }
 
 export type ScanAction =
@@ -69,6 +76,8 @@ export interface ScanInput {
    * file, older than ignore_older): identified again only when their size changes.
    */
   settled: ReadonlyMap<string, number>;
+  /** The scan's clock (ms since the epoch). */
+  now: number;
 }
 
 /**
@@ -79,7 +88,7 @@ export interface ScanInput {
  * import { planScan } from "./scan_plan.ts";
  * const found = [{ path: "/l/app.log.1", dev: 1, ino: 7, size: 90, mtimeMs: 0 }];
  * planScan({ found, open: [{ key: "1:7", path: "/l/app.log", fileId: "1-7-ab" }], closed: [],
- *   settled: new Map() });
+ *   settled: new Map(), now: 0 });
  * // [{ kind: "renamed", key: "1:7", path: "/l/app.log.1" }]
  * ```
  */
@@ -127,7 +136,10 @@ export function planScan(input: ScanInput): ScanAction[] {
   for (const c of input.closed) {
     if (matched.has(c.fileId)) continue;
     // An unknown file being identified may turn out to continue it: counted, not yet forgotten.
-    if (c.unseen + 1 >= FORGET_AFTER_SCANS) actions.push({ kind: "forget", fileId: c.fileId });
+    const since = c.unseenSince ?? input.now;
+    if (c.unseen + 1 >= FORGET_AFTER_SCANS && input.now - since >= FORGET_AFTER_MS) {
+      actions.push({ kind: "forget", fileId: c.fileId });
+    }
   }
   return actions;
 }

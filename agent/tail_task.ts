@@ -119,6 +119,8 @@ interface FileTail {
   print: { fp: string; end: number } | undefined;
   /** It left its path and the scan has not said yet where it went. */
   moved: boolean;
+  /** The last full scan did not find it (a second one in a row means it is gone). */
+  missedOnce: boolean;
   /** The scan did not find it under the globs: read to its end, then let go. */
   draining: boolean;
   lastDataAt: number;
@@ -188,7 +190,7 @@ export class TailTask implements FileHolder {
   /** Files left alone until they change, by `dev:ino`. */
   readonly #settled = new Map<string, Settled>();
   /** Scans in a row that found no file continuing a closed checkpoint, by file id. */
-  readonly #unseen = new Map<string, number>();
+  readonly #unseen = new Map<string, { scans: number; since: number }>();
   /** Size of each closed checkpoint's file at the last scan (for the lag), by file id. */
   readonly #closedSizes = new Map<string, number>();
   /** Where the file of a closed checkpoint was sent up to (in flight), by file id. */
@@ -435,7 +437,8 @@ export class TailTask implements FileHolder {
       fileId: t.fileId,
     }));
     const closed = this.#closedCheckpoints();
-    let actions = planScan({ found, open, closed, settled: this.#sizesOfSettled() });
+    const now = Date.now();
+    let actions = planScan({ found, open, closed, settled: this.#sizesOfSettled(), now });
     if (mode.partial) actions = actions.filter((a) => a.kind !== "gone" && a.kind !== "forget");
     const continued = new Set<string>();
     const forget: string[] = [];
@@ -475,11 +478,12 @@ export class TailTask implements FileHolder {
       } else if (forget.includes(c.fileId)) {
         this.#forget(c.fileId, c.path);
       } else {
-        this.#unseen.set(c.fileId, c.unseen + 1);
+        this.#unseen.set(c.fileId, { scans: c.unseen + 1, since: c.unseenSince ?? now });
       }
     }
-    // Ids of files let go and forgotten, for the settled map: dev:ino not found any more.
     const foundKeys = new Set(found.map((f) => `${f.dev}:${f.ino}`));
+    for (const tail of this.#files.values()) if (foundKeys.has(tail.key)) tail.missedOnce = false;
+    // Files left alone and not found any more are forgotten (their dev:ino may be reused).
     for (const key of this.#settled.keys()) if (!foundKeys.has(key)) this.#settled.delete(key);
     return found;
   }
@@ -499,7 +503,8 @@ export class TailTask implements FileHolder {
         ...remembered(cp),
         fileId: cp.file_id,
         path: cp.path,
-        unseen: this.#unseen.get(cp.file_id) ?? 0,
+        unseen: this.#unseen.get(cp.file_id)?.scans ?? 0,
+        unseenSince: this.#unseen.get(cp.file_id)?.since,
       });
     }
     return out;
@@ -540,10 +545,19 @@ export class TailTask implements FileHolder {
     if (tail.fileId) this.#notePath(tail.fileId, path);
   }
 
-  /** An open file the scan no longer finds under the globs: read it to its end. */
+  /**
+   * An open file the scan no longer finds under the globs: read it to its end. A listing made
+   * while files are renamed can miss one that is there: unless its own look saw it leave its
+   * path, a second scan must miss it too.
+   */
   #gone(key: string): void {
     const tail = this.#files.get(key);
     if (!tail || tail.draining) return;
+    if (!tail.moved && !tail.missedOnce) {
+      tail.missedOnce = true;
+      return;
+    }
+    tail.missedOnce = false;
     tail.moved = false;
     tail.draining = true;
     tail.nextPollAt = 0;
@@ -598,8 +612,11 @@ export class TailTask implements FileHolder {
   async #reopen(fileId: string, file: ScannedFile, startAtEnd: boolean): Promise<void> {
     const cp = this.#store!.get(fileId);
     if (!cp) return;
-    const reader = await this.#openReader(file.path, 0);
-    if (!reader) return;
+    const opened = await this.#openReader(file.path, 0);
+    if (!opened) return;
+    const reader = opened;
+    // What was opened is what counts: the path may name another file than the scan saw.
+    file = actualFile(reader, file);
     const head = reader.head(FINGERPRINT_BYTES);
     const before = readBeforeOf(reader, cp.print_end ?? cp.offset);
     const verdict = decideUnknown(
@@ -630,9 +647,17 @@ export class TailTask implements FileHolder {
    * checkpoint's offset) decide what it is (scan_plan.ts `decideUnknown`). Returns the id of the
    * checkpoint it continues, if it does.
    */
-  async #identify(file: ScannedFile, startAtEnd: boolean): Promise<string | undefined> {
-    const reader = await this.#openReader(file.path, 0);
+  async #identify(scanned: ScannedFile, startAtEnd: boolean): Promise<string | undefined> {
+    const reader = await this.#openReader(scanned.path, 0);
     if (!reader) return undefined;
+    // What was opened is what counts: the path may name another file than the scan saw (a
+    // rotation between the two); one already followed is left to its tail.
+    const file = actualFile(reader, scanned);
+    if (this.#files.has(reader.devIno)) {
+      reader.close();
+      this.#openFiles.give();
+      return undefined;
+    }
     const head = reader.head(FINGERPRINT_BYTES);
     const evidence = { dev: file.dev, ino: file.ino, size: file.size, head };
     // Only checkpoints with the same first bytes can be continued: found through their
@@ -776,6 +801,12 @@ export class TailTask implements FileHolder {
           if (this.#files.has(`${file.dev}:${file.ino}`) || file.size < c.offset) continue;
           const reader = await this.#openReader(file.path, 0);
           if (!reader) break;
+          if (reader.dev !== file.dev || reader.ino !== file.ino) {
+            // Renamed since it was listed: looked at by the next scan.
+            reader.close();
+            this.#openFiles.give();
+            continue;
+          }
           const verdict = decideUnknown(
             {
               evidence: {
@@ -834,6 +865,7 @@ export class TailTask implements FileHolder {
       unsaved: false,
       print: undefined,
       moved: false,
+      missedOnce: false,
       draining,
       lastDataAt: Date.now(),
       released: false,
@@ -1359,6 +1391,11 @@ function remembered(cp: FileCheckpoint) {
     offsetFp: cp.offset_fp,
     printEnd: cp.print_end,
   };
+}
+
+/** The scanned file as it was opened: the handle's device, inode and size. */
+function actualFile(reader: FileReader, scanned: ScannedFile): ScannedFile {
+  return { ...scanned, dev: reader.dev, ino: reader.ino, size: reader.size };
 }
 
 function evidenceOf(file: ScannedFile) {
