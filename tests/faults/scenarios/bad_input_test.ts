@@ -9,17 +9,29 @@ import { tallySeqs } from "../tally.ts";
 const encoder = new TextEncoder();
 const MiB = 1024 * 1024;
 
-/** Every document of a source: message, part, offset, invalid_utf8. */
+/** Every document of a source: message, part, offset, invalid_utf8 (ECS and `sluice.*` names). */
 async function docs(p: Pipeline, source: string) {
   const out: { message: string; part?: number; offset: number; invalid_utf8?: boolean }[] = [];
   for await (
-    const d of scroll(p.indices(source), { term: { source } }, [
+    const d of scroll(p.indices(source), { term: { "event.dataset": source } }, [
       "message",
-      "part",
-      "offset",
-      "invalid_utf8",
+      "sluice.part",
+      "log.offset",
+      "sluice.invalid_utf8",
     ])
-  ) out.push(d as (typeof out)[number]);
+  ) {
+    const doc = d as {
+      message: string;
+      log: { offset: number };
+      sluice?: { part?: number; invalid_utf8?: boolean };
+    };
+    out.push({
+      message: doc.message,
+      offset: doc.log.offset,
+      part: doc.sluice?.part,
+      invalid_utf8: doc.sluice?.invalid_utf8,
+    });
+  }
   return out;
 }
 
@@ -37,7 +49,7 @@ await scenario({
   done: `${LINES} numbered lines, every tenth with the bytes \`ff fe\` and a cut-off UTF-8 ` +
     "sequence (`e2 82`) in the middle.",
   expected: "Every line is indexed, none dropped: the invalid bytes become U+FFFD and the " +
-    "document has `invalid_utf8: true`; the valid lines are untouched.",
+    "document has `sluice.invalid_utf8: true`; the valid lines are untouched.",
 }, (r: Recorder) =>
   withPipeline({ label: "badutf8", source: "utf8" }, async (p, { dir }) => {
     const parts: Uint8Array[] = [];
@@ -56,7 +68,7 @@ await scenario({
     const replaced = flagged.filter((d) => d.message.includes("\uFFFD\uFFFD \uFFFD "));
     const clean = found.filter((d) => !d.invalid_utf8 && d.message.endsWith("café ok"));
     r.measured(
-      `${flagged.length} documents with invalid_utf8: true, ${replaced.length} of them with the ` +
+      `${flagged.length} documents with sluice.invalid_utf8: true, ${replaced.length} of them with the ` +
         `bad bytes as U+FFFD; ${clean.length} clean documents with "café" intact`,
     );
     r.headline(`${flagged.length} documents flagged invalid_utf8 (data, not an error)`);
@@ -77,7 +89,7 @@ await scenario({
   expected: "Nothing lost: the agent cuts the long line into parts of at most 1,000,000 bytes " +
     "(the cap that keeps a record under Kafka's default message size) as soon as it is too " +
     "long, without waiting for its newline; each part is a document with the offset of the " +
-    "line and `part` 0, 1, 2, …, so 11 documents, which joined in `part` order give the line " +
+    "line and `sluice.part` 0, 1, 2, …, so 11 documents, which joined in part order give the line " +
     "back byte for byte. The other 9 lines are one document each; none is duplicated.",
 }, (r: Recorder) =>
   withPipeline({ label: "longline", source: "long" }, async (p, { dir }) => {
@@ -109,7 +121,9 @@ await scenario({
       `the 9 other lines: ${whole.length} documents`,
     );
     r.headline(`the long line as ${pieces.length} documents, part 0–${pieces.length - 1}`);
-    r.saw("nothing: a long line is data, not an error (the `part` field is on the documents)");
+    r.saw(
+      "nothing: a long line is data, not an error (the `sluice.part` field is on the documents)",
+    );
     if (pieces.length !== expectedParts || !partNumbersOk || !sameOffset || joined !== long) {
       throw new Error(
         `long line: ${pieces.length} parts, numbers ok ${partNumbersOk}, ` +

@@ -83,13 +83,17 @@ await scenario({
   });
 });
 
-/** `fields.rev` of the newest `churn` document. */
+/** `labels.rev` (the source's extra field `rev`) of the newest `churn` document. */
 async function lastRev(p: Pipeline): Promise<string | undefined> {
   const response = await fetch(`${endpoints.search}/${p.indices("churn")}/_search`, {
     method: "POST",
     headers: { "content-type": "application/json" },
-    body: JSON.stringify({ size: 1, sort: [{ offset: "desc" }], _source: ["fields.rev"] }),
+    body: JSON.stringify({
+      size: 1,
+      sort: [{ "log.offset": "desc" }],
+      _source: ["labels.rev"],
+    }),
   });
   const body = await response.json();
-  return body.hits?.hits?.[0]?._source?.fields?.rev;
+  return body.hits?.hits?.[0]?._source?.labels?.rev;
 }
