@@ -29,6 +29,12 @@ export interface FileCheckpoint {
   offset_fp?: string;
   /** Where the bytes of `offset_fp` end: the read position then, at or past `offset`. */
   print_end?: number;
+  /**
+   * Sends past `offset` not acknowledged when this was saved: [end offset, read time in ms],
+   * oldest first. A line read again after a crash gets the read time of the send that carried it,
+   * so a re-sent line lands in the same date shard under the same id.
+   */
+  sent?: [number, number][];
   /** Last time the offset moved, ISO 8601. */
   updated_at: string;
 }

@@ -73,6 +73,19 @@ export class AgentMetrics {
     labelNames: ["source", "topic"] as const,
     registers: [this.registry],
   });
+  readonly linesFlagged: Counter<"source" | "flag"> = new Counter({
+    name: "sluice_agent_lines_flagged_total",
+    help: "Lines sent with a flag (their time did not parse, a parser or processor step failed), " +
+      "per source and flag; none is dropped for it.",
+    labelNames: ["source", "flag"] as const,
+    registers: [this.registry],
+  });
+  readonly linesDropped: Counter<"source"> = new Counter({
+    name: "sluice_agent_lines_dropped_total",
+    help: "Lines a drop or keep processor of the source filtered out on purpose, per source.",
+    labelNames: ["source"] as const,
+    registers: [this.registry],
+  });
   readonly checkpointErrors: Counter<"source"> = new Counter({
     name: "sluice_agent_checkpoint_errors_total",
     help: "Failed checkpoint saves (reading is held until a save succeeds).",

@@ -24,7 +24,7 @@ import { decideLook, type PathCheck } from "./file_look.ts";
 import { fingerprint, FINGERPRINT_BYTES, offsetPrint } from "./file_identity.ts";
 import { FileReader } from "./file_reader.ts";
 import { FileWatcher } from "./file_watcher.ts";
-import { compileLineParser, type LineParser } from "./line_parser.ts";
+import { compileLineSteps, type LineSteps, shapeLine } from "./line_shape.ts";
 import { DEFAULT_MAX_LINE_BYTES, type Line, LineSplitter } from "./line_splitter.ts";
 import type { AgentMetrics } from "./metrics.ts";
 import { MultilineJoiner } from "./multiline.ts";
@@ -117,6 +117,10 @@ interface FileTail {
   unsaved: boolean;
   /** The print of the last bytes read and where they end (the checkpoint's offset_fp). */
   print: { fp: string; end: number } | undefined;
+  /** Sends not yet acknowledged: [end offset, read time ms], oldest first (the checkpoint's `sent`). */
+  sent: [number, number][];
+  /** Read times of a previous run's unacknowledged sends, for the lines read again (`sent`). */
+  replay: [number, number][];
   /** It left its path and the scan has not said yet where it went. */
   moved: boolean;
   /** The last full scan did not find it (a second one in a row means it is gone). */
@@ -201,8 +205,8 @@ export class TailTask implements FileHolder {
   readonly #ignoreOlderMs: number | undefined;
   readonly #openFiles: OpenFiles;
   readonly #unregister: () => void;
-  /** The source's parser, compiled once (undefined: none). */
-  readonly #parse: LineParser | undefined;
+  /** The source's parser, event time and processors, compiled once. */
+  readonly #steps: LineSteps;
   /** Open files by the file id they carry. */
   readonly #byFileId = new Map<string, FileTail>();
   #store: CheckpointStore | undefined;
@@ -245,7 +249,8 @@ export class TailTask implements FileHolder {
     this.#ignoreOlderMs = durationSetting(source.ignore_older);
     this.#openFiles = deps.openFiles ?? new OpenFiles();
     this.#unregister = this.#openFiles.register(this);
-    this.#parse = compileLineParser(source.parser);
+    // A validated config never fails to compile (the schema checks compile the same code).
+    this.#steps = compileLineSteps(source);
   }
 
   get id(): string {
@@ -864,6 +869,8 @@ export class TailTask implements FileHolder {
       sentUpTo: offset,
       unsaved: false,
       print: undefined,
+      sent: [],
+      replay: [],
       moved: false,
       missedOnce: false,
       draining,
@@ -879,7 +886,10 @@ export class TailTask implements FileHolder {
     this.#unseen.delete(fileId ?? "");
     this.#files.set(tail.key, tail);
     // A known file keeps its checkpoint (only acknowledgements move it); a new one gets one now.
-    if (fileId && !this.#store!.get(fileId)) this.#createCheckpoint(tail, fileId, offset);
+    const known = fileId ? this.#store!.get(fileId) : undefined;
+    if (fileId && !known) this.#createCheckpoint(tail, fileId, offset);
+    // Lines sent by a previous run and not acknowledged are read again: with their read time.
+    tail.replay = known?.sent?.filter(([end]) => end > offset) ?? [];
     this.#deps.metrics?.filesTailed.set({ source: this.id }, this.#files.size);
     log.debug("source {source}: following {path} from {offset}", {
       source: this.id,
@@ -1096,6 +1106,8 @@ export class TailTask implements FileHolder {
     tail.acked = 0;
     tail.sentUpTo = 0;
     tail.print = undefined;
+    tail.sent = [];
+    tail.replay = [];
     const fileId = reader.identity ? this.#freshId(reader.identity.id) : undefined;
     this.#carry(tail, fileId);
     if (fileId) this.#createCheckpoint(tail, fileId, 0);
@@ -1134,13 +1146,31 @@ export class TailTask implements FileHolder {
   #sendRecords(tail: FileTail, lines: Line[]): void {
     const { fileId, encoder } = tail;
     if (!fileId || !encoder) return;
-    const ts = new Date().toISOString();
-    const records: ProducerRecord[] = new Array(lines.length);
-    const parse = this.#parse;
+    const readMs = Date.now();
+    const readIso = new Date(readMs).toISOString();
+    const records: ProducerRecord[] = [];
+    const plain = !this.#steps.parse && !this.#steps.eventTime && !this.#steps.process;
+    let dropped = 0;
     for (let i = 0; i < lines.length; i++) {
       const l = lines[i];
-      records[i] = encoder.encodeLine(l, ts, parse?.(l.text).fields);
+      // A line read again after a restart keeps the read time of its first send (its shard).
+      const read = tail.replay.length > 0 ? this.#replayedReadTime(tail, l.end, readIso) : readIso;
+      if (plain) {
+        records.push(encoder.encodeLine(l, read));
+        continue;
+      }
+      const line = this.#steps.process ? { ...l } : l;
+      const out = shapeLine(this.#steps, line, read);
+      if (!out) {
+        dropped++;
+        continue;
+      }
+      for (const flag of out.extras.flags ?? []) {
+        this.#deps.metrics?.linesFlagged.inc({ source: this.id, flag });
+      }
+      records.push(encoder.encodeLine(line, out.timestamp, out.extras));
     }
+    if (dropped > 0) this.#deps.metrics?.linesDropped.inc({ source: this.id }, dropped);
     const last = lines[lines.length - 1];
     const bytes = Math.max(0, last.end - tail.sentUpTo);
     tail.sentUpTo = Math.max(tail.sentUpTo, last.end);
@@ -1150,9 +1180,13 @@ export class TailTask implements FileHolder {
     const print = tail.print;
     this.#inflight += bytes;
     this.#sendsPending++;
+    tail.sent.push([last.end, readMs]);
+    // The next save (within one checkpoint interval) writes this send's read time down.
+    this.#scheduleSave();
     this.#deps.metrics?.linesRead.inc({ source: this.id }, lines.length);
     this.#deps.producer.send(this.#topic, records).then(() => {
       this.#sendsPending--;
+      while (tail.sent.length > 0 && tail.sent[0][0] <= last.end) tail.sent.shift();
       this.#deps.metrics?.linesAcked.inc({ source: this.id }, lines.length);
       this.#deps.metrics?.bytesAcked.inc({ source: this.id }, bytes);
       this.#ackedUnsaved += bytes;
@@ -1175,6 +1209,15 @@ export class TailTask implements FileHolder {
       // Only when the producer closed first: the lines stay unacknowledged and are read again.
       this.#sendsPending--;
     });
+  }
+
+  /**
+   * The read time of a line read again after a restart: that of the send of the previous run
+   * that carried it (`sent` in its checkpoint), or `now` once past them.
+   */
+  #replayedReadTime(tail: FileTail, end: number, now: string): string {
+    while (tail.replay.length > 0 && tail.replay[0][0] < end) tail.replay.shift();
+    return tail.replay.length > 0 ? new Date(tail.replay[0][1]).toISOString() : now;
   }
 
   /** The record encoder of a file as it is now (its path and file id). */
@@ -1326,6 +1369,9 @@ export class TailTask implements FileHolder {
     const covered = this.#ackedUnsaved;
     // The files whose checkpoint this save writes for the first time: free to be read after it.
     const created = [...this.#files.values()].filter((t) => t.unsaved);
+    // With each checkpoint, the read times of what was sent and not yet acknowledged: the lines
+    // read again after a crash keep them (and so their shard).
+    for (const tail of this.#files.values()) this.#noteSent(tail);
     try {
       if (store.dirty) await store.save();
       for (const tail of created) {
@@ -1355,6 +1401,19 @@ export class TailTask implements FileHolder {
       }
     }
     if (this.#ackedUnsaved > 0 && !this.#checkpointBroken) this.#scheduleSave();
+  }
+
+  /** Puts a file's unacknowledged sends in its checkpoint when they changed since the last save. */
+  #noteSent(tail: FileTail): void {
+    if (!tail.fileId) return;
+    const cp = this.#store!.get(tail.fileId);
+    if (!cp) return;
+    const sent = tail.sent.filter(([end]) => end > cp.offset);
+    const same = (cp.sent?.length ?? 0) === sent.length &&
+      sent.every(([end, at], i) => cp.sent![i][0] === end && cp.sent![i][1] === at);
+    if (same) return;
+    const { sent: _old, ...rest } = cp;
+    this.#store!.set(sent.length > 0 ? { ...rest, sent } : rest);
   }
 
   #fail(message: string): void {

@@ -8,7 +8,10 @@
 import { createHash } from "node:crypto";
 
 export interface Envelope {
-  /** When the agent read the line, ISO 8601 UTC. Routes the document to its date shard. */
+  /**
+   * The line's event time (from the line where its source says how), else when the agent read
+   * it; ISO 8601 UTC. Routes the document to its date shard.
+   */
   "@timestamp": string;
   /** Event id, derived from (host, file identity, offset): the search engine's `_id`. */
   id: string;
@@ -31,6 +34,10 @@ export interface Envelope {
   part?: number;
   /** Set when the line was not valid UTF-8 (invalid bytes were replaced by U+FFFD). */
   invalid_utf8?: true;
+  /** The read time, when `@timestamp` is the line's own time (ECS `event.ingested`). */
+  "event.ingested"?: string;
+  /** Why the line is not as its source asked: its time or a parser or processor step failed. */
+  flags?: string[];
 }
 
 /**

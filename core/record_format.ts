@@ -8,7 +8,10 @@
  * Format 1, the only one so far. Key: `<host>/<file_id>`, so one file's lines stay in order on one
  * partition. Value: the envelope as one line of compact JSON, its fields in this order: `host`,
  * `source`, `path`, `file_id`, `fields`?, `@timestamp`, `id`, `offset`, `part`?, `invalid_utf8`?,
- * `parsed`?, `message`.
+ * `event.ingested`? (the read time, when `@timestamp` is the line's own time), `flags`? (why a
+ * line is not as its source asked: its time or a parser or processor step failed), `parsed`?,
+ * `message`. The two optional fields came after the first agents: a transfer reads records with
+ * and without them.
  * @module
  */
 import { type Envelope, eventIdFrom, eventIdPrefix } from "./envelope.ts";
@@ -39,6 +42,16 @@ export interface EncodableLine {
   text: string;
   part?: number;
   invalidUtf8?: true;
+}
+
+/** What a source's parser, event time and processors add to a line's record. */
+export interface LineExtras {
+  /** The fields the parser found (after the processors), if any. */
+  parsed?: Record<string, unknown>;
+  /** The read time, ISO 8601 UTC, when `@timestamp` is the line's own time. */
+  ingested?: string;
+  /** Why the line is not as its source asked (e.g. `timestamp_invalid`, `redact_failed`). */
+  flags?: readonly string[];
 }
 
 /**
@@ -93,21 +106,22 @@ export class FileRecordEncoder {
   }
 
   /**
-   * The record of one line. `timestamp` is the read time, an ISO 8601 UTC string as
-   * `Date.prototype.toISOString` writes it (inserted without escaping); `parsed` holds the fields
-   * the source's parser found in the line, if any.
+   * The record of one line. `timestamp` (the line's event time, or its read time) and
+   * `extras.ingested` are ISO 8601 UTC strings as `Date.prototype.toISOString` writes them
+   * (inserted without escaping); `extras` holds what the source's parser, event time and
+   * processors made of the line, if it has any.
    */
-  encodeLine(
-    line: EncodableLine,
-    timestamp: string,
-    parsed?: Record<string, unknown>,
-  ): EncodedRecord {
+  encodeLine(line: EncodableLine, timestamp: string, extras?: LineExtras): EncodedRecord {
     let value = `${this.#head}${timestamp}","id":"${
       eventIdFrom(this.#idPrefix, line.offset, line.part ?? 0)
     }","offset":${line.offset}`;
     if (line.part !== undefined) value += `,"part":${line.part}`;
     if (line.invalidUtf8) value += `,"invalid_utf8":true`;
-    if (parsed) value += `,"parsed":${JSON.stringify(parsed)}`;
+    if (extras) {
+      if (extras.ingested) value += `,"event.ingested":"${extras.ingested}"`;
+      if (extras.flags?.length) value += `,"flags":${JSON.stringify(extras.flags)}`;
+      if (extras.parsed) value += `,"parsed":${JSON.stringify(extras.parsed)}`;
+    }
     value += `,"message":${JSON.stringify(line.text)}}`;
     return { key: this.key, value };
   }

@@ -42,7 +42,7 @@ Deno.test("record format 1: the bytes an agent sends are pinned, field order inc
   };
   const encoder = new FileRecordEncoder({ ...file, fields: { env: "prod" } });
   const line = { offset: 4096, text: 'GET /a?q="x" 200', part: 1, invalidUtf8: true as const };
-  assertEquals(encoder.encodeLine(line, at, { status: 200 }), sent);
+  assertEquals(encoder.encodeLine(line, at, { parsed: { status: 200 } }), sent);
   assertEquals(
     new FileRecordEncoder(file).encodeLine({ offset: 0, text: "x" }, at).value,
     '{"host":"web-1","source":"nginx","path":"/var/log/nginx/access.log",' +
@@ -77,7 +77,7 @@ Deno.test("record format: every line decodes to the envelope it was encoded from
       ...(i % 7 === 0 ? { invalidUtf8: true as const } : {}),
     };
     const parsed = i % 4 === 0 ? { status: i, tags: [text(2).join("")] } : undefined;
-    const record = new FileRecordEncoder(spec).encodeLine(line, at, parsed);
+    const record = new FileRecordEncoder(spec).encodeLine(line, at, parsed && { parsed });
     const decoded = decode(record.value);
     if ("problem" in decoded) throw new Error(`line ${i}: ${decoded.problem}`);
     // One line of JSON: the transfer indexes it without serialising it again.

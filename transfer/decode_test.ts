@@ -74,20 +74,31 @@ Deno.test("decode: the agent's records become documents holding what the agent e
   const at = "2024-03-09T23:59:59.500Z";
   const text = 'GET /a?q="x"\\y 200 \t\u0001 héllo 😀 \u2028';
   const cases = [
-    { record: plain.encodeLine({ offset: 120, text }, at), extra: {}, sluice: {} },
+    { record: plain.encodeLine({ offset: 120, text }, at), extra: {}, sluice: {}, time: at },
     {
       record: withFields.encodeLine({ offset: 4096, text, part: 2, invalidUtf8: true }, at, {
-        status: 200,
-        nested: { list: [1, "two"] },
+        parsed: { status: 200, nested: { list: [1, "two"] } },
       }),
       extra: {
         labels: { env: "prod", team: "edge" },
         parsed: { status: 200, nested: { list: [1, "two"] } },
       },
       sluice: { part: 2, invalid_utf8: true },
+      time: at,
+    },
+    {
+      // The line's own time (a day earlier: another shard), read at `at`, with a flag.
+      record: plain.encodeLine({ offset: 8192, text }, "2024-03-08T10:00:00.000Z", {
+        ingested: at,
+        flags: ["redact_failed"],
+        parsed: { user: "[REDACTED]" },
+      }),
+      extra: { parsed: { user: "[REDACTED]" }, tags: ["redact_failed"] },
+      sluice: {},
+      time: "2024-03-08T10:00:00.000Z",
     },
   ];
-  for (const { record: encoded, extra, sluice } of cases) {
+  for (const { record: encoded, extra, sluice, time } of cases) {
     // The bytes the agent's producer puts on the wire, as the transfer's consumer hands them over.
     const consumed: ConsumedRecord = {
       topic: "logs",
@@ -102,12 +113,12 @@ Deno.test("decode: the agent's records become documents holding what the agent e
     const offset = JSON.parse(encoded.value).offset;
     const part = "part" in sluice ? sluice.part : 0;
     assertEquals(decoded.doc.id, eventId("web-1", "2049-12-ab", offset, part));
-    assertEquals(decoded.doc.index, "sluice-nginx-2024.03.09");
+    assertEquals(decoded.doc.index, `sluice-nginx-${time.slice(0, 10).replaceAll("-", ".")}`);
     assertEquals(new TextDecoder().decode(decoded.doc.key!), "web-1/2049-12-ab");
     // What the agent encoded, under ECS names (the record format itself is unchanged).
     const source = encodeBulk([decoded.doc]).split("\n")[1];
     assertEquals(JSON.parse(source), {
-      "@timestamp": at,
+      "@timestamp": time,
       message: text,
       event: { id: decoded.doc.id, ingested: at, dataset: "nginx" },
       host: { name: "web-1" },

@@ -18,7 +18,8 @@
  * | `offset`          | `log.offset`                                                     |
  * | `fields`          | `labels` (and `service.name` from a `service` label)             |
  * | `file_id`, `part`, `invalid_utf8` | `sluice.file_id`, `sluice.part`, `sluice.invalid_utf8` |
- * | `parsed`          | `parsed` (the parser's fields, as the line had them)             |
+ * | `parsed`          | `parsed` (the parser's fields, after the source's processors)    |
+ * | `flags`           | `tags` (why a line is not as its source asked: ECS tags)         |
  * @module
  */
 import type { Envelope } from "../core/envelope.ts";
@@ -35,6 +36,7 @@ export const DOCUMENT_FIELDS = {
   offset: "log.offset",
   labels: "labels",
   service: "service.name",
+  tags: "tags",
   fileId: "sluice.file_id",
   part: "sluice.part",
   invalidUtf8: "sluice.invalid_utf8",
@@ -49,6 +51,7 @@ export interface LogDocument {
   log: { file: { path: string }; offset: number };
   labels?: Record<string, string>;
   service?: { name: string };
+  tags?: string[];
   sluice: { file_id: string; part?: number; invalid_utf8?: true };
   parsed?: Record<string, unknown>;
 }
@@ -110,5 +113,6 @@ export function logDocument(envelope: Envelope): LogDocument {
   if (envelope.part !== undefined) doc.sluice.part = envelope.part;
   if (envelope.invalid_utf8) doc.sluice.invalid_utf8 = true;
   if (envelope.parsed) doc.parsed = envelope.parsed;
+  if (envelope.flags?.length) doc.tags = envelope.flags;
   return doc;
 }

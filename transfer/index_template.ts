@@ -86,6 +86,8 @@ export function indexTemplate(options: TemplateOptions): IndexTemplate {
             },
           },
           service: { properties: { name: { type: "keyword" } } },
+          // Why a line is not as its source asked (agent flags: timestamp_invalid, …), ECS tags.
+          tags: { type: "keyword" },
           labels: { type: "object" },
           sluice: {
             properties: {

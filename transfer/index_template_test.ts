@@ -24,6 +24,7 @@ Deno.test("index template: every document field has its ECS type", () => {
     source: "keyword",
     path: "keyword",
     service: "keyword",
+    tags: "keyword",
     fileId: "keyword",
     offset: "long",
     part: "integer",

@@ -292,7 +292,8 @@ export interface Rig {
   producer: LogProducer;
   checkpoints: string;
   metrics: AgentMetrics;
-  task(source: Partial<Source>, options?: Partial<TailOptions>): TailTask;
+  /** A task on the rig's topic (`checkpointDir`: other checkpoints than the rig's). */
+  task(source: Partial<Source>, options?: Partial<TailOptions>, checkpointDir?: string): TailTask;
   cleanup(): Promise<void>;
 }
 
@@ -311,7 +312,7 @@ export async function rig(producerOptions: Partial<LogProducerOptions> = {}): Pr
     producer,
     checkpoints,
     metrics,
-    task(source, options) {
+    task(source, options, checkpointDir = checkpoints) {
       const t = new TailTask({
         id: "src",
         paths: [`${dir}/*.log`],
@@ -321,7 +322,7 @@ export async function rig(producerOptions: Partial<LogProducerOptions> = {}): Pr
       }, {
         host: "test-host",
         producer,
-        checkpointDir: checkpoints,
+        checkpointDir,
         metrics,
         options: { ...FAST, ...options },
       });
