@@ -5,6 +5,7 @@
  * only its own sources), reports its status in etcd and serves metrics.
  * @module
  */
+import { sluiceVersion } from "../core/cli.ts";
 import { getLogger } from "../core/log.ts";
 import { type MetricsServer, serveMetrics } from "../core/metrics_server.ts";
 import {
@@ -58,6 +59,8 @@ export class Agent {
   readonly #abort = new AbortController();
   readonly #runner: CoalescingRunner;
   readonly #startedAt = new Date();
+  /** What `--version` prints (a package's stamped version, or the checkout's commit). */
+  readonly #version = sluiceVersion();
   /** Log files open at once, shared by every source (agent/open_files.ts). */
   readonly #openFiles: OpenFiles;
   #plane: ConfigPlane | undefined;
@@ -197,6 +200,7 @@ export class Agent {
       now: new Date(),
       sources: this.#sourceStatuses(),
       lastError: this.#lastError,
+      version: this.#version,
     });
   }
 

@@ -13,8 +13,6 @@ import type { AgentRegistration, ConfigPlane } from "../config_plane/mod.ts";
 import type { AgentStatus, SourceStatus } from "../config_plane/types.ts";
 import type { SendProblem } from "../kafka/producer.ts";
 
-export const AGENT_VERSION = "0.1.0";
-
 export interface StatusInput {
   agentId: string;
   host: string;
@@ -25,6 +23,8 @@ export interface StatusInput {
   now: Date;
   sources: Record<string, SourceStatus>;
   lastError?: string;
+  /** The sluice version the agent runs (core/cli.ts `sluiceVersion`), shown in the fleet view. */
+  version: string;
 }
 
 /**
@@ -34,7 +34,8 @@ export interface StatusInput {
  * ```ts
  * import { buildStatus } from "./status.ts";
  * const now = new Date();
- * buildStatus({ agentId: "web-1", host: "web-1", labels: {}, seq: 3, startedAt: now, now, sources: {} }).seq; // 3
+ * buildStatus({ agentId: "web-1", host: "web-1", labels: {}, seq: 3, startedAt: now, now, sources: {},
+ *   version: "0.1.0" }).seq; // 3
  * ```
  */
 export function buildStatus(input: StatusInput): AgentStatus {
@@ -45,7 +46,7 @@ export function buildStatus(input: StatusInput): AgentStatus {
     seq: Math.max(0, input.seq),
     started_at: input.startedAt.toISOString(),
     heartbeat_at: input.now.toISOString(),
-    version: AGENT_VERSION,
+    version: input.version,
     sources: input.sources,
   };
   if (input.rejected) status.rejected = input.rejected;

@@ -15,8 +15,10 @@ Deno.test("buildStatus produces a status the schema accepts", () => {
     startedAt: t,
     now: t,
     sources: { nginx: { state: "running", files: 2, lag_bytes: 0 } },
+    version: "0.1.0+git7.cc76f67",
   });
   assertEquals(status.seq, 12);
+  assertEquals(status.version, "0.1.0+git7.cc76f67");
   assertEquals(status.rejected, { seq: 13, error: "bad regex" });
   const result = validateAgentStatus(status);
   assertEquals(result.ok, true, JSON.stringify(result));
@@ -25,8 +27,16 @@ Deno.test("buildStatus produces a status the schema accepts", () => {
 Deno.test("before any config the seq is 0, not negative", () => {
   const t = new Date();
   assertEquals(
-    buildStatus({ agentId: "a", host: "a", labels: {}, seq: -1, startedAt: t, now: t, sources: {} })
-      .seq,
+    buildStatus({
+      agentId: "a",
+      host: "a",
+      labels: {},
+      seq: -1,
+      startedAt: t,
+      now: t,
+      sources: {},
+      version: "0.1.0",
+    }).seq,
     0,
   );
 });
@@ -69,6 +79,7 @@ Deno.test("withTopicProblem: a refused topic turns its source to error, naming t
     startedAt: t,
     now: t,
     sources: { app: merged },
+    version: "0.1.0",
   });
   assertEquals(validateAgentStatus(status).ok, true);
 });
