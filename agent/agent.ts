@@ -34,6 +34,12 @@ import { TailTask } from "./tail_task.ts";
 
 const log = getLogger("agent");
 
+let version: string | undefined;
+/** The version, asked once per process (the fleet bench runs hundreds of agents in one). */
+function agentVersion(): string {
+  return version ??= sluiceVersion();
+}
+
 interface Running {
   task: TailTask;
   hash: string;
@@ -60,7 +66,7 @@ export class Agent {
   readonly #runner: CoalescingRunner;
   readonly #startedAt = new Date();
   /** What `--version` prints (a package's stamped version, or the checkout's commit). */
-  readonly #version = sluiceVersion();
+  readonly #version = agentVersion();
   /** Log files open at once, shared by every source (agent/open_files.ts). */
   readonly #openFiles: OpenFiles;
   #plane: ConfigPlane | undefined;
