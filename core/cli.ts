@@ -128,17 +128,6 @@ export function versionText(): string {
  * the commit it was built from (see `checkoutVersion`).
  */
 export function sluiceVersion(root: URL = new URL("../", import.meta.url)): string {
-  // Asked once per copy: every agent of a process (the fleet bench runs hundreds) shares it.
-  const known = versions.get(root.href);
-  if (known) return known;
-  const version = readVersion(root);
-  versions.set(root.href, version);
-  return version;
-}
-
-const versions = new Map<string, string>();
-
-function readVersion(root: URL): string {
   try {
     return Deno.readTextFileSync(new URL("VERSION", root)).trim();
   } catch {
