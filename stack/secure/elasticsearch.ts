@@ -68,16 +68,25 @@ async function fileRealmUser(
       tool,
       ...args,
     ];
+    // Only useradd reads the password (twice); userdel of a user that does not exist exits at
+    // once, and a write to its stdin then fails with a broken pipe.
+    const asks = args[0] === "useradd";
     const child = new Deno.Command(program, {
       args: rest,
-      stdin: "piped",
+      stdin: asks ? "piped" : "null",
       stdout: "piped",
       stderr: "piped",
     }).spawn();
-    const writer = child.stdin.getWriter();
-    // The tool asks for the password twice.
-    await writer.write(new TextEncoder().encode(`${password}\n${password}\n`));
-    await writer.close();
+    if (asks) {
+      const writer = child.stdin.getWriter();
+      try {
+        await writer.write(new TextEncoder().encode(`${password}\n${password}\n`));
+        await writer.close();
+      } catch (error) {
+        // It exited before reading: its output (below) says why.
+        if (!(error instanceof Deno.errors.BrokenPipe)) throw error;
+      }
+    }
     const out = await child.output();
     const text = new TextDecoder().decode(out.stdout) + new TextDecoder().decode(out.stderr);
     if (!out.success && args[0] === "useradd") {
