@@ -26,6 +26,8 @@ const SECONDS = Number(Deno.env.get("SLUICE_TEST_ROTATION_SECONDS") ?? 60);
 interface Run {
   dir: string;
   topic: string;
+  /** The etcd prefix of its config plane. */
+  prefix: string;
   collector: EventIdCollector;
   agent: TestProcess;
   /** Starts a new agent process with the same id and checkpoints. */
@@ -61,6 +63,7 @@ function withAgent(label: string, body: (run: Run) => Promise<void>, scanMs = 20
     const run: Run = {
       dir,
       topic,
+      prefix,
       collector,
       agent: spawn(),
       restart() {
@@ -279,3 +282,38 @@ test("agent rotation: 10,000 files under ulimit -n 1024 are all read once; the a
     assertEquals(saved.files.length, FILES);
   });
 });
+
+test("agent rotation: close_inactive closes an idle file (the status counts it) and reopens it when it grows; ignore_older leaves old files alone", () =>
+  withAgent("inactive", async (run) => {
+    const dir = `${run.dir}/idle`;
+    await Deno.mkdir(dir);
+    // An old file, not modified for two days: ignore_older 1d leaves it alone.
+    await Deno.writeTextFile(`${dir}/old.log`, numberedLines("old", 0, 10));
+    const twoDaysAgo = new Date(Date.now() - 2 * 86_400_000);
+    await Deno.utime(`${dir}/old.log`, twoDaysAgo, twoDaysAgo);
+    await run.apply({
+      ...(await run.source("idle", "*.log")),
+      close_inactive: "1s",
+      ignore_older: "1d",
+    });
+    await run.ready();
+    await Deno.writeTextFile(`${dir}/app.log`, numberedLines("idle", 0, 100));
+    await waitFor("the first lines", () => run.collector.distinct("idle") >= 100, {
+      timeoutMs: 30_000,
+    });
+    const plane = openConfigPlane({ endpoints: endpoints.etcd, prefix: run.prefix });
+    try {
+      const closed = await waitFor("the idle file closed", async () => {
+        const me = (await plane.listAgents())[0];
+        const s = me?.sources.idle;
+        return s && s.files === 0 && (s.files_closed ?? 0) >= 1 ? s : undefined;
+      }, { timeoutMs: 30_000, intervalMs: 250, retryErrors: true });
+      assertEquals(closed.files_closed, 1, "the old file is not followed at all");
+      // It grows: reopened (its identity checked) and read on from its checkpoint.
+      await Deno.writeTextFile(`${dir}/app.log`, numberedLines("idle", 100, 200), { append: true });
+      await assertAllOnce(run.collector, "idle", 200, 30_000);
+      assertEquals(run.collector.distinct("old"), 0, "ignore_older: never read");
+    } finally {
+      plane.close();
+    }
+  }));
