@@ -8,6 +8,7 @@
  * no ILM. It answers when its cluster health is yellow or green.
  * @module
  */
+import { dirname } from "node:path";
 import { SluiceError } from "../core/errors.ts";
 import { requireJava, requireMaven, run } from "./prerequisites.ts";
 import { probeSearch } from "./opensearch.ts";
@@ -196,6 +197,7 @@ export async function prepareNode(
     } else await Deno.copyFile(content.copyFrom, `${f.config}/${name}`);
   }
   if (isRoot()) {
+    await ensureReachable(ctx.dir, home);
     // The node writes its keystore into config/ on the first start, and its data, logs and tmp.
     // The distribution (under the plain node's folder) stays root's: the node only reads it.
     const owner = `${ELASTICSEARCH_USER}:${ELASTICSEARCH_USER}`;
@@ -203,6 +205,33 @@ export async function prepareNode(
     const owned = await run("chown", ["-R", owner, f.config, f.data, f.logs, f.tmp]);
     if (!top.ok || !owned.ok) {
       throw new SluiceError(`chown of ${ctx.dir} failed: ${top.output}${owned.output}`.trim());
+    }
+  }
+}
+
+/**
+ * The node runs as ELASTICSEARCH_USER: every directory above its folder and its distribution must
+ * let others through (search permission). `.stack/` is ours: it is opened up (its private parts,
+ * secure/certs and secure/secrets, keep their own modes; a first `stack:up --secure` creates it
+ * private). A directory above the repository that is closed (a clone under /root) is not ours to
+ * open: the error says which and what to do.
+ */
+async function ensureReachable(...dirs: string[]): Promise<void> {
+  const stackRoot = STACK_DIR;
+  const info = await Deno.stat(stackRoot);
+  if (((info.mode ?? 0) & 0o001) === 0) await Deno.chmod(stackRoot, (info.mode ?? 0o700) | 0o711);
+  for (const dir of dirs) {
+    for (let d = dirname(dir); d !== dirname(d); d = dirname(d)) {
+      const mode = (await Deno.stat(d)).mode ?? 0o755;
+      if ((mode & 0o001) === 0 && !d.startsWith(stackRoot)) {
+        throw new SluiceError(
+          `Elasticsearch runs as the user ${ELASTICSEARCH_USER} (it refuses root) and cannot ` +
+            `reach ${dir}: ${d} lets only its owner through (mode ${
+              (mode & 0o777).toString(8)
+            }). ` +
+            `Fix: chmod o+x ${d}, or clone the repository where others may pass (e.g. /srv, /opt, /tmp).`,
+        );
+      }
     }
   }
 }
