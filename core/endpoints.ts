@@ -16,10 +16,17 @@ export interface Endpoints {
   /** Kafka bootstrap brokers host:port (SLUICE_KAFKA_BROKERS, comma separated). */
   kafka: string[];
   /**
-   * Search engine base URL (SLUICE_SEARCH_URL), without the user and password it may carry:
-   * those are credentials, read by core/security.ts, and must not be printed with the address.
+   * The first search engine node's base URL (SLUICE_SEARCH_URL), without the user and password it
+   * may carry: those are credentials, read by core/security.ts, and must not be printed with the
+   * address. Plain requests (tests, the demo's counts) go here.
    */
   search: string;
+  /**
+   * Every node of the search engine (SLUICE_SEARCH_URL, comma separated; `search` is the first),
+   * without credentials. The clients that index and search take them all and move to another
+   * node when one does not answer.
+   */
+  searchNodes: string[];
 }
 
 export const DEFAULT_ENDPOINTS: Endpoints = {
@@ -27,6 +34,7 @@ export const DEFAULT_ENDPOINTS: Endpoints = {
   etcdPrefix: "/sluice",
   kafka: ["127.0.0.1:9092"],
   search: "http://127.0.0.1:9200",
+  searchNodes: ["http://127.0.0.1:9200"],
 };
 
 function list(value: string | undefined): string[] | undefined {
@@ -41,6 +49,8 @@ function list(value: string | undefined): string[] | undefined {
  * ```ts
  * import { endpointsFromEnv } from "./endpoints.ts";
  * endpointsFromEnv({ SLUICE_KAFKA_BROKERS: "k1:9092,k2:9092" }).kafka; // ["k1:9092", "k2:9092"]
+ * endpointsFromEnv({ SLUICE_SEARCH_URL: "http://s1:9200,http://s2:9200" }).searchNodes;
+ * // ["http://s1:9200", "http://s2:9200"]
  * ```
  */
 export function endpointsFromEnv(
@@ -50,8 +60,31 @@ export function endpointsFromEnv(
     etcd: list(env.SLUICE_ETCD_ENDPOINTS) ?? DEFAULT_ENDPOINTS.etcd,
     etcdPrefix: env.SLUICE_ETCD_PREFIX || DEFAULT_ENDPOINTS.etcdPrefix,
     kafka: list(env.SLUICE_KAFKA_BROKERS) ?? DEFAULT_ENDPOINTS.kafka,
-    search: env.SLUICE_SEARCH_URL ? redactUrl(env.SLUICE_SEARCH_URL) : DEFAULT_ENDPOINTS.search,
+    ...searchNodes(env.SLUICE_SEARCH_URL),
   };
+}
+
+function searchNodes(value: string | undefined): Pick<Endpoints, "search" | "searchNodes"> {
+  const nodes = splitUrlList(value ?? "").map(redactUrl);
+  if (nodes.length === 0) {
+    return { search: DEFAULT_ENDPOINTS.search, searchNodes: [...DEFAULT_ENDPOINTS.searchNodes] };
+  }
+  return { search: nodes[0], searchNodes: nodes };
+}
+
+/**
+ * The URLs of a comma-separated list (SLUICE_SEARCH_URL, `--search-url`), trimmed, empty items
+ * dropped. A single URL is a list of one. Pure.
+ *
+ * @example
+ * ```ts
+ * import { splitUrlList } from "./endpoints.ts";
+ * splitUrlList("http://a:9200, http://b:9200,"); // ["http://a:9200", "http://b:9200"]
+ * splitUrlList("https://es.internal:9200"); // ["https://es.internal:9200"]
+ * ```
+ */
+export function splitUrlList(text: string): string[] {
+  return text.split(",").map((s) => s.trim()).filter((s) => s.length > 0);
 }
 
 /** A listening address split into what `Deno.serve` takes. */

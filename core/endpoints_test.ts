@@ -1,6 +1,12 @@
 import { deepEqual, equal, throws } from "node:assert/strict";
 import { InvalidInputError } from "./errors.ts";
-import { DEFAULT_ENDPOINTS, endpointsFromEnv, formatHostPort, parseHostPort } from "./endpoints.ts";
+import {
+  DEFAULT_ENDPOINTS,
+  endpointsFromEnv,
+  formatHostPort,
+  parseHostPort,
+  splitUrlList,
+} from "./endpoints.ts";
 
 Deno.test("endpointsFromEnv falls back to the loopback defaults", () => {
   deepEqual(endpointsFromEnv({}), DEFAULT_ENDPOINTS);
@@ -18,12 +24,26 @@ Deno.test("endpointsFromEnv splits lists and ignores empty entries", () => {
     etcdPrefix: "/prod",
     kafka: ["k1:9092"],
     search: "https://search:9200",
+    searchNodes: ["https://search:9200"],
   });
+});
+
+Deno.test("endpointsFromEnv reads every node of a search engine cluster, the first as search", () => {
+  const e = endpointsFromEnv({ SLUICE_SEARCH_URL: " http://s1:9200 ,http://s2:9200,," });
+  deepEqual(e.searchNodes, ["http://s1:9200", "http://s2:9200"]);
+  equal(e.search, "http://s1:9200");
+  deepEqual(endpointsFromEnv({ SLUICE_SEARCH_URL: " , " }).searchNodes, ["http://127.0.0.1:9200"]);
+});
+
+Deno.test("splitUrlList keeps the order and drops empty items", () => {
+  deepEqual(splitUrlList("a,b , ,c"), ["a", "b", "c"]);
+  deepEqual(splitUrlList(""), []);
 });
 
 Deno.test("endpointsFromEnv keeps credentials out of the search address", () => {
   const e = endpointsFromEnv({ SLUICE_SEARCH_URL: "https://elastic:secret-pw@es:9200" });
   deepEqual(e.search, "https://es:9200");
+  deepEqual(e.searchNodes, ["https://es:9200"]);
 });
 
 Deno.test("parseHostPort handles host:port, IPv6 and empty host", () => {

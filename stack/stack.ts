@@ -1,5 +1,5 @@
 /**
- * The local stack as a whole, for every variant (stack/variants.ts: plain, secure): start what is
+ * The local stack as a whole, for every variant (stack/variants.ts: plain, secure, cluster): start what is
  * missing (once), report what answers, stop only what was started here. `stack/main.ts` (the
  * CLI), `tests/run.ts` and `demo/main.ts` all use these functions, so "running twice starts
  * nothing twice" holds for every caller and every variant.
@@ -66,8 +66,13 @@ export interface StackOptions {
   endpoints?: Endpoints;
   /** Receives progress lines (default: stderr). */
   progress?: Progress;
-  /** The services to act on (default: all). */
+  /** The services to act on (default: all the variant runs). */
   services?: readonly ServiceName[];
+  /**
+   * The members to act on, by id (e.g. `kafka-2`; default: every member of the services). A
+   * cluster's fault tests stop, kill or start one member so.
+   */
+  members?: readonly string[];
   /** The variant's folder for data, logs and pid files (default `.stack/` or `.stack/secure/`). */
   stackDir?: string;
 }
@@ -81,11 +86,16 @@ export class ServiceStartError extends SluiceError {}
 const defaultProgress: Progress = (line) => console.error(line);
 
 function resolve(options: StackOptions) {
+  const variant = stackVariant(options.variant ?? "plain", options.stackDir);
+  // A variant need not run every service (the cluster has no Elasticsearch).
+  const services = (options.services ?? SERVICE_NAMES).filter((name) =>
+    variant.members(name).length > 0
+  );
   return {
-    variant: stackVariant(options.variant ?? "plain", options.stackDir),
+    variant,
     endpoints: options.endpoints ?? endpointsFromEnv(),
     progress: options.progress ?? defaultProgress,
-    services: options.services ?? SERVICE_NAMES,
+    services,
   };
 }
 
@@ -158,12 +168,15 @@ async function memberStatus(b: Bound): Promise<ServiceStatus> {
 
 function boundMembers(name: ServiceName, options: StackOptions): Bound[] {
   const { variant, endpoints, progress } = resolve(options);
-  return variant.members(name).map((m) => bind(variant, m, endpoints, progress));
+  const wanted = options.members;
+  return variant.members(name)
+    .filter((m) => wanted === undefined || wanted.includes(m.id))
+    .map((m) => bind(variant, m, endpoints, progress));
 }
 
 /**
- * The state of one service (its first member): whether it answers, whether we run it, its
- * version and files.
+ * The state of one service (its first member, or the first of `options.members`): whether it
+ * answers, whether we run it, its version and files.
  *
  * @example
  * ```ts
@@ -176,7 +189,14 @@ export async function serviceStatus(
   name: ServiceName,
   options: StackOptions = {},
 ): Promise<ServiceStatus> {
-  return await memberStatus(boundMembers(name, options)[0]);
+  const first = boundMembers(name, options)[0];
+  if (first === undefined) {
+    throw new SluiceError(
+      `the ${options.variant ?? "plain"} stack runs no ${name}` +
+        (options.members ? ` member ${options.members.join(", ")}` : ""),
+    );
+  }
+  return await memberStatus(first);
 }
 
 /**
@@ -203,8 +223,10 @@ export interface StartResult {
 }
 
 /**
- * Starts `name` (each of its members) unless it already answers (ours or external), and waits
- * until it answers. Throws PortBusyError when a stranger holds one of its ports,
+ * Starts `name` (each of its members, side by side: a cluster's members answer only once a quorum
+ * of them runs) unless it already answers (ours or external), and waits until every member
+ * answers. If one member fails, the members this call started are stopped again. Throws
+ * PortBusyError when a stranger holds one of its ports,
  * ServiceStartError (with the tail of its log) when it does not come up, UnreachableError when
  * an external address is down.
  *
@@ -221,11 +243,18 @@ export async function startService(
 ): Promise<StartResult> {
   const { variant, progress } = resolve(options);
   await variant.setup(progress);
-  let started = false;
-  for (const b of boundMembers(name, options)) {
-    if (await startMember(b)) started = true;
+  const members = boundMembers(name, options);
+  const results = await Promise.allSettled(members.map(startMember));
+  const startedHere = members.filter((_, i) => {
+    const r = results[i];
+    return r.status === "fulfilled" && r.value;
+  });
+  const failed = results.find((r): r is PromiseRejectedResult => r.status === "rejected");
+  if (failed) {
+    await Promise.all(startedHere.map(stopMember));
+    throw failed.reason;
   }
-  return { status: await serviceStatus(name, options), started };
+  return { status: await serviceStatus(name, options), started: startedHere.length > 0 };
 }
 
 async function startMember(b: Bound): Promise<boolean> {
@@ -357,25 +386,28 @@ async function waitForAnswer(b: Bound): Promise<void> {
  * when it stopped a process.
  */
 export async function stopService(name: ServiceName, options: StackOptions = {}): Promise<boolean> {
-  let stopped = false;
-  await Promise.all(
-    boundMembers(name, options).map(async ({ ctx, member, label }) => {
-      const pid = await ownedPid(ctx.paths.pidFile, ctx.dir);
-      if (pid === undefined) return;
-      ctx.progress(`${label}: stopping pid ${pid}`);
-      const how = await terminate(pid, member.definition.stopGraceMs);
-      if (how === "killed") {
-        ctx.progress(
-          `${label}: did not exit within ${
-            member.definition.stopGraceMs / 1000
-          } s of SIGTERM, killed`,
-        );
-      }
-      await Deno.remove(ctx.paths.pidFile).catch(() => {});
-      stopped = true;
-    }),
-  );
-  return stopped;
+  const stopped = await Promise.all(boundMembers(name, options).map(stopMember));
+  return stopped.some((s) => s);
+}
+
+/** Stops one member if it is ours (SIGCONT first: a paused process cannot take SIGTERM). */
+async function stopMember({ ctx, member, label }: Bound): Promise<boolean> {
+  const pid = await ownedPid(ctx.paths.pidFile, ctx.dir);
+  if (pid === undefined) return false;
+  ctx.progress(`${label}: stopping pid ${pid}`);
+  try {
+    Deno.kill(pid, "SIGCONT");
+  } catch {
+    // gone meanwhile: terminate says so
+  }
+  const how = await terminate(pid, member.definition.stopGraceMs);
+  if (how === "killed") {
+    ctx.progress(
+      `${label}: did not exit within ${member.definition.stopGraceMs / 1000} s of SIGTERM, killed`,
+    );
+  }
+  await Deno.remove(ctx.paths.pidFile).catch(() => {});
+  return true;
 }
 
 /** What `ensureStack` did: hand `started` to `stopStack` to leave the machine as it was. */

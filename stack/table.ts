@@ -24,7 +24,8 @@ const HEADERS = ["SERVICE", "STATE", "VERSION", "ADDRESS", "PID", "LOG"];
  */
 export function formatStatusTable(statuses: ServiceStatus[], relativeTo?: string): string {
   const rows = statuses.map((s) => [
-    s.name,
+    // A cluster's rows name the member (kafka-2); one member's row names the service.
+    s.member ?? s.name,
     s.state,
     s.version ?? "-",
     s.address,

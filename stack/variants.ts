@@ -1,10 +1,11 @@
 /**
  * The variants of the local stack that the one orchestrator (stack/stack.ts) runs: `plain` (the
- * standard loopback ports, no security, env overrides make a service external) and `secure`
- * (TLS, SASL/SCRAM and passwords, on its own ports under `.stack/secure/`). A variant says which
- * members run each service, where their files are, what its hooks get and what must exist
- * before anything starts. One member per service today; a variant with several members per
- * service (a cluster) lists them in `members` and the orchestrator starts, probes and stops each.
+ * standard loopback ports, no security, env overrides make a service external), `secure`
+ * (TLS, SASL/SCRAM and passwords, on its own ports under `.stack/secure/`) and `cluster` (three
+ * etcd members, three Kafka voters and three brokers, two OpenSearch nodes, on its own ports
+ * under `.stack/cluster/`). A variant says which members run each service, where their files
+ * are, what its hooks get and what must exist before anything starts; the orchestrator starts,
+ * probes and stops each member.
  * @module
  */
 import type { Endpoints } from "../core/endpoints.ts";
@@ -19,6 +20,15 @@ import { secureElasticsearchService } from "./secure/elasticsearch.ts";
 import { secureEtcdService } from "./secure/etcd.ts";
 import { secureKafkaService } from "./secure/kafka.ts";
 import { secureOpenSearchService } from "./secure/opensearch.ts";
+import { clusterEtcdMember } from "./cluster/etcd.ts";
+import { clusterKafkaMember } from "./cluster/kafka.ts";
+import { clusterSearchMember } from "./cluster/opensearch.ts";
+import {
+  CLUSTER_STACK_DIR,
+  ETCD_MEMBERS,
+  KAFKA_MEMBERS,
+  SEARCH_MEMBERS,
+} from "./cluster/topology.ts";
 import {
   type Progress,
   type SecureContext,
@@ -30,7 +40,7 @@ import {
   STACK_DIR,
 } from "./service.ts";
 
-export type VariantName = "plain" | "secure";
+export type VariantName = "plain" | "secure" | "cluster";
 
 /** One running instance of a service: its id names its folder, log and pid file. */
 export interface Member {
@@ -45,11 +55,11 @@ export interface StackVariant {
   name: VariantName;
   /** The folder of its data, logs, pid files (`.stack` or `.stack/secure`). */
   root: string;
-  /** The command-line flag that selects it (`""` or `" --secure"`), for fix hints. */
+  /** The command-line flag that selects it (`""`, `" --secure"`, `" --cluster"`), for fix hints. */
   flag: string;
   /** True when its folders hold secrets and are made private (mode 0700). */
   privateDirs: boolean;
-  /** The members that run `service`, in start order. */
+  /** The members that run `service` (none: the variant does not run it), in start order. */
   members(service: ServiceName): Member[];
   /** How a member is named in progress lines and errors. */
   label(member: Member): string;
@@ -158,7 +168,48 @@ export function secureVariant(root: string = SECURE_STACK_DIR): StackVariant {
   };
 }
 
+export { CLUSTER_STACK_DIR };
+
+/**
+ * The cluster: etcd-1…3 (one etcd cluster), kafka-controller-1…3 (KRaft voters) and kafka-1…3
+ * (brokers), opensearch-1…2 (one OpenSearch cluster; the search engine of the cluster is
+ * OpenSearch only, docs/stack.md says why), each member in `.stack/cluster/<member>/`. No
+ * overrides: its addresses are its own (stack/cluster/topology.ts).
+ */
+export function clusterVariant(root: string = CLUSTER_STACK_DIR): StackVariant {
+  const members: Record<ServiceName, Member[]> = {
+    etcd: ETCD_MEMBERS.map((m) => ({
+      service: "etcd",
+      id: m.id,
+      definition: clusterEtcdMember(m),
+    })),
+    kafka: KAFKA_MEMBERS.map((m) => ({
+      service: "kafka",
+      id: m.id,
+      definition: clusterKafkaMember(m),
+    })),
+    opensearch: SEARCH_MEMBERS.map((m) => ({
+      service: "opensearch",
+      id: m.id,
+      definition: clusterSearchMember(m),
+    })),
+    elasticsearch: [],
+  };
+  return {
+    name: "cluster",
+    root,
+    flag: " --cluster",
+    privateDirs: false,
+    members: (service) => members[service],
+    label: (member) => `${member.id} (cluster)`,
+    setup: async () => void await Deno.mkdir(root, { recursive: true }),
+    context: (member, endpoints, progress) => baseContext(root, member, endpoints, progress),
+    notReady: () => Promise.resolve(undefined),
+  };
+}
+
 /** The variant of a name, with its default folder unless `root` is given. */
 export function stackVariant(name: VariantName, root?: string): StackVariant {
+  if (name === "cluster") return clusterVariant(root);
   return name === "secure" ? secureVariant(root) : plainVariant(root);
 }
