@@ -6,7 +6,8 @@
  * @module
  */
 import type { OptionSpec } from "../core/cli.ts";
-import { endpointsFromEnv, parseHostPort } from "../core/endpoints.ts";
+import { endpointsFromEnv, parseHostPort, splitUrlList } from "../core/endpoints.ts";
+import { redactUrl } from "../core/secret.ts";
 import { InvalidInputError } from "../core/errors.ts";
 import {
   readSettingsFile,
@@ -113,8 +114,9 @@ export const SETTINGS: readonly Setting<keyof TransferConfig>[] = [
     env: "SLUICE_SEARCH_URL",
     file: "search_url",
     kind: "string",
-    arg: "URL",
-    description: "Search engine URL (credentials may be given in it).",
+    arg: "URL[,URL]",
+    description:
+      "Search engine URL, or every node's URL of one cluster comma separated (credentials may be given in a single URL).",
   },
   {
     key: "engine",
@@ -254,7 +256,7 @@ export function defaultConfig(env: Record<string, string | undefined> = {}): Tra
     topics: ["logs"],
     groupId: "sluice-transfer",
     sessionTimeoutMs: 30_000,
-    searchUrl: endpoints.search,
+    searchUrl: endpoints.searchNodes.join(","),
     engine: "auto",
     indexPrefix: "sluice",
     stream: "source",
@@ -333,11 +335,7 @@ export function validateConfig(config: TransferConfig): TransferConfig {
       problems.push(`${(error as Error).message} (or empty for off)`);
     }
   }
-  try {
-    new URL(config.searchUrl);
-  } catch {
-    problems.push(`search URL '${config.searchUrl}' is not a URL`);
-  }
+  problems.push(...searchUrlProblems(config.searchUrl));
   if (problems.length > 0) throw new InvalidInputError(problems.join("; "));
   return config;
 }
@@ -358,4 +356,36 @@ export async function loadConfig(
   const path = (flags.config as string | undefined) ?? env.SLUICE_TRANSFER_CONFIG;
   const file = await readSettingsFile(path, "config file");
   return resolveConfig({ file, env, flags });
+}
+
+/**
+ * What is wrong with a search URL setting: one URL, or several nodes' URLs comma separated, each
+ * a URL; credentials are taken from a single URL only (in a list they would be printed with the
+ * addresses, and could differ between nodes). Pure.
+ *
+ * @example
+ * ```ts
+ * import { searchUrlProblems } from "./config.ts";
+ * searchUrlProblems("http://a:9200,http://b:9200"); // []
+ * searchUrlProblems("http://a:9200,b"); // ["search URL 'b' is not a URL"]
+ * ```
+ */
+export function searchUrlProblems(text: string): string[] {
+  const urls = splitUrlList(text);
+  if (urls.length === 0) return [`search URL '${text}' is empty`];
+  const problems: string[] = [];
+  for (const url of urls) {
+    try {
+      const parsed = new URL(url);
+      if (urls.length > 1 && (parsed.username || parsed.password)) {
+        problems.push(
+          `search URL ${redactUrl(url)} carries a user and password in a list of several nodes: ` +
+            "give them in SLUICE_SEARCH_USERNAME and SLUICE_SEARCH_PASSWORD(_FILE) instead",
+        );
+      }
+    } catch {
+      problems.push(`search URL '${url}' is not a URL`);
+    }
+  }
+  return problems;
 }

@@ -52,3 +52,27 @@ Deno.test("config: every setting has a flag in --help with its variable", () => 
   assertEquals(options["bulk-max-docs"].description.includes("default: 5000"), true);
   assertEquals(options.topic.multiple, true);
 });
+
+Deno.test("config: the search URL may list every node of a cluster, each checked", () => {
+  const env = { SLUICE_SEARCH_URL: "http://s1:9200,http://s2:9200" };
+  assertEquals(resolveConfig({ env }).searchUrl, "http://s1:9200,http://s2:9200");
+  assertEquals(
+    resolveConfig({ flags: { "search-url": "http://a:9200, http://b:9200" } }).searchUrl,
+    "http://a:9200, http://b:9200",
+  );
+  throws(
+    () => resolveConfig({ flags: { "search-url": "http://a:9200,not a url" } }),
+    /search URL 'not a url' is not a URL/,
+  );
+  throws(
+    () => resolveConfig({ flags: { "search-url": "https://u:pw@a:9200,https://u:pw@b:9200" } }),
+    (error: Error) =>
+      /https:\/\/a:9200 carries a user and password in a list/.test(error.message) &&
+      !error.message.includes("pw"),
+  );
+  // One URL may still carry them.
+  assertEquals(
+    resolveConfig({ flags: { "search-url": "https://u:pw@a:9200" } }).searchUrl,
+    "https://u:pw@a:9200",
+  );
+});

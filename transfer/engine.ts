@@ -9,6 +9,7 @@
  */
 import { Client as ElasticClient } from "@elastic/elasticsearch";
 import { Client as OpenSearchClient } from "@opensearch-project/opensearch";
+import { splitUrlList } from "../core/endpoints.ts";
 import { SecurityError, UnreachableError } from "../core/errors.ts";
 import { searchAuth, searchHttp } from "../core/search_http.ts";
 import { redactUrl } from "../core/secret.ts";
@@ -59,7 +60,11 @@ export interface SearchEngine {
 }
 
 export interface EngineOptions {
-  /** Base URL; credentials may be given in it (`https://user:pass@host:9200`). */
+  /**
+   * Base URL; credentials may be given in it (`https://user:pass@host:9200`). Several nodes of
+   * one cluster are given comma separated: requests go to the nodes in turn, and a node that does
+   * not answer is left out until it answers again.
+   */
   url: string;
   /** "auto" asks `GET /` (default). */
   kind?: EngineKind | "auto";
@@ -84,9 +89,10 @@ function errorOutcome(error: unknown): BulkOutcome {
   return { kind: "error", name: e?.name ?? "Error", message: e?.message ?? String(error) };
 }
 
-/** The connection options both clients share: node URL without credentials, TLS, auth. */
+/** The connection options both clients share: node URLs without credentials, TLS, auth. */
 interface ClientConnection {
-  node: string;
+  /** Every node's URL (one or more), without credentials. */
+  nodes: string[];
   ca?: string;
   cert?: string;
   key?: string;
@@ -99,10 +105,13 @@ interface ClientConnection {
  * for the client library (the one place they leave their Secret).
  */
 function clientConnection(url: string, security: SearchSecurity): ClientConnection {
-  const auth = searchAuth(url, security);
+  const nodes = splitUrlList(url);
+  // Credentials written into a URL are read from the first (transfer/config.ts refuses them in
+  // a list of several).
+  const auth = searchAuth(nodes[0] ?? url, security);
   const { ca, cert, key } = security.tls ?? {};
   return {
-    node: redactUrl(url).replace(/\/+$/, ""),
+    nodes: nodes.map((node) => redactUrl(node).replace(/\/+$/, "")),
     ca,
     cert,
     key: key?.reveal(),
@@ -219,6 +228,29 @@ export async function detectEngine(
   timeoutMs = 5_000,
   security: SearchSecurity = searchSecurityFromEnv(),
 ): Promise<EngineInfo> {
+  // Several nodes: the first that answers says which engine the cluster is; a refusal of TLS or
+  // credentials is final (the other nodes would refuse them alike).
+  const nodes = splitUrlList(url);
+  if (nodes.length > 1) {
+    let unreachable: unknown;
+    for (const node of nodes) {
+      try {
+        return await detectNode(node, timeoutMs, security);
+      } catch (error) {
+        if (!(error instanceof UnreachableError)) throw error;
+        unreachable ??= error;
+      }
+    }
+    throw unreachable;
+  }
+  return await detectNode(url, timeoutMs, security);
+}
+
+async function detectNode(
+  url: string,
+  timeoutMs: number,
+  security: SearchSecurity,
+): Promise<EngineInfo> {
   const http = searchHttp(url, security);
   const base = http.base;
   const ask = async (path: string): Promise<EngineAnswer> => {
@@ -287,7 +319,7 @@ export async function createEngine(options: EngineOptions): Promise<SearchEngine
     kind === "opensearch"
       ? openSearchClient(connection, timeout)
       : elasticsearchClient(connection, timeout),
-    connection.node,
+    connection.nodes.join(", "),
   );
 }
 
@@ -425,7 +457,7 @@ export class ClientEngine implements SearchEngine {
 /** OpenSearch 2 through `@opensearch-project/opensearch` (responses are `{ body, statusCode }`). */
 function openSearchClient(c: ClientConnection, requestTimeoutMs: number): EngineClient {
   const client = new OpenSearchClient({
-    node: c.node,
+    nodes: c.nodes,
     maxRetries: 0,
     requestTimeout: requestTimeoutMs,
     ...(c.ca || c.cert ? { ssl: { ca: c.ca, cert: c.cert, key: c.key } } : {}),
@@ -489,7 +521,7 @@ function openSearchClient(c: ClientConnection, requestTimeoutMs: number): Engine
 /** Elasticsearch 8 through `@elastic/elasticsearch` (responses are the body itself). */
 function elasticsearchClient(c: ClientConnection, requestTimeoutMs: number): EngineClient {
   const client = new ElasticClient({
-    node: c.node,
+    nodes: c.nodes,
     maxRetries: 0,
     requestTimeout: requestTimeoutMs,
     ...(c.ca || c.cert ? { tls: { ca: c.ca, cert: c.cert, key: c.key } } : {}),
