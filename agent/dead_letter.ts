@@ -7,7 +7,7 @@
  * pure (`deadLetterFor`); kafka/topic_producers.ts sends it.
  * @module
  */
-import { decodeEnvelope } from "../core/record_format.ts";
+import { decodeEnvelope, readHeaders } from "../core/record_format.ts";
 import type { ProducerRecord, RefusedRecord } from "../kafka/producer.ts";
 
 /** Where the agent's dead letters go unless `--dead-letter-topic` says otherwise. */
@@ -69,9 +69,13 @@ function utf8Prefix(text: string, maxBytes: number): { prefix: string; truncated
  * import { deadLetterFor } from "./dead_letter.ts";
  * import { FileRecordEncoder } from "../core/record_format.ts";
  * const encoder = new FileRecordEncoder({ host: "web-1", source: "app", path: "/var/log/app.log", fileId: "1-2-3" });
- * const { key, value } = encoder.encodeLine({ offset: 4096, text: "x".repeat(3000) }, "2026-01-01T00:00:00.000Z");
+ * encoder.begin("2026-01-01T00:00:00.000Z");
+ * encoder.addLine({ offset: 4096, text: "x".repeat(3000) }, "2026-01-01T00:00:00.000Z");
+ * const sent = encoder.finish();
  * const { letter } = deadLetterFor({
- *   topic: "logs", partition: 0, key, value: new TextEncoder().encode(value),
+ *   topic: "logs", partition: 0, key: encoder.key,
+ *   value: sent.data.subarray(0, sent.valueEnds[0]),
+ *   headers: sent.data.subarray(sent.valueEnds[0], sent.ends[0]),
  *   code: "MESSAGE_TOO_LARGE", reason: "The request included a message larger than the max message size the server will accept.",
  * }, new Date(0));
  * [letter.source, letter.path, letter.offset, letter.prefix.length]; // ["app", "/var/log/app.log", 4096, 1024]
@@ -82,7 +86,11 @@ export function deadLetterFor(
   now: Date = new Date(),
   prefixBytes: number = DEAD_LETTER_PREFIX_BYTES,
 ): { record: ProducerRecord; letter: DeadLetterValue } {
-  const decoded = decodeEnvelope({ value: refused.value });
+  const decoded = decodeEnvelope({
+    key: refused.key,
+    value: refused.value,
+    headers: refused.headers ? readHeaders(refused.headers) : undefined,
+  });
   let found: Partial<DeadLetterValue> = {};
   let text: string;
   if ("envelope" in decoded) {

@@ -1,5 +1,6 @@
 import { deepStrictEqual as assertEquals, equal, ok as assert } from "node:assert/strict";
-import { FileRecordEncoder } from "../core/record_format.ts";
+import { eventId } from "../core/envelope.ts";
+import { type EncodableLine, FileRecordEncoder } from "../core/record_format.ts";
 import { DEAD_LETTER_PREFIX_BYTES, deadLetterFor, type DeadLetterValue } from "./dead_letter.ts";
 
 const encoder = new FileRecordEncoder({
@@ -10,9 +11,21 @@ const encoder = new FileRecordEncoder({
 });
 const bytes = (s: string) => new TextEncoder().encode(s);
 
+/** One line's record as the producer hands a refused one over: key, value, headers in wire form. */
+function refusedRecord(line: EncodableLine, at: string) {
+  encoder.begin(at);
+  encoder.addLine(line, at);
+  const sent = encoder.finish();
+  return {
+    key: encoder.key,
+    value: sent.data.subarray(0, sent.valueEnds[0]),
+    headers: sent.data.subarray(sent.valueEnds[0], sent.ends[0]),
+  };
+}
+
 Deno.test("deadLetterFor: where the line is, why, its size and its first KiB", () => {
   const line = "GET /big " + "é".repeat(2000); // 2 bytes a character in UTF-8
-  const { key, value } = encoder.encodeLine(
+  const { key, value, headers } = refusedRecord(
     { offset: 81920, text: line },
     "2026-05-01T10:00:00.000Z",
   );
@@ -20,7 +33,8 @@ Deno.test("deadLetterFor: where the line is, why, its size and its first KiB", (
     topic: "logs",
     partition: 2,
     key,
-    value: bytes(value),
+    value,
+    headers,
     code: "MESSAGE_TOO_LARGE",
     reason:
       "The request included a message larger than the max message size the server will accept.",
@@ -32,10 +46,10 @@ Deno.test("deadLetterFor: where the line is, why, its size and its first KiB", (
     [letter.host, letter.source, letter.path, letter.file_id, letter.offset, letter.topic],
     ["web-1", "app", "/var/log/app.log", "2049-77-ab12", 81920, "logs"],
   );
-  equal(letter.id, JSON.parse(value).id, "the event id of the line");
+  equal(letter.id, eventId("web-1", "2049-77-ab12", 81920), "the event id of the line");
   equal(letter.code, "MESSAGE_TOO_LARGE");
   equal(letter.partition, 2);
-  equal(letter.value_bytes, bytes(value).length);
+  equal(letter.value_bytes, value.length);
   equal(letter.dead_lettered_at, "2026-05-01T10:00:01.000Z");
   // The prefix is whole characters, at most 1 KiB of UTF-8.
   assert(letter.prefix_truncated);
@@ -47,7 +61,7 @@ Deno.test("deadLetterFor: where the line is, why, its size and its first KiB", (
 });
 
 Deno.test("deadLetterFor: a short line is kept whole; a split line's part is named", () => {
-  const { key, value } = encoder.encodeLine(
+  const { key, value, headers } = refusedRecord(
     { offset: 10, text: "short", part: 3 },
     "2026-05-01T10:00:00.000Z",
   );
@@ -55,7 +69,8 @@ Deno.test("deadLetterFor: a short line is kept whole; a split line's part is nam
     topic: "t",
     partition: 0,
     key,
-    value: bytes(value),
+    value,
+    headers,
     code: "INVALID_RECORD",
     reason: "invalid",
   });

@@ -5,6 +5,7 @@
  * @module
  */
 import { DEFAULT_MAX_LINE_BYTES } from "../config_plane/source.ts";
+import { decodeUtf8 } from "../core/utf8.ts";
 
 /** One line (or one part of a long line) with where it lies in the file. */
 export interface Line {
@@ -32,34 +33,28 @@ export interface LineSplitterOptions {
   startOffset?: number;
 }
 
+/**
+ * Where the splitter hands each finished line (or part) as bytes: `bytes[start..stop)` is the
+ * line without its ending, valid only during the call (copy what is kept); `offset`, `end`,
+ * `resume` as in `Line`; `part` the part number, -1 for a line that was not cut.
+ */
+export type LineSink = (
+  bytes: Uint8Array,
+  start: number,
+  stop: number,
+  offset: number,
+  end: number,
+  resume: number,
+  part: number,
+) => void;
+
 /** The default of a source's `max_line_bytes`: its one owner is the config plane's source model. */
 export { DEFAULT_MAX_LINE_BYTES } from "../config_plane/source.ts";
 
 const NEWLINE = 0x0a;
 const CR = 0x0d;
-const lenient = new TextDecoder("utf-8", { fatal: false, ignoreBOM: true });
-const strict = new TextDecoder("utf-8", { fatal: true, ignoreBOM: true });
-
-/**
- * Decodes UTF-8 and tells whether the input was valid. The strict decoder only runs when the
- * lenient one produced U+FFFD, so valid text costs one decode.
- *
- * @example
- * ```ts
- * import { decodeUtf8 } from "./line_splitter.ts";
- * decodeUtf8(new Uint8Array([0x61, 0xff])); // { text: "a\uFFFD", invalid: true }
- * ```
- */
-export function decodeUtf8(bytes: Uint8Array): { text: string; invalid: boolean } {
-  const text = lenient.decode(bytes);
-  if (!text.includes("\uFFFD")) return { text, invalid: false };
-  try {
-    strict.decode(bytes);
-    return { text, invalid: false };
-  } catch {
-    return { text, invalid: true };
-  }
-}
+/** Decoding with the U+FFFD flag has one owner, shared with the transfer (format 2 records). */
+export { decodeUtf8 } from "../core/utf8.ts";
 
 /**
  * A file is treated as binary when its first bytes contain a NUL byte: text logs never do, while
@@ -142,24 +137,47 @@ export class LineSplitter {
   /** Adds bytes that follow the previous ones in the file; returns the lines they finished. */
   push(chunk: Uint8Array): Line[] {
     const out: Line[] = [];
+    this.pushTo(chunk, (bytes, start, stop, offset, end, resume, part) => {
+      out.push(toLine(bytes, start, stop, offset, end, resume, part));
+    });
+    return out;
+  }
+
+  /**
+   * Adds bytes that follow the previous ones in the file and hands each line they finished to
+   * `sink` as bytes, in order: no string per line (the agent's default path). A line that lies
+   * whole in `chunk` is handed as a view of it, without a copy.
+   */
+  pushTo(chunk: Uint8Array, sink: LineSink): void {
     let start = 0;
+    const max = this.maxLineBytes;
     while (start <= chunk.length) {
       const nl = chunk.indexOf(NEWLINE, start);
       const segEnd = nl === -1 ? chunk.length : nl;
+      if (nl !== -1 && this.#pendingLen === 0 && this.#emitted === 0 && segEnd - start <= max) {
+        // Nothing held: the line is whole in the chunk.
+        const stop = segEnd > start && chunk[segEnd - 1] === CR ? segEnd - 1 : segEnd;
+        const offset = this.#lineStart;
+        const end = offset + segEnd - start + 1;
+        this.#lineStart = end;
+        this.#part = 0;
+        sink(chunk, start, stop, offset, end, end, -1);
+        start = nl + 1;
+        continue;
+      }
       let s = start;
       // A line that already has more than max bytes is cut now, so a huge line never stalls.
-      while (this.#pendingLen + (segEnd - s) > this.maxLineBytes) {
-        const take = this.maxLineBytes - this.#pendingLen;
+      while (this.#pendingLen + (segEnd - s) > max) {
+        const take = max - this.#pendingLen;
         this.#append(chunk.subarray(s, s + take));
         s += take;
-        out.push(this.#emitPart());
+        this.#emitPart(sink);
       }
       this.#append(chunk.subarray(s, segEnd));
       if (nl === -1) break;
-      out.push(this.#finishLine(1));
+      this.#finishLine(1, sink);
       start = nl + 1;
     }
-    return out;
   }
 
   /**
@@ -167,8 +185,16 @@ export class LineSplitter {
    * ends). Bytes pushed later start a new line.
    */
   flush(): Line[] {
-    if (this.#pendingLen === 0) return [];
-    return [this.#finishLine(0)];
+    const out: Line[] = [];
+    this.flushTo((bytes, start, stop, offset, end, resume, part) => {
+      out.push(toLine(bytes, start, stop, offset, end, resume, part));
+    });
+    return out;
+  }
+
+  /** `flush`, handing the line to `sink` as bytes. */
+  flushTo(sink: LineSink): void {
+    if (this.#pendingLen > 0) this.#finishLine(0, sink);
   }
 
   #append(bytes: Uint8Array): void {
@@ -186,33 +212,41 @@ export class LineSplitter {
   }
 
   /** Emits the first ≤ max bytes of the held line as a part, keeping a split UTF-8 char whole. */
-  #emitPart(): Line {
+  #emitPart(sink: LineSink): void {
     const cut = utf8SafeCut(this.#pending, this.#pendingLen);
-    const { text, invalid } = decodeUtf8(this.#pending.subarray(0, cut));
+    const offset = this.#lineStart;
+    sink(this.#pending, 0, cut, offset, offset + this.#emitted + cut, offset, this.#part++);
     this.#emitted += cut;
-    const line: Line = {
-      offset: this.#lineStart,
-      end: this.#lineStart + this.#emitted,
-      resume: this.#lineStart,
-      text,
-      part: this.#part++,
-    };
-    if (invalid) line.invalidUtf8 = true;
     this.#pending.copyWithin(0, cut, this.#pendingLen);
     this.#pendingLen -= cut;
-    return line;
   }
 
   /** Emits the held bytes as the end of the line; `newline` is 1 when a `\n` follows them. */
-  #finishLine(newline: 0 | 1): Line {
+  #finishLine(newline: 0 | 1, sink: LineSink): void {
     let len = this.#pendingLen;
     if (newline === 1 && len > 0 && this.#pending[len - 1] === CR) len--;
-    const { text, invalid } = decodeUtf8(this.#pending.subarray(0, len));
     const end = this.#lineStart + this.#emitted + this.#pendingLen + newline;
-    const line: Line = { offset: this.#lineStart, end, resume: end, text };
-    if (this.#part > 0) line.part = this.#part;
-    if (invalid) line.invalidUtf8 = true;
+    const offset = this.#lineStart;
+    const part = this.#part > 0 ? this.#part : -1;
+    // Reset before the sink runs, which may read `position`; the bytes stay until the next push.
     this.reset(end);
-    return line;
+    sink(this.#pending, 0, len, offset, end, end, part);
   }
+}
+
+/** A line as text: `bytes[start..stop)` decoded, flagged when it was not UTF-8. */
+function toLine(
+  bytes: Uint8Array,
+  start: number,
+  stop: number,
+  offset: number,
+  end: number,
+  resume: number,
+  part: number,
+): Line {
+  const { text, invalid } = decodeUtf8(bytes.subarray(start, stop));
+  const line: Line = { offset, end, resume, text };
+  if (part >= 0) line.part = part;
+  if (invalid) line.invalidUtf8 = true;
+  return line;
 }

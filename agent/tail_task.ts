@@ -15,9 +15,9 @@ import { setImmediate } from "node:timers";
 import { sleep } from "../core/backoff.ts";
 import { parseDuration } from "../core/duration.ts";
 import { getLogger } from "../core/log.ts";
-import { FileRecordEncoder } from "../core/record_format.ts";
+import { type EncodedLineRecords, FileRecordEncoder } from "../core/record_format.ts";
 import type { Source, SourceState, SourceStatus } from "../config_plane/types.ts";
-import type { LogProducer, ProducerRecord } from "../kafka/producer.ts";
+import type { LogProducer } from "../kafka/producer.ts";
 import { CheckpointStore, type FileCheckpoint } from "./checkpoint_store.ts";
 import { type DiscoveredFile, discoverFiles, isCompressed, statMatching } from "./discovery.ts";
 import { decideLook, type PathCheck } from "./file_look.ts";
@@ -207,6 +207,11 @@ export class TailTask implements FileHolder {
   readonly #unregister: () => void;
   /** The source's parser, event time and processors, compiled once. */
   readonly #steps: LineSteps;
+  /**
+   * Lines go from the read chunk to the record as bytes: no multiline, parser, event time,
+   * processors or rate limit, so no step needs a line as text.
+   */
+  readonly #bytePath: boolean;
   /** Open files by the file id they carry. */
   readonly #byFileId = new Map<string, FileTail>();
   #store: CheckpointStore | undefined;
@@ -251,6 +256,8 @@ export class TailTask implements FileHolder {
     this.#unregister = this.#openFiles.register(this);
     // A validated config never fails to compile (the schema checks compile the same code).
     this.#steps = compileLineSteps(source);
+    this.#bytePath = !source.multiline && !this.#limiter && !this.#steps.parse &&
+      !this.#steps.eventTime && !this.#steps.process;
   }
 
   get id(): string {
@@ -1009,9 +1016,9 @@ export class TailTask implements FileHolder {
       tail.print = { fp: reader.lastPrint(), end: reader.offset };
       tail.lastDataAt = Date.now();
       tail.idle = this.#opt.pollMs;
-      const lines = tail.splitter.push(chunk);
       this.#deps.metrics?.bytesRead.inc({ source: this.id }, chunk.length);
-      await this.#emit(tail, lines);
+      if (this.#bytePath) this.#sendBytes(tail, chunk);
+      else await this.#emit(tail, tail.splitter.push(chunk));
       if (chunk.length === this.#opt.readChunkBytes) {
         tail.nextPollAt = now;
         return true;
@@ -1020,7 +1027,7 @@ export class TailTask implements FileHolder {
     const at = Date.now();
     // Timeouts: a partial last line, an open multiline event.
     if (tail.splitter.pendingBytes > 0 && at - tail.lastDataAt >= this.#opt.lineFlushMs) {
-      await this.#emit(tail, tail.splitter.flush());
+      await this.#flushLine(tail);
     }
     if (tail.joiner?.pending) await this.#send(tail, tail.joiner.flushDue(at));
     // Shrunk: seen at every look. Refilled past the offset, renamed away, deleted: once a second.
@@ -1054,7 +1061,7 @@ export class TailTask implements FileHolder {
         return false;
       case "release":
         // The file is complete: its last line needs no newline, and an open event is done.
-        await this.#emit(tail, tail.splitter.flush());
+        await this.#flushLine(tail);
         if (tail.joiner) await this.#send(tail, tail.joiner.flush());
         log.debug("source {source}: {path} read to its end and let go", {
           source: this.id,
@@ -1115,6 +1122,61 @@ export class TailTask implements FileHolder {
     tail.nextPollAt = 0;
   }
 
+  /** Sends the held partial line as finished (its flush timeout, or the file is complete). */
+  #flushLine(tail: FileTail): Promise<void> {
+    if (this.#bytePath) {
+      this.#sendBytes(tail, undefined);
+      return Promise.resolve();
+    }
+    return this.#emit(tail, tail.splitter.flush());
+  }
+
+  /**
+   * The byte path: the lines `chunk` finishes (undefined: the held partial line) go from the read
+   * buffer into the send's records as bytes, with no string per line (core/record_format.ts,
+   * format 2); whether a line is UTF-8 is decided where it is decoded, by the transfer.
+   */
+  #sendBytes(tail: FileTail, chunk: Uint8Array | undefined): void {
+    const { fileId, encoder, splitter } = tail;
+    if (!fileId || !encoder) {
+      // No identity yet: nothing to send, but the splitter keeps its place in the file.
+      const skip = () => {};
+      if (chunk) splitter.pushTo(chunk, skip);
+      else splitter.flushTo(skip);
+      return;
+    }
+    const readMs = Date.now();
+    const readIso = new Date(readMs).toISOString();
+    let count = 0;
+    let lastEnd = 0;
+    let lastResume = 0;
+    const replaying = tail.replay.length > 0;
+    encoder.begin(readIso);
+    const sink = (
+      bytes: Uint8Array,
+      start: number,
+      stop: number,
+      offset: number,
+      end: number,
+      resume: number,
+      part: number,
+    ) => {
+      // A line read again after a restart keeps the read time of its first send (its shard).
+      if (replaying) encoder.setTimestamp(this.#replayedReadTime(tail, end, readIso));
+      encoder.addBytes(bytes, start, stop, offset, part);
+      count++;
+      lastEnd = end;
+      lastResume = resume;
+    };
+    try {
+      if (chunk) splitter.pushTo(chunk, sink);
+      else splitter.flushTo(sink);
+    } finally {
+      const records = encoder.finish();
+      if (count > 0) this.#dispatch(tail, records, count, lastEnd, lastResume, readMs);
+    }
+  }
+
   /** Lines from the splitter: through the multiline joiner (if any), then sent. */
   async #emit(tail: FileTail, lines: Line[]): Promise<void> {
     if (lines.length === 0) return;
@@ -1143,38 +1205,62 @@ export class TailTask implements FileHolder {
     }
   }
 
+  /** The string path: lines a source's steps need as text, shaped and encoded, then sent. */
   #sendRecords(tail: FileTail, lines: Line[]): void {
     const { fileId, encoder } = tail;
     if (!fileId || !encoder) return;
     const readMs = Date.now();
     const readIso = new Date(readMs).toISOString();
-    const records: ProducerRecord[] = [];
     const plain = !this.#steps.parse && !this.#steps.eventTime && !this.#steps.process;
     let dropped = 0;
-    for (let i = 0; i < lines.length; i++) {
-      const l = lines[i];
-      // A line read again after a restart keeps the read time of its first send (its shard).
-      const read = tail.replay.length > 0 ? this.#replayedReadTime(tail, l.end, readIso) : readIso;
-      if (plain) {
-        records.push(encoder.encodeLine(l, read));
-        continue;
+    encoder.begin(readIso);
+    try {
+      for (let i = 0; i < lines.length; i++) {
+        const l = lines[i];
+        // A line read again after a restart keeps the read time of its first send (its shard).
+        const read = tail.replay.length > 0
+          ? this.#replayedReadTime(tail, l.end, readIso)
+          : readIso;
+        if (plain) {
+          encoder.addLine(l, read);
+          continue;
+        }
+        const line = this.#steps.process ? { ...l } : l;
+        const out = shapeLine(this.#steps, line, read);
+        if (!out) {
+          dropped++;
+          continue;
+        }
+        for (const flag of out.extras.flags ?? []) {
+          this.#deps.metrics?.linesFlagged.inc({ source: this.id, flag });
+        }
+        encoder.addLine(line, out.timestamp, out.extras);
       }
-      const line = this.#steps.process ? { ...l } : l;
-      const out = shapeLine(this.#steps, line, read);
-      if (!out) {
-        dropped++;
-        continue;
-      }
-      for (const flag of out.extras.flags ?? []) {
-        this.#deps.metrics?.linesFlagged.inc({ source: this.id, flag });
-      }
-      records.push(encoder.encodeLine(line, out.timestamp, out.extras));
+    } finally {
+      const records = encoder.finish();
+      if (dropped > 0) this.#deps.metrics?.linesDropped.inc({ source: this.id }, dropped);
+      const last = lines[lines.length - 1];
+      this.#dispatch(tail, records, lines.length, last.end, last.resume, readMs);
     }
-    if (dropped > 0) this.#deps.metrics?.linesDropped.inc({ source: this.id }, dropped);
-    const last = lines[lines.length - 1];
+  }
+
+  /**
+   * Hands a send's records to the producer and accounts for them: bytes in flight, the read time
+   * of the send (`tail.sent`), and on the acknowledgement the checkpoint moved to `resume`.
+   * `lineCount` lines (some perhaps dropped by the source's steps) end at `lastEnd`.
+   */
+  #dispatch(
+    tail: FileTail,
+    records: EncodedLineRecords,
+    lineCount: number,
+    lastEnd: number,
+    resume: number,
+    readMs: number,
+  ): void {
+    const fileId = tail.fileId!;
+    const last = { end: lastEnd };
     const bytes = Math.max(0, last.end - tail.sentUpTo);
     tail.sentUpTo = Math.max(tail.sentUpTo, last.end);
-    const resume = last.resume;
     // The print of the last bytes read (at or past `resume`), taken from the bytes as they were
     // read: a copytruncate right after the last write of a file must not change it.
     const print = tail.print;
@@ -1183,11 +1269,11 @@ export class TailTask implements FileHolder {
     tail.sent.push([last.end, readMs]);
     // The next save (within one checkpoint interval) writes this send's read time down.
     this.#scheduleSave();
-    this.#deps.metrics?.linesRead.inc({ source: this.id }, lines.length);
-    this.#deps.producer.send(this.#topic, records).then(() => {
+    this.#deps.metrics?.linesRead.inc({ source: this.id }, lineCount);
+    this.#deps.producer.sendEncoded(this.#topic, records).then(() => {
       this.#sendsPending--;
       while (tail.sent.length > 0 && tail.sent[0][0] <= last.end) tail.sent.shift();
-      this.#deps.metrics?.linesAcked.inc({ source: this.id }, lines.length);
+      this.#deps.metrics?.linesAcked.inc({ source: this.id }, lineCount);
       this.#deps.metrics?.bytesAcked.inc({ source: this.id }, bytes);
       this.#ackedUnsaved += bytes;
       if (this.#stopped) return;

@@ -24,6 +24,8 @@ export interface ConsumedRecord extends TopicPartitionOffset {
   value: Uint8Array | null;
   /** Record timestamp, ms since the epoch. */
   timestamp: number;
+  /** Record headers by name (format 2 records carry theirs there: core/record_format.ts). */
+  headers?: Record<string, Uint8Array | string | (Uint8Array | string)[] | undefined>;
 }
 
 /** Consecutive records of one partition, handed over together. */
@@ -158,6 +160,7 @@ class KafkajsGroupConsumer implements GroupConsumer {
             key: m.key ?? null,
             value: m.value ?? null,
             timestamp: Number(m.timestamp),
+            ...(m.headers && Object.keys(m.headers).length > 0 ? { headers: m.headers } : {}),
           })),
         });
       },

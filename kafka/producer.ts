@@ -45,6 +45,7 @@ import {
   RecordsWriter,
   type TopicBatches,
 } from "./record_batch.ts";
+export type { EncodedRecords } from "./record_batch.ts";
 
 const textEncoder = new TextEncoder();
 
@@ -62,6 +63,11 @@ export interface LogProducer {
    * closed before that.
    */
   send(topic: string, records: ProducerRecord[]): Promise<void>;
+  /**
+   * `send` for records already encoded (core/record_format.ts `FileRecordEncoder`: values and
+   * headers as bytes in a slab), so no string per record is made on the way.
+   */
+  sendEncoded(topic: string, records: EncodedRecords): Promise<void>;
   /** Waits up to `timeoutMs` for queued records, then stops; what is still queued is rejected. */
   close(options?: { timeoutMs?: number }): Promise<void>;
 }
@@ -152,6 +158,8 @@ export interface RefusedRecord {
   key: string;
   /** The record's value (a view: copy what is kept beyond the call). */
   value: Uint8Array;
+  /** The record's headers in wire form (count, then name and value of each), if it has any. */
+  headers?: Uint8Array;
   /** Kafka's error name, e.g. MESSAGE_TOO_LARGE. */
   code: string;
   /** Why, in a sentence. */
@@ -476,7 +484,11 @@ class KafkaLogProducer implements LogProducer {
     if (this.#closing) return Promise.reject(new ProducerClosedError());
     // Encoded now, so that the queue holds bytes, not one string per record for the garbage
     // collector to copy again and again while it waits.
-    const encoded = encodeRecords(records);
+    return this.sendEncoded(topic, encodeRecords(records));
+  }
+
+  sendEncoded(topic: string, encoded: EncodedRecords): Promise<void> {
+    if (this.#closing) return Promise.reject(new ProducerClosedError());
     let bytes = encoded.data.length;
     for (let k = 0; k < encoded.keys.length; k++) {
       // Every record carries its key.
@@ -707,12 +719,15 @@ class KafkaLogProducer implements LogProducer {
         );
       } else if (action === "dead_letter") {
         const [{ p, i, k }] = batch;
+        const { data, ends, valueEnds } = p.records;
+        const from = i === 0 ? 0 : ends[i - 1];
         try {
           await this.#untilStopped(this.#options.deadLetter!.send({
             topic: failure.topic!,
             partition: failure.partition!,
             key: p.records.keys[k],
-            value: p.records.data.subarray(i === 0 ? 0 : p.records.ends[i - 1], p.records.ends[i]),
+            value: data.subarray(from, valueEnds ? valueEnds[i] : ends[i]),
+            ...(valueEnds ? { headers: data.subarray(valueEnds[i], ends[i]) } : {}),
             code: failure.code,
             reason: failure.message,
           }));
@@ -977,7 +992,7 @@ class KafkaLogProducer implements LogProducer {
         partitions = metadata.topics.get(topic)!.partitionsCount;
         byPartition = pool.topic(topic);
       }
-      const { data, ends, keys, keyEnds } = records;
+      const { data, ends, valueEnds, keys, keyEnds } = records;
       const r0 = n === start.n ? start.r : 0;
       const r1 = n === end.n ? end.r : ends.length;
       let k = 0;
@@ -995,7 +1010,7 @@ class KafkaLogProducer implements LogProducer {
         let offset = from === 0 ? 0 : ends[from - 1];
         for (let i = from; i < to; i++) {
           if (stored === undefined || stored[i] === 0) {
-            writer.addBytes(keyBytes, data, offset, ends[i]);
+            writer.addBytes(keyBytes, data, offset, ends[i], valueEnds ? valueEnds[i] : ends[i]);
           }
           offset = ends[i];
         }

@@ -17,6 +17,8 @@ export const COMPRESSION_ATTRIBUTE: Readonly<Record<Compression, number>> = {
   none: 0,
   gzip: 1,
   snappy: 2,
+  lz4: 3,
+  zstd: 4,
 };
 
 /** Writes the unsigned varint of `n` at `pos`; returns the position after it. */
@@ -51,7 +53,8 @@ function writeVarint(buf: Uint8Array, pos: number, n: number): number {
 /**
  * The records of one partition's batch, appended one after another into a buffer that is reused
  * from batch to batch: attributes 0, timestamp delta 0 (the batch's base timestamp is the time of
- * every record), offset delta = position in the batch, no headers.
+ * every record), offset delta = position in the batch, and the headers the record brings (already
+ * in wire form), or none.
  *
  * @example
  * ```ts
@@ -82,13 +85,24 @@ export class RecordsWriter {
     this.#count = 0;
   }
 
-  /** Appends one record whose value is `data[start..end)` (already UTF-8). */
-  addBytes(key: Uint8Array, data: Uint8Array, start: number, end: number): void {
+  /**
+   * Appends one record whose value is `data[start..valueEnd)` (already UTF-8) and whose headers
+   * are `data[valueEnd..end)` in wire form (count, then name and value of each); `valueEnd`
+   * omitted: the value is `data[start..end)` and the record has no headers.
+   */
+  addBytes(
+    key: Uint8Array,
+    data: Uint8Array,
+    start: number,
+    end: number,
+    valueEnd: number = end,
+  ): void {
     const offsetDelta = this.#count++;
     const keyLen = key.length;
-    const valueLen = end - start;
-    const bodyLen = 3 + varintSize(offsetDelta) + varintSize(keyLen) + keyLen +
-      varintSize(valueLen) + valueLen;
+    const valueLen = valueEnd - start;
+    const headersLen = valueEnd === end ? 1 : end - valueEnd;
+    const bodyLen = 2 + varintSize(offsetDelta) + varintSize(keyLen) + keyLen +
+      varintSize(valueLen) + valueLen + headersLen;
     this.#ensure(this.#pos + varintSize(bodyLen) + bodyLen);
     const buf = this.#buf;
     let p = writeVarint(buf, this.#pos, bodyLen);
@@ -98,9 +112,15 @@ export class RecordsWriter {
     p = writeVarint(buf, p, keyLen);
     buf.set(key, p);
     p = writeVarint(buf, p + keyLen, valueLen);
-    buf.set(data.subarray(start, end), p);
-    p += valueLen;
-    buf[p++] = 0; // no headers
+    if (valueEnd === end) {
+      buf.set(data.subarray(start, end), p);
+      p += valueLen;
+      buf[p++] = 0; // no headers
+    } else {
+      // Value and headers lie back to back in `data`, as the record wants them.
+      buf.set(data.subarray(start, end), p);
+      p += end - start;
+    }
     this.#pos = p;
   }
 
@@ -122,8 +142,13 @@ export class RecordsWriter {
 export interface EncodedRecords {
   /** Every value's bytes, one after another (a view of a shared slab). */
   data: Uint8Array;
-  /** End of each value in `data`. */
+  /** End of each record's bytes in `data` (its value, then its headers if it has any). */
   ends: number[];
+  /**
+   * End of each value in `data` when the records carry headers: record `i`'s headers, in wire
+   * form, are `data[valueEnds[i]..ends[i])`. Undefined: no headers, the values end at `ends`.
+   */
+  valueEnds?: number[];
   /** Distinct consecutive keys: `keys[i]` is the key of the records before `keyEnds[i]`. */
   keys: string[];
   keyEnds: number[];

@@ -19,6 +19,7 @@ import {
   type SendFailure,
   type SendProblem,
 } from "./producer.ts";
+import type { EncodedRecords } from "./record_batch.ts";
 
 /** Where the records a topic refuses go, and how such a record is turned into a letter. */
 export interface DeadLetterTopic {
@@ -69,6 +70,12 @@ export class TopicProducers implements LogProducer {
   send(topic: string, records: ProducerRecord[]): Promise<void> {
     if (this.#closed) return Promise.reject(new ProducerClosedError());
     return this.producerFor(topic).send(topic, records);
+  }
+
+  /** `send` of records already encoded (`LogProducer.sendEncoded`). */
+  sendEncoded(topic: string, records: EncodedRecords): Promise<void> {
+    if (this.#closed) return Promise.reject(new ProducerClosedError());
+    return this.producerFor(topic).sendEncoded(topic, records);
   }
 
   /** The producer of `topic` (made on first use). */

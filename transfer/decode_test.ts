@@ -1,6 +1,6 @@
 import { deepStrictEqual as assertEquals } from "node:assert/strict";
 import { eventId } from "../core/envelope.ts";
-import { FileRecordEncoder } from "../core/record_format.ts";
+import { FileRecordEncoder, JsonRecordEncoder } from "../core/record_format.ts";
 import type { ConsumedRecord } from "../kafka/consumer.ts";
 import { decodeRecord } from "./decode.ts";
 import { logDocument } from "./document.ts";
@@ -69,63 +69,68 @@ Deno.test("decode: the agent's records become documents holding what the agent e
     path: "/var/log/nginx/access.log",
     fileId: "2049-12-ab",
   };
-  const plain = new FileRecordEncoder(file);
-  const withFields = new FileRecordEncoder({ ...file, fields: { env: "prod", team: "edge" } });
-  const at = "2024-03-09T23:59:59.500Z";
-  const text = 'GET /a?q="x"\\y 200 \t\u0001 héllo 😀 \u2028';
-  const cases = [
-    { record: plain.encodeLine({ offset: 120, text }, at), extra: {}, sluice: {}, time: at },
-    {
-      record: withFields.encodeLine({ offset: 4096, text, part: 2, invalidUtf8: true }, at, {
-        parsed: { status: 200, nested: { list: [1, "two"] } },
-      }),
-      extra: {
-        labels: { env: "prod", team: "edge" },
-        parsed: { status: 200, nested: { list: [1, "two"] } },
+  for (const Encoder of [JsonRecordEncoder, FileRecordEncoder]) {
+    const plain = new Encoder(file);
+    const withFields = new Encoder({ ...file, fields: { env: "prod", team: "edge" } });
+    const at = "2024-03-09T23:59:59.500Z";
+    const text = 'GET /a?q="x"\\y 200 \t\u0001 héllo 😀 \u2028';
+    const cases = [
+      { record: plain.encodeLine({ offset: 120, text }, at), extra: {}, sluice: {}, time: at },
+      {
+        record: withFields.encodeLine({ offset: 4096, text, part: 2, invalidUtf8: true }, at, {
+          parsed: { status: 200, nested: { list: [1, "two"] } },
+        }),
+        extra: {
+          labels: { env: "prod", team: "edge" },
+          parsed: { status: 200, nested: { list: [1, "two"] } },
+        },
+        sluice: { part: 2, invalid_utf8: true },
+        time: at,
       },
-      sluice: { part: 2, invalid_utf8: true },
-      time: at,
-    },
-    {
-      // The line's own time (a day earlier: another shard), read at `at`, with a flag.
-      record: plain.encodeLine({ offset: 8192, text }, "2024-03-08T10:00:00.000Z", {
-        ingested: at,
-        flags: ["redact_failed"],
-        parsed: { user: "[REDACTED]" },
-      }),
-      extra: { parsed: { user: "[REDACTED]" }, tags: ["redact_failed"] },
-      sluice: {},
-      time: "2024-03-08T10:00:00.000Z",
-    },
-  ];
-  for (const { record: encoded, extra, sluice, time } of cases) {
-    // The bytes the agent's producer puts on the wire, as the transfer's consumer hands them over.
-    const consumed: ConsumedRecord = {
-      topic: "logs",
-      partition: 2,
-      offset: "41",
-      key: new TextEncoder().encode(encoded.key),
-      value: new TextEncoder().encode(encoded.value),
-      timestamp: 0,
-    };
-    const decoded = decodeRecord(consumed, routing);
-    if (!("doc" in decoded)) throw new Error(decoded.reason);
-    const offset = JSON.parse(encoded.value).offset;
-    const part = "part" in sluice ? sluice.part : 0;
-    assertEquals(decoded.doc.id, eventId("web-1", "2049-12-ab", offset, part));
-    assertEquals(decoded.doc.index, `sluice-nginx-${time.slice(0, 10).replaceAll("-", ".")}`);
-    assertEquals(new TextDecoder().decode(decoded.doc.key!), "web-1/2049-12-ab");
-    // What the agent encoded, under ECS names (the record format itself is unchanged).
-    const source = encodeBulk([decoded.doc]).split("\n")[1];
-    assertEquals(JSON.parse(source), {
-      "@timestamp": time,
-      message: text,
-      event: { id: decoded.doc.id, ingested: at, dataset: "nginx" },
-      host: { name: "web-1" },
-      log: { file: { path: "/var/log/nginx/access.log" }, offset },
-      sluice: { file_id: "2049-12-ab", ...sluice },
-      ...extra,
-    });
+      {
+        // The line's own time (a day earlier: another shard), read at `at`, with a flag.
+        record: plain.encodeLine({ offset: 8192, text }, "2024-03-08T10:00:00.000Z", {
+          ingested: at,
+          flags: ["redact_failed"],
+          parsed: { user: "[REDACTED]" },
+        }),
+        extra: { parsed: { user: "[REDACTED]" }, tags: ["redact_failed"] },
+        sluice: {},
+        time: "2024-03-08T10:00:00.000Z",
+      },
+    ];
+    for (const { record: encoded, extra, sluice, time } of cases) {
+      // The bytes the agent's producer puts on the wire, as the transfer's consumer hands them over.
+      const consumed: ConsumedRecord = {
+        topic: "logs",
+        partition: 2,
+        offset: "41",
+        key: new TextEncoder().encode(encoded.key),
+        value: typeof encoded.value === "string"
+          ? new TextEncoder().encode(encoded.value)
+          : encoded.value,
+        timestamp: 0,
+        ...("headers" in encoded ? { headers: encoded.headers } : {}),
+      };
+      const decoded = decodeRecord(consumed, routing);
+      if (!("doc" in decoded)) throw new Error(decoded.reason);
+      const offset = JSON.parse(encodeBulk([decoded.doc]).split("\n")[1]).log.offset;
+      const part = "part" in sluice ? sluice.part : 0;
+      assertEquals(decoded.doc.id, eventId("web-1", "2049-12-ab", offset, part));
+      assertEquals(decoded.doc.index, `sluice-nginx-${time.slice(0, 10).replaceAll("-", ".")}`);
+      assertEquals(new TextDecoder().decode(decoded.doc.key!), "web-1/2049-12-ab");
+      // What the agent encoded, under ECS names, the same from either record format.
+      const source = encodeBulk([decoded.doc]).split("\n")[1];
+      assertEquals(JSON.parse(source), {
+        "@timestamp": time,
+        message: text,
+        event: { id: decoded.doc.id, ingested: at, dataset: "nginx" },
+        host: { name: "web-1" },
+        log: { file: { path: "/var/log/nginx/access.log" }, offset },
+        sluice: { file_id: "2049-12-ab", ...sluice },
+        ...extra,
+      });
+    }
   }
 });
 

@@ -7,6 +7,7 @@
 import type { Consumer } from "kafkajs";
 import { endpointsFromEnv } from "../../core/endpoints.ts";
 import type { Envelope } from "../../core/envelope.ts";
+import { decodeEnvelope, type RecordHeaders } from "../../core/record_format.ts";
 import type { Source } from "../../config_plane/types.ts";
 import { waitFor as poll } from "../../core/child.ts";
 import { createKafka, ensureTopic } from "../../kafka/connection.ts";
@@ -54,6 +55,18 @@ export async function waitFor(
   await poll(what, condition, { timeoutMs });
 }
 
+/**
+ * The envelope of a record the agent sent, read as the transfer reads it (whichever record format
+ * it came in: core/record_format.ts).
+ */
+export function envelopeOf(
+  m: { key: Uint8Array | null; value: Uint8Array | null; headers?: RecordHeaders },
+): Envelope {
+  const decoded = decodeEnvelope({ key: m.key, value: m.value, headers: m.headers });
+  if ("problem" in decoded) throw new Error(`not a record of the agent: ${decoded.problem}`);
+  return decoded.envelope;
+}
+
 /** Collects every record of a topic from the beginning into `envelopes`. */
 export class TopicCollector {
   readonly envelopes: Envelope[] = [];
@@ -74,7 +87,7 @@ export class TopicCollector {
     await consumer.run({
       eachBatch: ({ batch }) => {
         for (const m of batch.messages) {
-          c.envelopes.push(JSON.parse(m.value!.toString()));
+          c.envelopes.push(envelopeOf(m));
           c.keys.push(m.key?.toString() ?? "");
         }
         return Promise.resolve();
@@ -130,7 +143,7 @@ export class EventIdCollector {
     await consumer.run({
       eachBatch: ({ batch }) => {
         for (const m of batch.messages) {
-          const e = JSON.parse(m.value!.toString()) as Envelope;
+          const e = envelopeOf(m);
           const tag = e.message.slice(0, e.message.indexOf(" "));
           let ids = c.#byTag.get(tag);
           if (!ids) c.#byTag.set(tag, ids = new Map());
