@@ -47,8 +47,8 @@ Deno.test("bad values are InvalidInputError naming the fix", () => {
   throws(() => resolveSettings({ label: ["novalue"] }, {}, {}, "h"), InvalidInputError);
   throws(() => resolveSettings({ "poll-ms": "-1" }, {}, {}, "h"), /poll-ms/);
   throws(
-    () => resolveSettings({ compression: "zstd" }, {}, {}, "h"),
-    /supported: none, gzip, snappy/,
+    () => resolveSettings({ compression: "brotli" }, {}, {}, "h"),
+    /supported: none, gzip, snappy, lz4, zstd/,
   );
 });
 

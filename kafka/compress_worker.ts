@@ -1,21 +1,24 @@
 /**
- * Compresses record batches with gzip off the agent's main thread (started by kafka/compressor.ts
- * when a backlog makes batches large). Each message is `{ id, data }`; the answer is
- * `{ id, data }` with the gzip bytes, or `{ id, error }`.
+ * Compresses record batches off the agent's main thread (started by kafka/compressor.ts when a
+ * backlog makes batches large; several run side by side). Each message is `{ id, codec, data }`;
+ * the answer is `{ id, data }` with the compressed bytes, or `{ id, error }`.
  * @module
  */
-import { gzipSync } from "node:zlib";
+import type { Compression } from "./codecs.ts";
+import { compressSync } from "./codec_sync.ts";
 
 interface WorkerScope {
-  onmessage: ((event: MessageEvent<{ id: number; data: Uint8Array }>) => void) | null;
+  onmessage:
+    | ((event: MessageEvent<{ id: number; codec: Compression; data: Uint8Array }>) => void)
+    | null;
   postMessage(message: unknown, transfer?: Transferable[]): void;
 }
 
 const scope = globalThis as unknown as WorkerScope;
-scope.onmessage = ({ data: { id, data } }) => {
+scope.onmessage = ({ data: { id, codec, data } }) => {
   try {
-    const out = new Uint8Array(gzipSync(data));
-    scope.postMessage({ id, data: out }, [out.buffer]);
+    const out = compressSync(codec, data);
+    scope.postMessage({ id, data: out }, [out.buffer as ArrayBuffer]);
   } catch (error) {
     scope.postMessage({ id, error: String(error) });
   }

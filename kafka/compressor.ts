@@ -1,14 +1,13 @@
 /**
- * Compression of the producer's record batches. gzip of a large batch (a backlog being worked
- * off) runs on a worker thread, so the main thread writes the next batch meanwhile; small batches
- * (a steady trickle) are compressed in place, and the worker is stopped again after 5 s
- * without large batches, so an idle agent does not keep it.
+ * Compression of the producer's record batches. A large batch (a backlog being worked off) is
+ * compressed on a worker thread, so the main thread keeps reading and writing the next batches
+ * meanwhile; batches compressed at once go to as many workers as there are cores (each started
+ * only when the others are busy). Small batches (a steady trickle) are compressed in place, and a
+ * worker stops again after 5 s without large batches, so an idle agent keeps none.
  * @module
  */
-import { Buffer } from "node:buffer";
-import { gzipSync } from "node:zlib";
-import { compressionsAlgorithms } from "@platformatic/kafka";
 import type { Compression } from "./codecs.ts";
+import { compressSync } from "./codec_sync.ts";
 
 interface Waiting {
   resolve: (data: Uint8Array) => void;
@@ -17,13 +16,22 @@ interface Waiting {
 
 export interface CompressorOptions {
   /**
-   * gzip input from this many bytes on goes to the worker thread (default 256 KiB: a backlog
-   * fills a partition's batch to ~1 MB; steady traffic, even 10,000 lines/s over 1,000 files,
-   * makes batches of ~20–250 KiB, and a worker started for them would hold ~15 MiB).
+   * Input from this many bytes on goes to a worker thread (default 256 KiB: a backlog fills a
+   * partition's batch to ~1 MB; steady traffic, even 10,000 lines/s over 1,000 files, makes
+   * batches of ~20–250 KiB, and a worker started for them would hold ~15 MiB).
    */
   offThreadBytes?: number;
-  /** The worker stops after this long without work, ms (default 5,000: a Deno worker holds ~15 MiB). */
+  /** A worker stops after this long without work, ms (default 5,000: a Deno worker holds ~15 MiB). */
   idleMs?: number;
+  /** Most workers at once (default: the number of cores). */
+  threads?: number;
+}
+
+/** One worker thread and what it is working on. */
+interface Thread {
+  worker: Worker;
+  waiting: Map<number, Waiting>;
+  idleTimer: ReturnType<typeof setTimeout> | undefined;
 }
 
 /**
@@ -41,85 +49,97 @@ export class Compressor {
   readonly #codec: Compression;
   readonly #offThreadBytes: number;
   readonly #idleMs: number;
-  #worker: Worker | undefined;
-  readonly #waiting = new Map<number, Waiting>();
+  readonly #maxThreads: number;
+  readonly #threads: Thread[] = [];
   #nextId = 0;
-  #idleTimer: ReturnType<typeof setTimeout> | undefined;
 
   constructor(codec: Compression, options: CompressorOptions = {}) {
     this.#codec = codec;
     this.#offThreadBytes = options.offThreadBytes ?? 256 * 1024;
     this.#idleMs = options.idleMs ?? 5_000;
+    this.#maxThreads = Math.max(1, options.threads ?? navigator.hardwareConcurrency ?? 1);
   }
 
-  /** True while the worker thread runs. */
+  /** True while a worker thread runs. */
   get threaded(): boolean {
-    return this.#worker !== undefined;
+    return this.#threads.length > 0;
+  }
+
+  /** Worker threads running now. */
+  get threads(): number {
+    return this.#threads.length;
   }
 
   compress(data: Uint8Array): Promise<Uint8Array> {
-    switch (this.#codec) {
-      case "none":
-        return Promise.resolve(data.slice());
-      case "snappy":
-        return Promise.resolve(
-          compressionsAlgorithms.snappy.compressSync(
-            Buffer.from(data.buffer, data.byteOffset, data.byteLength),
-          ),
-        );
-      case "gzip":
-        if (data.length < this.#offThreadBytes) {
-          return Promise.resolve(new Uint8Array(gzipSync(data)));
-        }
-        return this.#offThread(data.slice());
+    if (this.#codec === "none" || data.length < this.#offThreadBytes) {
+      try {
+        return Promise.resolve(compressSync(this.#codec, data));
+      } catch (error) {
+        return Promise.reject(error);
+      }
     }
+    return this.#offThread(data.slice());
   }
 
-  /** Stops the worker; compressions still running on it are rejected. */
+  /** Stops the workers; compressions still running on them are rejected. */
   close(): void {
-    this.#stopWorker(new Error("compressor closed"));
+    for (const thread of [...this.#threads]) this.#stop(thread, new Error("compressor closed"));
   }
 
   #offThread(data: Uint8Array): Promise<Uint8Array> {
-    const worker = this.#start();
+    const thread = this.#pick();
     const id = this.#nextId++;
-    clearTimeout(this.#idleTimer);
+    clearTimeout(thread.idleTimer);
     return new Promise((resolve, reject) => {
-      this.#waiting.set(id, { resolve, reject });
-      worker.postMessage({ id, data }, [data.buffer as ArrayBuffer]);
+      thread.waiting.set(id, { resolve, reject });
+      thread.worker.postMessage({ id, codec: this.#codec, data }, [data.buffer as ArrayBuffer]);
     });
   }
 
-  #start(): Worker {
-    if (this.#worker) return this.#worker;
-    const worker = new Worker(new URL("./gzip_worker.ts", import.meta.url), { type: "module" });
+  /** An idle worker, a new one while there is room, else the least busy. */
+  #pick(): Thread {
+    let best: Thread | undefined;
+    for (const t of this.#threads) {
+      if (t.waiting.size === 0) return t;
+      if (!best || t.waiting.size < best.waiting.size) best = t;
+    }
+    if (this.#threads.length < this.#maxThreads || !best) return this.#start();
+    return best;
+  }
+
+  #start(): Thread {
+    const worker = new Worker(new URL("./compress_worker.ts", import.meta.url), {
+      type: "module",
+    });
+    const thread: Thread = { worker, waiting: new Map(), idleTimer: undefined };
     worker.onmessage = (event: MessageEvent<{ id: number; data?: Uint8Array; error?: string }>) => {
       const { id, data, error } = event.data;
-      const waiting = this.#waiting.get(id);
-      this.#waiting.delete(id);
+      const waiting = thread.waiting.get(id);
+      thread.waiting.delete(id);
       if (data) waiting?.resolve(data);
-      else waiting?.reject(new Error(`gzip failed: ${error}`));
-      if (this.#waiting.size === 0) {
-        clearTimeout(this.#idleTimer);
-        const timer = setTimeout(() => this.#stopWorker(), this.#idleMs);
-        // The idle worker must not keep the process alive on its own.
+      else waiting?.reject(new Error(`${this.#codec} compression failed: ${error}`));
+      if (thread.waiting.size === 0) {
+        clearTimeout(thread.idleTimer);
+        const timer = setTimeout(() => this.#stop(thread), this.#idleMs);
+        // An idle worker must not keep the process alive on its own.
         Deno.unrefTimer(timer as unknown as number);
-        this.#idleTimer = timer;
+        thread.idleTimer = timer;
       }
     };
     worker.onerror = (event) => {
       event.preventDefault();
-      this.#stopWorker(new Error(`gzip worker failed: ${event.message}`));
+      this.#stop(thread, new Error(`compression worker failed: ${event.message}`));
     };
-    this.#worker = worker;
-    return worker;
+    this.#threads.push(thread);
+    return thread;
   }
 
-  #stopWorker(error = new Error("gzip worker stopped")): void {
-    clearTimeout(this.#idleTimer);
-    this.#worker?.terminate();
-    this.#worker = undefined;
-    for (const w of this.#waiting.values()) w.reject(error);
-    this.#waiting.clear();
+  #stop(thread: Thread, error = new Error("compression worker stopped")): void {
+    clearTimeout(thread.idleTimer);
+    thread.worker.terminate();
+    const i = this.#threads.indexOf(thread);
+    if (i >= 0) this.#threads.splice(i, 1);
+    for (const w of thread.waiting.values()) w.reject(error);
+    thread.waiting.clear();
   }
 }

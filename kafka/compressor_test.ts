@@ -2,6 +2,7 @@ import { deepEqual, equal, rejects } from "node:assert/strict";
 import { Buffer } from "node:buffer";
 import { gunzipSync } from "node:zlib";
 import { compressionsAlgorithms } from "@platformatic/kafka";
+import { decompressSync } from "./codec_sync.ts";
 import { Compressor } from "./compressor.ts";
 
 const data = new TextEncoder().encode("GET /api/orders/17 HTTP/1.1 200 512\n".repeat(4_000));
@@ -59,6 +60,28 @@ Deno.test("Compressor: close rejects what is still on the worker", async () => {
   const pending = gzip.compress(data);
   gzip.close();
   await rejects(pending, /closed/);
+});
+
+Deno.test("Compressor: large batches at once run on several workers, each codec round-trips", async () => {
+  for (const codec of ["gzip", "zstd", "lz4", "snappy"] as const) {
+    const compressor = new Compressor(codec, { offThreadBytes: 1024, threads: 2 });
+    try {
+      const parts = [
+        data.subarray(0, 50_000),
+        data.subarray(50_000, 100_000),
+        data.subarray(100_000),
+      ];
+      const outs = await Promise.all(parts.map((p) => compressor.compress(p)));
+      equal(compressor.threads, 2, `${codec}: two batches at once, two workers`);
+      outs.forEach((o, i) => deepEqual(decompressSync(codec, o), parts[i], codec));
+      // In place below the threshold, the same bytes.
+      const small = data.subarray(0, 500);
+      deepEqual(decompressSync(codec, await compressor.compress(small)), small);
+      equal(outs[2].length < parts[2].length / 4, true, `${codec} compresses`);
+    } finally {
+      compressor.close();
+    }
+  }
 });
 
 Deno.test("Compressor: none copies, snappy decodes back with the client's codec", async () => {

@@ -15,6 +15,8 @@ import {
   type SASLOptions,
 } from "kafkajs";
 import SnappyCodec from "kafkajs-snappy";
+import { Buffer } from "node:buffer";
+import { compressSync, decompressSync } from "./codec_sync.ts";
 import { retry } from "../core/backoff.ts";
 import { getLogger } from "../core/log.ts";
 import { type KafkaSecurity, kafkaSecurityFromEnv } from "../core/security.ts";
@@ -63,20 +65,32 @@ export function kafkaTlsAndSasl(security: KafkaSecurity): Pick<KafkaConfig, "ssl
 
 let codecsRegistered = false;
 
+/** A kafkajs codec over one of kafka/codec_sync.ts's. */
+function kafkajsCodec(codec: "lz4" | "zstd") {
+  return () => ({
+    compress: (encoder: { buffer: Uint8Array }) =>
+      Promise.resolve(Buffer.from(compressSync(codec, encoder.buffer))),
+    decompress: (data: Uint8Array) => Promise.resolve(Buffer.from(decompressSync(codec, data))),
+  });
+}
+
 /**
- * Registers the snappy codec with kafkajs (once per process), so that consumers read batches
- * compressed with snappy (kafkajs reads gzip by itself).
+ * Registers the snappy, lz4 and zstd codecs with kafkajs (once per process), so that consumers
+ * read batches compressed with any codec the agent offers (kafkajs reads gzip by itself).
  */
 function registerCodecs(): void {
   if (codecsRegistered) return;
   codecsRegistered = true;
-  (CompressionCodecs as Record<number, () => unknown>)[CompressionTypes.Snappy] = SnappyCodec;
+  const codecs = CompressionCodecs as Record<number, () => unknown>;
+  codecs[CompressionTypes.Snappy] = SnappyCodec;
+  codecs[CompressionTypes.LZ4] = kafkajsCodec("lz4");
+  codecs[CompressionTypes.ZSTD] = kafkajsCodec("zstd");
 }
 
 /** Builds a kafkajs client whose own log lines go through the sluice logger. */
 export function createKafka(options: KafkaConnectionOptions): Kafka {
   const security = options.security ?? kafkaSecurityFromEnv();
-  // Consumers read batches compressed with snappy too.
+  // Consumers read batches compressed with snappy, lz4 and zstd too.
   registerCodecs();
   // kafkajs warns about its v2 partitioner change on every producer; sluice sets keys itself.
   Deno.env.set("KAFKAJS_NO_PARTITIONER_WARNING", "1");
