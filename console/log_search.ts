@@ -5,6 +5,7 @@
  * @module
  */
 import { DOCUMENT_FIELDS } from "../transfer/document.ts";
+import { splitUrlList } from "../core/endpoints.ts";
 import { InvalidInputError, SluiceError, UnreachableError } from "../core/errors.ts";
 import { type SearchHttp, searchHttp } from "../core/search_http.ts";
 import { type SearchSecurity, searchSecurityFromEnv } from "../core/security.ts";
@@ -34,7 +35,11 @@ export interface SearchResult {
 
 /** Where the engine is and which indices are searched. */
 export interface LogSearchOptions {
-  /** Base URL; `user:password@` in it is sent as basic auth. */
+  /**
+   * Base URL; `user:password@` in it is sent as basic auth. Several nodes of one cluster are
+   * given comma separated: a search goes to the node that answered last, and to the next when
+   * that one does not answer.
+   */
   url: string;
   /** TLS and credentials (default: from the SLUICE_SEARCH_* variables, core/security.ts). */
   security?: SearchSecurity;
@@ -50,40 +55,55 @@ interface Hit {
 
 /** Searches the log indices. */
 export class LogSearch {
-  readonly #base: string;
-  readonly #http: SearchHttp;
+  /** One client per node (one, or every node of a cluster). */
+  readonly #nodes: SearchHttp[];
+  /** The node that answered last: searches go there first. */
+  #current = 0;
   readonly pattern: string;
 
   constructor(options: LogSearchOptions) {
-    this.#http = searchHttp(options.url, options.security ?? searchSecurityFromEnv());
-    this.#base = this.#http.base;
+    const security = options.security ?? searchSecurityFromEnv();
+    const urls = splitUrlList(options.url);
+    this.#nodes = (urls.length > 0 ? urls : [options.url]).map((url) => searchHttp(url, security));
     this.pattern = `${options.indexPrefix ?? "sluice"}-*`;
   }
 
-  /** Releases the HTTP client (held only for a private CA). */
+  /** Releases the HTTP clients (held only for a private CA). */
   close(): void {
-    this.#http.close();
+    for (const node of this.#nodes) node.close();
+  }
+
+  /** POSTs to the first node that answers, starting at the one that answered last. */
+  async #post(path: string, body: unknown): Promise<Response> {
+    const failures: string[] = [];
+    for (let i = 0; i < this.#nodes.length; i++) {
+      const at = (this.#current + i) % this.#nodes.length;
+      const http = this.#nodes[at];
+      try {
+        const response = await fetch(`${http.base}${path}`, {
+          ...http.init,
+          method: "POST",
+          headers: { ...http.headers, "content-type": "application/json" },
+          body: JSON.stringify(body),
+          signal: AbortSignal.timeout(15_000),
+        });
+        this.#current = at;
+        return response;
+      } catch (error) {
+        failures.push(`${http.base}: ${(error as Error).message}`);
+      }
+    }
+    throw new UnreachableError(
+      `the search engine does not answer (${failures.join("; ")}); ` +
+        "start it (deno task stack:up) or set SLUICE_SEARCH_URL",
+    );
   }
 
   async #search(body: unknown): Promise<Record<string, unknown>> {
-    const at =
-      `${this.#base}/${this.pattern}/_search?allow_no_indices=true&ignore_unavailable=true`;
-    let response: Response;
-    try {
-      response = await fetch(at, {
-        ...this.#http.init,
-        method: "POST",
-        headers: { ...this.#http.headers, "content-type": "application/json" },
-        body: JSON.stringify(body),
-        signal: AbortSignal.timeout(15_000),
-      });
-    } catch (error) {
-      throw new UnreachableError(
-        `the search engine at ${this.#base} does not answer (${(error as Error).message}); ` +
-          "start it (deno task stack:up) or set SLUICE_SEARCH_URL",
-        { cause: error },
-      );
-    }
+    const response = await this.#post(
+      `/${this.pattern}/_search?allow_no_indices=true&ignore_unavailable=true`,
+      body,
+    );
     const json = await response.json().catch(() => ({})) as Record<string, unknown>;
     if (response.status === 400) {
       // A query-string syntax error comes back as a 400: the user's to fix, so say what it is.

@@ -51,8 +51,9 @@ const SPEC: CommandSpec = {
     },
     "search-url": {
       type: "string",
-      arg: "URL",
-      description: "Search engine URL (default: $SLUICE_SEARCH_URL or http://127.0.0.1:9200)",
+      arg: "URL[,URL]",
+      description:
+        "Search engine URL, or every node's comma separated (default: $SLUICE_SEARCH_URL or http://127.0.0.1:9200)",
     },
     "index-prefix": {
       type: "string",

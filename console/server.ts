@@ -183,7 +183,7 @@ export async function startConsole(options: ConsoleOptions = {}): Promise<Runnin
     callTimeoutMs: 5_000,
   });
   const search = new LogSearch({
-    url: options.searchUrl ?? env.search,
+    url: options.searchUrl ?? env.searchNodes.join(","),
     indexPrefix: options.indexPrefix,
   });
   const statics = await loadStatic();
