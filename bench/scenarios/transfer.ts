@@ -14,23 +14,23 @@ import { indexTemplate, templateName } from "../../transfer/index_template.ts";
 import { indexFor } from "../../transfer/routing.ts";
 import type { BenchContext, Scenario } from "../context.ts";
 import { accessLogText, seededRandomFor } from "../lines.ts";
-import { librdkafkaProperties } from "../peers.ts";
 import { assertRunning } from "../../core/child.ts";
 import { metricValue, scrape, startTransfer, uniqueName } from "../programs.ts";
 import { type BenchResult, buildResult, windowRate } from "../stats.ts";
 import { createKafka } from "../../kafka/connection.ts";
+import { createLogProducer } from "../../kafka/producer.ts";
+import { FileRecordEncoder } from "../../core/record_format.ts";
 
 const BULK_DOCS = 5_000;
 const IN_FLIGHT = 4;
 const FILES = 12;
 
-/** N envelopes of 12 files of one host, as `key\tvalue` lines and as values. */
-function makeEnvelopes(count: number): { lines: string[]; values: Envelope[] } {
+/** N envelopes of 12 files of one host. */
+function makeEnvelopes(count: number): { values: Envelope[] } {
   const random = seededRandomFor();
   const text = accessLogText(0, count, random).split("\n");
   const base = Date.now();
   const offsets = new Array(FILES).fill(0);
-  const lines: string[] = [];
   const values: Envelope[] = [];
   for (let i = 0; i < count; i++) {
     const f = i % FILES;
@@ -48,9 +48,8 @@ function makeEnvelopes(count: number): { lines: string[]; values: Envelope[] } {
     };
     offsets[f] += message.length + 1;
     values.push(envelope);
-    lines.push(`bench-host/${fileId}\t${JSON.stringify(envelope)}`);
   }
-  return { lines, values };
+  return { values };
 }
 
 async function search(ctx: BenchContext, path: string, init: RequestInit = {}): Promise<unknown> {
@@ -205,29 +204,47 @@ async function runLoader(
   }
 }
 
-/** Produces the `key\tvalue` lines with kcat (acks=all, gzip, as the agent would). */
-async function fillTopic(ctx: BenchContext, topic: string, lines: string[]): Promise<void> {
-  const file = `${ctx.tmp}/envelopes.tsv`;
-  await Deno.writeTextFile(file, lines.join("\n") + "\n");
-  const out = await new Deno.Command("kcat", {
-    args: [
-      "-P",
-      "-b",
-      ctx.endpoints.kafka.join(","),
-      "-t",
-      topic,
-      "-K",
-      "\t",
-      "-l",
-      ...librdkafkaProperties(ctx.peerSettings).flatMap((p) => ["-X", p]),
-      file,
-    ],
-    stdout: "piped",
-    stderr: "piped",
-  }).output();
-  await Deno.remove(file).catch(() => {});
-  if (out.code !== 0) {
-    throw new Error(`kcat could not fill ${topic}: ${new TextDecoder().decode(out.stderr)}`);
+/**
+ * Produces the envelopes as the agent sends them (record format 2, core/record_format.ts; gzip,
+ * acks=all, idempotent), with the agent's own producer: kcat cannot give each record its headers.
+ */
+async function fillTopic(ctx: BenchContext, topic: string, values: Envelope[]): Promise<void> {
+  const producer = createLogProducer({
+    brokers: ctx.endpoints.kafka,
+    clientId: "sluice-bench-fill",
+    compression: "gzip",
+  });
+  const encoders = new Map<string, FileRecordEncoder>();
+  const sends: Promise<void>[] = [];
+  try {
+    // A send per file and 1,000 lines, as a backlog's sends are.
+    for (let i = 0; i < values.length; i += 1_000 * FILES) {
+      for (let f = 0; f < FILES; f++) {
+        let started = false;
+        let encoder: FileRecordEncoder | undefined;
+        for (let j = i + f; j < Math.min(values.length, i + 1_000 * FILES); j += FILES) {
+          const e = values[j];
+          encoder = encoders.get(e.file_id);
+          if (!encoder) {
+            encoder = new FileRecordEncoder({
+              host: e.host,
+              source: e.source,
+              path: e.path,
+              fileId: e.file_id,
+            });
+            encoders.set(e.file_id, encoder);
+          }
+          if (!started) encoder.begin(e["@timestamp"]);
+          started = true;
+          encoder.addLine({ offset: e.offset, text: e.message }, e["@timestamp"]);
+        }
+        if (started) sends.push(producer.sendEncoded(topic, encoder!.finish()));
+      }
+      if (sends.length > 200) await Promise.all(sends.splice(0));
+    }
+    await Promise.all(sends);
+  } finally {
+    await producer.close();
   }
 }
 
@@ -238,14 +255,14 @@ export const transferScenario: Scenario = {
     const total = ctx.sizes.transferDocs;
     const runs = ctx.sizes.transferRuns;
     ctx.progress(`transfer: filling a topic with ${total.toLocaleString("en-US")} envelopes`);
-    const { lines, values } = makeEnvelopes(total);
+    const { values } = makeEnvelopes(total);
     const topic = uniqueName("xfer");
     await ctx.topics.create(topic, { partitions: 3 });
     const ours: Measure[] = [];
     const loader: Measure[] = [];
     const errors: string[] = [];
     try {
-      await fillTopic(ctx, topic, lines);
+      await fillTopic(ctx, topic, values);
       const inTopic = await ctx.topics.records(topic);
       if (inTopic !== total) throw new Error(`the topic holds ${inTopic} records, not ${total}`);
       for (let run = 0; run < runs; run++) {
