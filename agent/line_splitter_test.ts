@@ -112,3 +112,53 @@ Deno.test("looksBinary: NUL in the head means binary", () => {
   assert(looksBinary(new Uint8Array([0x50, 0x4b, 0x03, 0x04, 0x00])));
   assert(!looksBinary(enc.encode("2024-01-01 INFO hello\n")));
 });
+
+Deno.test("pushTo hands the same lines as bytes as push does as text, however the bytes are cut", () => {
+  // Lines with CR LF, empty lines, invalid bytes, multi-byte characters and lines longer than
+  // the maximum (cut into parts), in chunks of random sizes.
+  let seed = 5;
+  const random = () => (seed = (seed * 1103515245 + 12345) % 2 ** 31) / 2 ** 31;
+  const pieces = ["a", "é", "😀", "\r", "\n", "\r\n", "\xff", " ", "x".repeat(30)];
+  const enc = new TextEncoder();
+  const parts: number[] = [];
+  for (let i = 0; i < 3000; i++) {
+    const p = pieces[Math.floor(random() * pieces.length)];
+    if (p === "\xff") parts.push(0xff);
+    else parts.push(...enc.encode(p));
+  }
+  const bytes = new Uint8Array(parts);
+  const asText = new LineSplitter({ maxLineBytes: 40 });
+  const asBytes = new LineSplitter({ maxLineBytes: 40 });
+  const texts: Line[] = [];
+  const fromBytes: Line[] = [];
+  const sink = (
+    b: Uint8Array,
+    start: number,
+    stop: number,
+    offset: number,
+    end: number,
+    resume: number,
+    part: number,
+  ) => {
+    const { text, invalid } = decodeUtf8(b.subarray(start, stop));
+    const line: Line = { offset, end, resume, text };
+    if (part >= 0) line.part = part;
+    if (invalid) line.invalidUtf8 = true;
+    fromBytes.push(line);
+  };
+  for (let at = 0; at < bytes.length;) {
+    const n = 1 + Math.floor(random() * 90);
+    const chunk = bytes.slice(at, at + n);
+    texts.push(...asText.push(chunk));
+    asBytes.pushTo(chunk, sink);
+    at += n;
+  }
+  texts.push(...asText.flush());
+  asBytes.flushTo(sink);
+  assertEquals(fromBytes, texts);
+  // And both are what the whole input in one chunk gives.
+  const whole = new LineSplitter({ maxLineBytes: 40 });
+  assertEquals([...whole.push(bytes), ...whole.flush()], texts);
+  assertEquals(texts.some((l) => l.part !== undefined), true);
+  assertEquals(texts.some((l) => l.invalidUtf8), true);
+});
