@@ -142,11 +142,11 @@ export class FileReader {
    * before `offset` are compared before and after the read, so a copytruncate that lands between
    * a look and its read is never read as the old content's continuation.
    */
-  readContinuous(max: number): Uint8Array | undefined {
+  readContinuous(max: number, into?: Uint8Array): Uint8Array | undefined {
     if (!this.continuous()) return undefined;
     const start = this.offset;
     const before = this.#last;
-    const chunk = this.read(max);
+    const chunk = this.read(max, into);
     if (before.length === 0) return chunk;
     const now = readBefore(this.#file, start);
     const tail = now.subarray(now.length - before.length);
@@ -155,8 +155,12 @@ export class FileReader {
     return undefined;
   }
 
-  read(max: number): Uint8Array {
-    const buf = new Uint8Array(max);
+  /**
+   * Reads up to `max` bytes from the offset on. `into` (at least `max` bytes): read into it, and
+   * return a view of it, valid until the caller reads into it again (no array per read).
+   */
+  read(max: number, into?: Uint8Array): Uint8Array {
+    const buf = into && into.length >= max ? into.subarray(0, max) : new Uint8Array(max);
     let got = 0;
     while (got < max) {
       const n = this.#file.readSync(buf.subarray(got));

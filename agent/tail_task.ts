@@ -137,6 +137,17 @@ interface FileTail {
   checks: number;
 }
 
+let sharedReadBuffer = new Uint8Array(0);
+
+/**
+ * The read buffer every tail task of the process reads into: reading and splitting a chunk is one
+ * synchronous stretch, so one buffer serves them all (one per source would be 256 KiB each).
+ */
+function readBuffer(bytes: number): Uint8Array {
+  if (sharedReadBuffer.length < bytes) sharedReadBuffer = new Uint8Array(bytes);
+  return sharedReadBuffer;
+}
+
 /** A file looked at and left alone until it changes (binary, a copy of an open file, too old). */
 interface Settled {
   size: number;
@@ -1005,8 +1016,11 @@ export class TailTask implements FileHolder {
       return false;
     }
     if (grew) {
+      // Into the one read buffer of the process: the lines are split (and copied into records
+      // or decoded) before anything else reads, and a 256 KiB array per read was garbage.
       const chunk = reader.readContinuous(
         Math.min(size - reader.offset, this.#opt.readChunkBytes),
+        readBuffer(this.#opt.readChunkBytes),
       );
       if (!chunk) {
         // Truncated and written again past our offset since the last look: new content.

@@ -12,6 +12,7 @@ import { InvalidInputError } from "../core/errors.ts";
 import { ensureStack, stopStack } from "../stack/mod.ts";
 import { type BenchContext, FULL_SIZES, QUICK_SIZES, type Scenario } from "./context.ts";
 import { ensurePeers, librdkafkaVersion } from "./peers.ts";
+import { parseCompression } from "../kafka/producer.ts";
 import {
   factsTable,
   type ProgramSummary,
@@ -57,6 +58,13 @@ const spec = {
       arg: "DIR",
       description: "Write V8 CPU profiles of the agent and transfer processes to DIR " +
         "(summarise with bench/profile_summary.ts). Slows them down: not for the report.",
+    },
+    compression: {
+      type: "string",
+      arg: "CODEC",
+      description:
+        "Codec of the agent and the peers (gzip, the default; zstd, lz4, snappy, none): " +
+        "to compare codecs; write elsewhere than a full run's results (with --quick or --no-docs).",
     },
     render: {
       type: "boolean",
@@ -231,7 +239,11 @@ async function main(): Promise<number> {
     quick,
     tmp,
     topics,
-    peerSettings: { compression: "gzip", lingerMs: 10, batchBytes: 1_000_000 },
+    peerSettings: {
+      compression: parseCompression((values.compression as string | undefined) ?? "gzip"),
+      lingerMs: 10,
+      batchBytes: 1_000_000,
+    },
     versions,
     progress,
     artifacts: new Map(),

@@ -7,6 +7,7 @@
  * @module
  */
 import { SluiceError } from "../core/errors.ts";
+import type { Compression } from "../kafka/codecs.ts";
 
 /** Debian packages the peers come from. */
 export const PEER_PACKAGES = ["kcat", "rsyslog", "rsyslog-kafka"] as const;
@@ -95,7 +96,8 @@ export async function librdkafkaVersion(): Promise<string | undefined> {
 
 /** How the peers batch and compress: the same for kcat and omkafka, close to the agent's. */
 export interface PeerProducerSettings {
-  compression: "gzip" | "snappy" | "none";
+  /** The agent's codec and the peers' (the same names in librdkafka). */
+  compression: Compression;
   lingerMs: number;
   batchBytes: number;
 }

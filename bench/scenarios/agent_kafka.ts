@@ -70,6 +70,7 @@ async function startProgram(
       workDir: work,
       profileDir: ctx.profileDir,
       sources: [benchSource("bench", logs, topic)],
+      extraArgs: ["--compression", ctx.peerSettings.compression],
     });
     const usage = await runningUsage(program, agent.child);
     return { child: agent.child, begin: link, usage, stop: agent.stop };
