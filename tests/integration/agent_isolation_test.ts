@@ -18,15 +18,17 @@ import { type ConfigPlane, openConfigPlane } from "../../config_plane/mod.ts";
 import { KEYS } from "../../config_plane/keys.ts";
 import type { Op, Source, SourceStatus } from "../../config_plane/types.ts";
 import { type Envelope, eventId } from "../../core/envelope.ts";
+import { freePort } from "../../core/child.ts";
 import { createKafka } from "../../kafka/connection.ts";
 import type { DeadLetterValue } from "../../agent/dead_letter.ts";
 import {
-  appendSeq,
   assertExactlyOnce,
   checkSeq,
   endpoints,
   seqOf,
   spawnAgent,
+  type SteadyWriter,
+  steadyWriter,
   test,
   TopicCollector,
   unique,
@@ -37,42 +39,6 @@ import type { TestProcess } from "../support/process.ts";
 
 const kafka = createKafka({ brokers: endpoints.kafka, clientId: "agent-isolation-test" });
 
-/** A loopback address with a free port for the agent's /metrics and /healthz. */
-function freeAddress(): string {
-  const listener = Deno.listen({ hostname: "127.0.0.1", port: 0 });
-  const { port } = listener.addr as Deno.NetAddr;
-  listener.close();
-  return `127.0.0.1:${port}`;
-}
-
-interface Writer {
-  readonly count: number;
-  stop(): Promise<number>;
-}
-
-/** Appends seq lines (`tag seq=N ...`) at a steady pace until stopped. */
-function writer(path: string, tag: string, linesPerTick: number, tickMs: number): Writer {
-  let n = 0;
-  let running = true;
-  const done = (async () => {
-    while (running) {
-      await appendSeq(path, tag, n, n + linesPerTick);
-      n += linesPerTick;
-      await new Promise((r) => setTimeout(r, tickMs));
-    }
-  })();
-  return {
-    get count() {
-      return n;
-    },
-    async stop() {
-      running = false;
-      await done;
-      return n;
-    },
-  };
-}
-
 /** One test's agent, config plane and clean-ups. */
 interface Run {
   d: Diagnostics;
@@ -81,7 +47,7 @@ interface Run {
   plane: ConfigPlane;
   agentId: string;
   agent: TestProcess;
-  writers: Writer[];
+  writers: SteadyWriter[];
   apply(ops: Op[], message: string): Promise<number>;
   /** Its status for source `id` in its status key. */
   sourceStatus(id: string): Promise<SourceStatus | undefined>;
@@ -111,12 +77,12 @@ function withRun(
       await admin.deleteTopics({ topics }).catch(() => {});
       await admin.disconnect();
     });
-    const writers: Writer[] = [];
+    const writers: SteadyWriter[] = [];
     d.defer(async () => {
       for (const w of writers) await w.stop();
     });
     const agentId = unique(label);
-    const metricsAddr = freeAddress();
+    const metricsAddr = `127.0.0.1:${freePort()}`;
     const agent = d.track(spawnAgent({
       agentId,
       prefix,
@@ -188,8 +154,8 @@ test("agent isolation: a topic Kafka refuses holds only its source; the other's 
       { id: "ok", paths: [`${dir}/ok/*.log`], topic: okTopic, start_at: "beginning" },
       { id: "held", paths: [`${dir}/held/*.log`], topic: heldTopic, start_at: "beginning" },
     ];
-    const wOk = writer(`${dir}/ok/app.log`, "ok", 10, 20); // ≈ 500 lines/s
-    const wHeld = writer(`${dir}/held/app.log`, "held", 10, 50);
+    const wOk = steadyWriter(`${dir}/ok/app.log`, "ok", 10, 20); // ≈ 500 lines/s
+    const wHeld = steadyWriter(`${dir}/held/app.log`, "held", 10, 50);
     r.writers.push(wOk, wHeld);
     await r.apply(sources.map((source) => ({ op: "put_source", source })), "two sources");
 
@@ -405,7 +371,7 @@ test("agent isolation: a topic name Kafka refuses is refused by config:validate 
       op: "put_source",
       source: { id: "ok", paths: [`${dir}/*.log`], topic, start_at: "beginning" },
     }], "one source");
-    const w = writer(`${dir}/app.log`, "ok", 10, 20);
+    const w = steadyWriter(`${dir}/app.log`, "ok", 10, 20);
     r.writers.push(w);
     await waitFor("lines flowing", () => ok.tagged("ok").length > 100, 30_000);
 

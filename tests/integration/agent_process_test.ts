@@ -8,11 +8,12 @@ import { deepStrictEqual as assertEquals, ok as assert } from "node:assert/stric
 import { type ConfigPlane, openConfigPlane } from "../../config_plane/mod.ts";
 import type { Op, Source } from "../../config_plane/types.ts";
 import {
-  appendSeq,
   assertExactlyOnce,
   checkSeq,
   endpoints,
   spawnAgent,
+  type SteadyWriter,
+  steadyWriter,
   test,
   TopicCollector,
   unique,
@@ -20,35 +21,6 @@ import {
 } from "./agent_support.ts";
 import { topicRecordsProbe, withDiagnostics } from "../support/diagnostics.ts";
 import type { TestProcess } from "../support/process.ts";
-
-interface Writer {
-  readonly count: number;
-  /** Stops writing; resolves to how many lines were written. */
-  stop(): Promise<number>;
-}
-
-/** Appends lines at a steady pace until stopped. */
-function writer(path: string, tag: string, linesPerTick = 20, tickMs = 20): Writer {
-  let n = 0;
-  let running = true;
-  const done = (async () => {
-    while (running) {
-      await appendSeq(path, tag, n, n + linesPerTick);
-      n += linesPerTick;
-      await new Promise((r) => setTimeout(r, tickMs));
-    }
-  })();
-  return {
-    get count() {
-      return n;
-    },
-    async stop(): Promise<number> {
-      running = false;
-      await done;
-      return n;
-    },
-  };
-}
 
 /** What one test's agent run is made of; `withAgentRun` sets it up and tears it down. */
 interface AgentRun {
@@ -65,7 +37,7 @@ interface AgentRun {
   /** Starts a new agent process with the same id and checkpoints (`etcd`: other endpoints). */
   restart(etcd?: string[]): TestProcess;
   /** A writer stopped at the end whatever happens. */
-  writer(path: string, tag: string, linesPerTick?: number, tickMs?: number): Writer;
+  writer(path: string, tag: string, linesPerTick?: number, tickMs?: number): SteadyWriter;
   /** Appends one event on the head; returns its seq (the new head). */
   apply(ops: Op[], message: string): Promise<number>;
   /** The seq of the last event `apply` appended (0 before the first). */
@@ -92,7 +64,7 @@ function withAgentRun(label: string, body: (run: AgentRun) => Promise<void>) {
     });
     const agentId = unique(label);
     const checkpoints = `${dir}/cp`;
-    const writers: Writer[] = [];
+    const writers: SteadyWriter[] = [];
     d.defer(async () => {
       for (const w of writers) await w.stop();
     });
@@ -115,7 +87,7 @@ function withAgentRun(label: string, body: (run: AgentRun) => Promise<void>) {
         return run.child = spawn(etcd);
       },
       writer(path, tag, linesPerTick, tickMs) {
-        const w = writer(path, tag, linesPerTick, tickMs);
+        const w = steadyWriter(path, tag, linesPerTick, tickMs);
         writers.push(w);
         return w;
       },

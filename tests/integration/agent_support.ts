@@ -4,7 +4,7 @@
  * that every sequence number arrived exactly once and in order per file.
  * @module
  */
-import type { Consumer } from "kafkajs";
+import type { Consumer, KafkaMessage } from "kafkajs";
 import { endpointsFromEnv } from "../../core/endpoints.ts";
 import type { Envelope } from "../../core/envelope.ts";
 import { decodeEnvelope, type RecordHeaders } from "../../core/record_format.ts";
@@ -46,6 +46,41 @@ export async function appendSeq(
   await Deno.writeTextFile(path, seqLines(tag, from, to), { append: true });
 }
 
+/** A writer of seq lines running in the background (`steadyWriter`). */
+export interface SteadyWriter {
+  readonly count: number;
+  /** Stops writing; resolves to how many lines were written. */
+  stop(): Promise<number>;
+}
+
+/** Appends seq lines (`tag seq=N ...`), `linesPerTick` every `tickMs`, until stopped. */
+export function steadyWriter(
+  path: string,
+  tag: string,
+  linesPerTick = 20,
+  tickMs = 20,
+): SteadyWriter {
+  let n = 0;
+  let running = true;
+  const done = (async () => {
+    while (running) {
+      await appendSeq(path, tag, n, n + linesPerTick);
+      n += linesPerTick;
+      await new Promise((r) => setTimeout(r, tickMs));
+    }
+  })();
+  return {
+    get count() {
+      return n;
+    },
+    async stop(): Promise<number> {
+      running = false;
+      await done;
+      return n;
+    },
+  };
+}
+
 /** Polls `condition` every 100 ms until true or the deadline; throws with `what` on timeout. */
 export async function waitFor(
   what: string,
@@ -67,6 +102,25 @@ export function envelopeOf(
   return decoded.envelope;
 }
 
+/** Creates `topic` (3 partitions) and hands every record of it, from its start, to `onRecord`. */
+async function consumeFromStart(
+  topic: string,
+  onRecord: (m: KafkaMessage) => void,
+): Promise<Consumer> {
+  const kafka = createKafka({ brokers: endpoints.kafka, clientId: "agent-test" });
+  await ensureTopic(kafka, topic, { partitions: 3 });
+  const consumer = kafka.consumer({ groupId: unique("agent-test"), maxWaitTimeInMs: 100 });
+  await consumer.connect();
+  await consumer.subscribe({ topic, fromBeginning: true });
+  await consumer.run({
+    eachBatch: ({ batch }) => {
+      for (const m of batch.messages) onRecord(m);
+      return Promise.resolve();
+    },
+  });
+  return consumer;
+}
+
 /** Collects every record of a topic from the beginning into `envelopes`. */
 export class TopicCollector {
   readonly envelopes: Envelope[] = [];
@@ -77,21 +131,10 @@ export class TopicCollector {
 
   /** Creates the topic (3 partitions) and starts consuming it. */
   static async start(topic: string): Promise<TopicCollector> {
-    const kafka = createKafka({ brokers: endpoints.kafka, clientId: "agent-test" });
-    await ensureTopic(kafka, topic, { partitions: 3 });
     const c = new TopicCollector(topic);
-    const consumer = kafka.consumer({ groupId: unique("agent-test"), maxWaitTimeInMs: 100 });
-    c.#consumer = consumer;
-    await consumer.connect();
-    await consumer.subscribe({ topic, fromBeginning: true });
-    await consumer.run({
-      eachBatch: ({ batch }) => {
-        for (const m of batch.messages) {
-          c.envelopes.push(envelopeOf(m));
-          c.keys.push(m.key?.toString() ?? "");
-        }
-        return Promise.resolve();
-      },
+    c.#consumer = await consumeFromStart(topic, (m) => {
+      c.envelopes.push(envelopeOf(m));
+      c.keys.push(m.key?.toString() ?? "");
     });
     return c;
   }
@@ -133,25 +176,14 @@ export class EventIdCollector {
   private constructor(readonly topic: string) {}
 
   static async start(topic: string): Promise<EventIdCollector> {
-    const kafka = createKafka({ brokers: endpoints.kafka, clientId: "agent-test" });
-    await ensureTopic(kafka, topic, { partitions: 3 });
     const c = new EventIdCollector(topic);
-    const consumer = kafka.consumer({ groupId: unique("agent-test"), maxWaitTimeInMs: 100 });
-    c.#consumer = consumer;
-    await consumer.connect();
-    await consumer.subscribe({ topic, fromBeginning: true });
-    await consumer.run({
-      eachBatch: ({ batch }) => {
-        for (const m of batch.messages) {
-          const e = envelopeOf(m);
-          const tag = e.message.slice(0, e.message.indexOf(" "));
-          let ids = c.#byTag.get(tag);
-          if (!ids) c.#byTag.set(tag, ids = new Map());
-          ids.set(e.id, seqOf(e.message));
-          c.records++;
-        }
-        return Promise.resolve();
-      },
+    c.#consumer = await consumeFromStart(topic, (m) => {
+      const e = envelopeOf(m);
+      const tag = e.message.slice(0, e.message.indexOf(" "));
+      let ids = c.#byTag.get(tag);
+      if (!ids) c.#byTag.set(tag, ids = new Map());
+      ids.set(e.id, seqOf(e.message));
+      c.records++;
     });
     return c;
   }
