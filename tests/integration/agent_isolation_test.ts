@@ -25,6 +25,7 @@ import {
   assertExactlyOnce,
   checkSeq,
   endpoints,
+  jsonValue,
   seqOf,
   spawnAgent,
   type SteadyWriter,
@@ -126,8 +127,8 @@ function withRun(
 }
 
 /** A collector of `topic` (created with 3 partitions if missing), stopped at the end. */
-async function collect(r: Run, topic: string): Promise<TopicCollector> {
-  const c = await TopicCollector.start(topic);
+async function collect(r: Run, topic: string, json = false): Promise<TopicCollector> {
+  const c = await TopicCollector.start(topic, json ? jsonValue : undefined);
   r.topics.push(topic);
   r.d.defer(() => c.stop());
   r.d.probe(`records in ${topic}`, topicRecordsProbe({ brokers: endpoints.kafka }, topic));
@@ -278,7 +279,7 @@ test("agent isolation: a line over its topic's max.message.bytes goes to the dea
         }],
       });
       const small = await collect(r, topic);
-      const letters = await collect(r, dlqTopic);
+      const letters = await collect(r, dlqTopic, true);
       r.d.probe("small collector", () => small.describe());
       await r.apply([{
         op: "put_source",

@@ -121,6 +121,11 @@ async function consumeFromStart(
   return consumer;
 }
 
+/** A record whose value is JSON of another kind than the agent's (a dead letter), as it is. */
+export function jsonValue(m: KafkaMessage): Envelope {
+  return JSON.parse(m.value?.toString() ?? "null");
+}
+
 /** Collects every record of a topic from the beginning into `envelopes`. */
 export class TopicCollector {
   readonly envelopes: Envelope[] = [];
@@ -129,11 +134,18 @@ export class TopicCollector {
 
   private constructor(readonly topic: string) {}
 
-  /** Creates the topic (3 partitions) and starts consuming it. */
-  static async start(topic: string): Promise<TopicCollector> {
+  /**
+   * Creates the topic (3 partitions) and starts consuming it. `decode` makes an envelope of a
+   * record (default: as the transfer does, any record format of the agent); another topic's JSON
+   * (dead letters) can be read with `jsonValue`.
+   */
+  static async start(
+    topic: string,
+    decode: (m: KafkaMessage) => Envelope = envelopeOf,
+  ): Promise<TopicCollector> {
     const c = new TopicCollector(topic);
     c.#consumer = await consumeFromStart(topic, (m) => {
-      c.envelopes.push(envelopeOf(m));
+      c.envelopes.push(decode(m));
       c.keys.push(m.key?.toString() ?? "");
     });
     return c;
