@@ -9,7 +9,7 @@
  */
 import { sleep } from "../../core/backoff.ts";
 import { type Envelope, eventId } from "../../core/envelope.ts";
-import { actionLine } from "../../transfer/encoder.ts";
+import { actionLine, documentSource } from "../../transfer/encoder.ts";
 import { indexTemplate, templateName } from "../../transfer/index_template.ts";
 import { indexFor } from "../../transfer/routing.ts";
 import type { BenchContext, Scenario } from "../context.ts";
@@ -159,7 +159,7 @@ async function runLoader(
       let body = "";
       for (const e of envelopes.slice(i, i + BULK_DOCS)) {
         body += actionLine(indexFor(e, "bench", { prefix, stream: "source" })!, e.id) + "\n" +
-          JSON.stringify(e) + "\n";
+          documentSource(e) + "\n";
       }
       bodies.push(encoder.encode(body));
     }
