@@ -52,7 +52,10 @@ export interface TailOptions {
   lineFlushMs: number;
   /** A renamed or deleted file is released this long after its last byte, ms (default 2000). */
   rotateWaitMs: number;
-  /** Bytes read but not yet acknowledged and checkpointed, per source (default 16 MiB). */
+  /**
+   * Bytes read but not yet acknowledged and checkpointed, per source (default 8 MiB: ~8 requests
+   * of ~1 MB beyond the 3 in flight; 16 MiB sent no faster and held ~25 MiB more in a backlog).
+   */
   maxInflightBytes: number;
   /** Bytes read per read call (default 256 KiB). */
   readChunkBytes: number;
@@ -69,7 +72,7 @@ export const DEFAULT_TAIL_OPTIONS: TailOptions = {
   scanMs: 1000,
   lineFlushMs: 5000,
   rotateWaitMs: 2000,
-  maxInflightBytes: 16 * 1024 * 1024,
+  maxInflightBytes: 8 * 1024 * 1024,
   readChunkBytes: 256 * 1024,
   maxRecordBytes: 1_000_000,
   checkpointMs: 200,

@@ -2,19 +2,40 @@
  * The codecs themselves, synchronous, for the producer's compressor (on the main thread and on
  * its workers) and for the consumer's decompression: gzip and zstd from the runtime's `node:zlib`,
  * lz4 (Kafka's LZ4 frame format) and snappy from @platformatic/wasm-utils (WebAssembly shipped
- * inside its npm package: nothing is downloaded or built at install time). Kept apart from
- * kafka/codecs.ts (names only) so that what only checks a setting does not load them.
+ * inside its npm package: nothing is downloaded or built at install time), loaded only when one
+ * of them is used (`loadCodec`): a compression worker for gzip does not carry ~11 MiB of
+ * WebAssembly. Kept apart from kafka/codecs.ts (names only) so that what only checks a setting
+ * does not load them.
  * @module
  */
 import { Buffer } from "node:buffer";
 import { gunzipSync, gzipSync, zstdCompressSync, zstdDecompressSync } from "node:zlib";
-import {
-  lz4Compress,
-  lz4Decompress,
-  snappyCompress,
-  snappyDecompress,
-} from "@platformatic/wasm-utils";
 import type { Compression } from "./codecs.ts";
+
+type WasmCodecs = typeof import("@platformatic/wasm-utils");
+let wasm: WasmCodecs | undefined;
+
+/**
+ * Loads what `codec` needs (the WebAssembly of lz4 and snappy; gzip, zstd and none need
+ * nothing); `compressSync` and `decompressSync` of that codec work once it resolved.
+ *
+ * @example
+ * ```ts
+ * import { compressSync, loadCodec } from "./codec_sync.ts";
+ * await loadCodec("lz4");
+ * compressSync("lz4", new TextEncoder().encode("hello hello")).length > 0; // true
+ * ```
+ */
+export async function loadCodec(codec: Compression): Promise<void> {
+  if ((codec === "lz4" || codec === "snappy") && !wasm) {
+    wasm = await import("@platformatic/wasm-utils");
+  }
+}
+
+function wasmCodecs(codec: Compression): WasmCodecs {
+  if (!wasm) throw new Error(`the ${codec} codec is not loaded (await loadCodec first)`);
+  return wasm;
+}
 
 /** A view of `data` as a Buffer, without a copy. */
 function buffer(data: Uint8Array): Buffer {
@@ -28,6 +49,7 @@ function buffer(data: Uint8Array): Buffer {
  * @example
  * ```ts
  * import { compressSync, decompressSync } from "./codec_sync.ts";
+ * // gzip and zstd need no loadCodec.
  * const data = new TextEncoder().encode("GET / 200\n".repeat(100));
  * const packed = compressSync("zstd", data);
  * decompressSync("zstd", packed).length; // 1000
@@ -42,9 +64,9 @@ export function compressSync(codec: Compression, data: Uint8Array): Uint8Array {
     case "zstd":
       return new Uint8Array(zstdCompressSync(data));
     case "lz4":
-      return new Uint8Array(lz4Compress(buffer(data)));
+      return new Uint8Array(wasmCodecs(codec).lz4Compress(buffer(data)));
     case "snappy":
-      return new Uint8Array(snappyCompress(buffer(data)));
+      return new Uint8Array(wasmCodecs(codec).snappyCompress(buffer(data)));
   }
 }
 
@@ -64,8 +86,9 @@ export function decompressSync(codec: Compression, data: Uint8Array): Uint8Array
     case "zstd":
       return new Uint8Array(zstdDecompressSync(data));
     case "lz4":
-      return new Uint8Array(lz4Decompress(buffer(data)));
+      return new Uint8Array(wasmCodecs(codec).lz4Decompress(buffer(data)));
     case "snappy": {
+      const { snappyDecompress } = wasmCodecs(codec);
       if (!XERIAL.every((b, i) => data[i] === b)) {
         return new Uint8Array(snappyDecompress(buffer(data)));
       }

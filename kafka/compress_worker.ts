@@ -5,7 +5,7 @@
  * @module
  */
 import type { Compression } from "./codecs.ts";
-import { compressSync } from "./codec_sync.ts";
+import { compressSync, loadCodec } from "./codec_sync.ts";
 
 interface WorkerScope {
   onmessage:
@@ -15,8 +15,9 @@ interface WorkerScope {
 }
 
 const scope = globalThis as unknown as WorkerScope;
-scope.onmessage = ({ data: { id, codec, data } }) => {
+scope.onmessage = async ({ data: { id, codec, data } }) => {
   try {
+    await loadCodec(codec);
     const out = compressSync(codec, data);
     scope.postMessage({ id, data: out }, [out.buffer as ArrayBuffer]);
   } catch (error) {

@@ -1,13 +1,14 @@
 /**
  * Compression of the producer's record batches. A large batch (a backlog being worked off) is
- * compressed on a worker thread, so the main thread keeps reading and writing the next batches
- * meanwhile; batches compressed at once go to as many workers as there are cores (each started
- * only when the others are busy). Small batches (a steady trickle) are compressed in place, and a
- * worker stops again after 5 s without large batches, so an idle agent keeps none.
+ * compressed on a worker thread where the machine has cores to spare, so the main thread keeps
+ * reading and writing the next batches meanwhile; batches compressed at once go to several
+ * workers (each started only when the others are busy). Small batches (a steady trickle) are
+ * compressed in place, and a worker stops again after 5 s without large batches, so an idle
+ * agent keeps none. On 2 cores there are no workers (see `defaultThreads`).
  * @module
  */
 import type { Compression } from "./codecs.ts";
-import { compressSync } from "./codec_sync.ts";
+import { compressSync, loadCodec } from "./codec_sync.ts";
 
 interface Waiting {
   resolve: (data: Uint8Array) => void;
@@ -23,8 +24,26 @@ export interface CompressorOptions {
   offThreadBytes?: number;
   /** A worker stops after this long without work, ms (default 5,000: a Deno worker holds ~15 MiB). */
   idleMs?: number;
-  /** Most workers at once (default: the number of cores). */
+  /** Most workers at once; 0: everything in place (default: `defaultThreads`). */
   threads?: number;
+}
+
+/**
+ * Compression workers by default: one per core beyond two, at most 4. Measured on 2 cores (a
+ * backlog of 1,000,000 lines, docs/BENCHMARKS.md): with the byte path the main thread is mostly
+ * idle, and one or two gzip workers sent no faster than compressing in place, used ~0.5 CPU s more
+ * and held 60–120 MiB more (a Deno worker is an isolate of its own, and its allocations stay in
+ * its own malloc arena), so on 2 cores the agent compresses in place.
+ *
+ * @example
+ * ```ts
+ * import { defaultThreads } from "./compressor.ts";
+ * defaultThreads(2); // 0
+ * defaultThreads(8); // 4
+ * ```
+ */
+export function defaultThreads(cores: number = navigator.hardwareConcurrency ?? 1): number {
+  return Math.min(4, Math.max(0, cores - 2));
 }
 
 /** One worker thread and what it is working on. */
@@ -52,12 +71,15 @@ export class Compressor {
   readonly #maxThreads: number;
   readonly #threads: Thread[] = [];
   #nextId = 0;
+  /** The codec's code is loaded on this thread (`loadCodec`). */
+  #loaded: boolean;
 
   constructor(codec: Compression, options: CompressorOptions = {}) {
     this.#codec = codec;
     this.#offThreadBytes = options.offThreadBytes ?? 256 * 1024;
     this.#idleMs = options.idleMs ?? 5_000;
-    this.#maxThreads = Math.max(1, options.threads ?? navigator.hardwareConcurrency ?? 1);
+    this.#maxThreads = Math.max(0, options.threads ?? defaultThreads());
+    this.#loaded = codec !== "lz4" && codec !== "snappy";
   }
 
   /** True while a worker thread runs. */
@@ -71,7 +93,16 @@ export class Compressor {
   }
 
   compress(data: Uint8Array): Promise<Uint8Array> {
-    if (this.#codec === "none" || data.length < this.#offThreadBytes) {
+    if (this.#codec === "none" || data.length < this.#offThreadBytes || this.#maxThreads === 0) {
+      if (!this.#loaded) {
+        // The first compression in place loads the codec; the caller's buffer is reused as soon
+        // as this returns, so it is copied for the wait.
+        const copy = data.slice();
+        return loadCodec(this.#codec).then(() => {
+          this.#loaded = true;
+          return compressSync(this.#codec, copy);
+        });
+      }
       try {
         return Promise.resolve(compressSync(this.#codec, data));
       } catch (error) {

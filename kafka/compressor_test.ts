@@ -2,13 +2,13 @@ import { deepEqual, equal, rejects } from "node:assert/strict";
 import { Buffer } from "node:buffer";
 import { gunzipSync } from "node:zlib";
 import { compressionsAlgorithms } from "@platformatic/kafka";
-import { decompressSync } from "./codec_sync.ts";
-import { Compressor } from "./compressor.ts";
+import { decompressSync, loadCodec } from "./codec_sync.ts";
+import { Compressor, defaultThreads } from "./compressor.ts";
 
 const data = new TextEncoder().encode("GET /api/orders/17 HTTP/1.1 200 512\n".repeat(4_000));
 
 Deno.test("Compressor: gzip of a large batch runs on the worker and gunzips back", async () => {
-  const gzip = new Compressor("gzip", { offThreadBytes: 1024 });
+  const gzip = new Compressor("gzip", { offThreadBytes: 1024, threads: 1 });
   try {
     const input = data.slice();
     const out = await gzip.compress(input);
@@ -27,8 +27,8 @@ Deno.test("Compressor: gzip of a large batch runs on the worker and gunzips back
   equal(gzip.threaded, false);
 });
 
-Deno.test("Compressor: by default, batches of steady traffic are compressed in place", async () => {
-  const gzip = new Compressor("gzip");
+Deno.test("Compressor: batches of steady traffic are compressed in place, a backlog's on a worker", async () => {
+  const gzip = new Compressor("gzip", { threads: 1 });
   for (const input of [data.subarray(0, 2_000), data]) { // 2 KB, and ~144 KB
     deepEqual(new Uint8Array(gunzipSync(await gzip.compress(input))), input);
     equal(gzip.threaded, false);
@@ -43,7 +43,7 @@ Deno.test("Compressor: by default, batches of steady traffic are compressed in p
 });
 
 Deno.test("Compressor: the worker stops after its idle time, and starts again on demand", async () => {
-  const gzip = new Compressor("gzip", { offThreadBytes: 1024, idleMs: 50 });
+  const gzip = new Compressor("gzip", { offThreadBytes: 1024, idleMs: 50, threads: 1 });
   try {
     await gzip.compress(data);
     equal(gzip.threaded, true);
@@ -56,7 +56,7 @@ Deno.test("Compressor: the worker stops after its idle time, and starts again on
 });
 
 Deno.test("Compressor: close rejects what is still on the worker", async () => {
-  const gzip = new Compressor("gzip", { offThreadBytes: 1024 });
+  const gzip = new Compressor("gzip", { offThreadBytes: 1024, threads: 1 });
   const pending = gzip.compress(data);
   gzip.close();
   await rejects(pending, /closed/);
@@ -64,6 +64,7 @@ Deno.test("Compressor: close rejects what is still on the worker", async () => {
 
 Deno.test("Compressor: large batches at once run on several workers, each codec round-trips", async () => {
   for (const codec of ["gzip", "zstd", "lz4", "snappy"] as const) {
+    await loadCodec(codec);
     const compressor = new Compressor(codec, { offThreadBytes: 1024, threads: 2 });
     try {
       const parts = [
@@ -93,4 +94,13 @@ Deno.test("Compressor: none copies, snappy decodes back with the client's codec"
   const snappy = await new Compressor("snappy").compress(data);
   const back = compressionsAlgorithms.snappy.decompressSync(Buffer.from(snappy));
   deepEqual(new Uint8Array(back), data);
+});
+
+Deno.test("Compressor: no workers on 2 cores (the default there), one per core beyond two", async () => {
+  deepEqual([1, 2, 3, 4, 6, 16].map((c) => defaultThreads(c)), [0, 0, 1, 2, 4, 4]);
+  const inPlace = new Compressor("gzip", { offThreadBytes: 1024, threads: 0 });
+  const backlog = data.slice();
+  deepEqual(new Uint8Array(gunzipSync(await inPlace.compress(backlog))), backlog);
+  equal(inPlace.threaded, false);
+  inPlace.close();
 });

@@ -16,7 +16,7 @@ import {
 } from "kafkajs";
 import SnappyCodec from "kafkajs-snappy";
 import { Buffer } from "node:buffer";
-import { compressSync, decompressSync } from "./codec_sync.ts";
+import { compressSync, decompressSync, loadCodec } from "./codec_sync.ts";
 import { retry } from "../core/backoff.ts";
 import { getLogger } from "../core/log.ts";
 import { type KafkaSecurity, kafkaSecurityFromEnv } from "../core/security.ts";
@@ -68,9 +68,14 @@ let codecsRegistered = false;
 /** A kafkajs codec over one of kafka/codec_sync.ts's. */
 function kafkajsCodec(codec: "lz4" | "zstd") {
   return () => ({
-    compress: (encoder: { buffer: Uint8Array }) =>
-      Promise.resolve(Buffer.from(compressSync(codec, encoder.buffer))),
-    decompress: (data: Uint8Array) => Promise.resolve(Buffer.from(decompressSync(codec, data))),
+    compress: async (encoder: { buffer: Uint8Array }) => {
+      await loadCodec(codec);
+      return Buffer.from(compressSync(codec, encoder.buffer));
+    },
+    decompress: async (data: Uint8Array) => {
+      await loadCodec(codec);
+      return Buffer.from(decompressSync(codec, data));
+    },
   });
 }
 

@@ -5,8 +5,11 @@
  * admin reads the transfer needs (partition ends, offsets for a time, a group's commits).
  * @module
  */
-import type { Consumer, EachBatchPayload } from "kafkajs";
+import type { Consumer, EachBatchPayload, Kafka } from "kafkajs";
+import { getLogger } from "../core/log.ts";
 import { createKafka, type KafkaConnectionOptions } from "./connection.ts";
+
+const log = getLogger("kafka", "consumer");
 
 export interface TopicPartition {
   topic: string;
@@ -101,27 +104,70 @@ export function createGroupConsumer(options: GroupConsumerOptions): GroupConsume
   return new KafkajsGroupConsumer(options);
 }
 
+/**
+ * The group coordinator's own requests: a broker that leaves them unanswered is a coordinator
+ * that is gone (frozen, or cut off without closing its connections).
+ */
+const COORDINATOR_REQUESTS: ReadonlySet<string> = new Set([
+  "Heartbeat",
+  "OffsetCommit",
+  "OffsetFetch",
+  "SyncGroup",
+  "LeaveGroup",
+]);
+
+/**
+ * True when a request that timed out (`apiName` as kafkajs names it) means the group coordinator
+ * no longer answers, so the member must find the coordinator again. kafkajs sends every later
+ * request to the broker it knows as coordinator, and only a refusal (NOT_COORDINATOR) makes it
+ * ask again: a coordinator that stops answering without closing the connection (a frozen broker)
+ * stalls the member until that broker wakes up. Pure.
+ *
+ * @example
+ * ```ts
+ * import { coordinatorGone } from "./consumer.ts";
+ * coordinatorGone("Heartbeat"); // true
+ * coordinatorGone("Fetch"); // false: a partition leader, found again by metadata
+ * ```
+ */
+export function coordinatorGone(apiName: string): boolean {
+  return COORDINATOR_REQUESTS.has(apiName);
+}
+
 class KafkajsGroupConsumer implements GroupConsumer {
   readonly groupId: string;
   readonly #options: GroupConsumerOptions;
-  readonly #consumer: Consumer;
+  readonly #kafka: Kafka;
+  #consumer: Consumer;
+  /** Counts the kafkajs consumers made: batches and events of an older one are ignored. */
+  #generation = 0;
+  #handlers: ConsumerHandlers | undefined;
+  #restarting: Promise<void> | undefined;
   #assigned: TopicPartition[] = [];
   #closed = false;
 
   constructor(options: GroupConsumerOptions) {
     this.groupId = options.groupId;
     this.#options = options;
-    const kafka = createKafka({
+    this.#kafka = createKafka({
+      // 10 s, not kafkajs' 30 s: a coordinator that does not answer is noticed (and left, see
+      // coordinatorGone) that much sooner. Fetch and JoinGroup wait longer by their own timeouts.
+      requestTimeoutMs: 10_000,
       ...options,
       clientId: options.clientId ?? `sluice-${options.groupId}`,
     });
-    this.#consumer = kafka.consumer({
-      groupId: options.groupId,
-      sessionTimeout: options.sessionTimeoutMs ?? 30_000,
-      heartbeatInterval: Math.max(1_000, Math.floor((options.sessionTimeoutMs ?? 30_000) / 10)),
-      maxBytesPerPartition: options.maxBytesPerPartition ?? 2 * 1024 * 1024,
-      maxBytes: options.maxBytes ?? 16 * 1024 * 1024,
-      maxWaitTimeInMs: options.maxWaitMs ?? 500,
+    this.#consumer = this.#newConsumer();
+  }
+
+  #newConsumer(): Consumer {
+    const { sessionTimeoutMs = 30_000 } = this.#options;
+    return this.#kafka.consumer({
+      groupId: this.#options.groupId,
+      sessionTimeout: sessionTimeoutMs,
+      heartbeatInterval: Math.max(1_000, Math.floor(sessionTimeoutMs / 10)),
+      maxBytesPerPartition: this.#options.maxBytesPerPartition ?? 2 * 1024 * 1024,
+      maxBytes: this.#options.maxBytes ?? 16 * 1024 * 1024,
+      maxWaitTimeInMs: this.#options.maxWaitMs ?? 500,
       allowAutoTopicCreation: false,
     });
   }
@@ -131,24 +177,45 @@ class KafkajsGroupConsumer implements GroupConsumer {
     if (!topics?.length && !topicPattern) {
       throw new Error("a consumer needs topics or a topic pattern");
     }
-    this.#consumer.on(this.#consumer.events.GROUP_JOIN, (event) => {
+    this.#handlers = handlers;
+    await this.#run(this.#consumer, this.#generation);
+  }
+
+  async #run(consumer: Consumer, generation: number): Promise<void> {
+    const handlers = this.#handlers!;
+    const { topics, topicPattern } = this.#options;
+    const current = () => generation === this.#generation && !this.#closed;
+    consumer.on(consumer.events.GROUP_JOIN, (event) => {
+      if (!current()) return;
       const assignment = event.payload.memberAssignment as Record<string, number[]>;
       this.#assigned = Object.entries(assignment).flatMap(([topic, partitions]) =>
         partitions.map((partition) => ({ topic, partition }))
       );
       handlers.onAssignment?.(this.#assigned);
     });
-    await this.#consumer.connect();
-    await this.#consumer.subscribe({
+    consumer.on(consumer.events.REQUEST_TIMEOUT, (event) => {
+      const { apiName, broker } = event.payload as { apiName: string; broker: string };
+      if (!current() || !coordinatorGone(apiName)) return;
+      log.warn(
+        "the group coordinator {broker} did not answer {request} in time: joining the group " +
+          "again through another broker",
+        { broker, request: apiName, group: this.groupId },
+      );
+      void this.#restart();
+    });
+    await consumer.connect();
+    await consumer.subscribe({
       topics: [...(topics ?? []), ...(topicPattern ? [topicPattern] : [])],
       fromBeginning: this.#options.fromBeginning ?? true,
     });
-    await this.#consumer.run({
+    await consumer.run({
       autoCommit: false,
       eachBatchAutoResolve: true,
       partitionsConsumedConcurrently: 1,
       eachBatch: async ({ batch }: EachBatchPayload) => {
-        if (this.#closed || batch.messages.length === 0) return;
+        // A batch of a consumer that was replaced is not handed over: its partitions are read
+        // again from the committed offsets by whoever owns them now.
+        if (!current() || batch.messages.length === 0) return;
         await handlers.onBatch({
           topic: batch.topic,
           partition: batch.partition,
@@ -165,6 +232,36 @@ class KafkajsGroupConsumer implements GroupConsumer {
         });
       },
     });
+  }
+
+  /**
+   * Replaces the kafkajs consumer by a new one, which finds the coordinator afresh and joins the
+   * group (its partitions come back through `onAssignment`). The old one is let go without
+   * waiting: its requests may hang on the broker that does not answer.
+   */
+  #restart(): Promise<void> {
+    this.#restarting ??= (async () => {
+      const old = this.#consumer;
+      const generation = ++this.#generation;
+      this.#assigned = [];
+      void old.disconnect().catch(() => {});
+      for (let attempt = 0; !this.#closed && generation === this.#generation; attempt++) {
+        const consumer = this.#newConsumer();
+        this.#consumer = consumer;
+        try {
+          await this.#run(consumer, generation);
+          return;
+        } catch (error) {
+          void consumer.disconnect().catch(() => {});
+          log.warn("joining the group {group} again failed ({reason}); trying again", {
+            group: this.groupId,
+            reason: (error as Error).message,
+          });
+          await new Promise((r) => setTimeout(r, Math.min(5_000, 500 * 2 ** attempt)));
+        }
+      }
+    })().finally(() => this.#restarting = undefined);
+    return this.#restarting;
   }
 
   async commit(offsets: readonly TopicPartitionOffset[]): Promise<void> {
