@@ -150,7 +150,7 @@ function briefly(error: Error): string {
  * Runs one etcd call; an unreachable etcd becomes UnreachableError naming the endpoints.
  *
  * @example
- * ```ts
+ * ```ts ignore
  * import { createEtcdClient, etcdCall } from "./etcd.ts";
  * const client = createEtcdClient({ endpoints: ["http://127.0.0.1:2379"] });
  * const head = await etcdCall(["http://127.0.0.1:2379"], "read the head", () => client.get("/sluice/config/head").string());

@@ -59,7 +59,7 @@ export function authorizationHeader(auth: SearchAuth): string {
  * Fetch settings for the engine at `url`.
  *
  * @example
- * ```ts
+ * ```ts ignore
  * import { searchHttp } from "./search_http.ts";
  * const http = searchHttp("http://127.0.0.1:9200", {});
  * try {

@@ -207,7 +207,7 @@ const log = getLogger("kafka", "producer");
  * Java client and kafkajs do (murmur2), so a source keeps its partition across client changes.
  *
  * @example
- * ```ts
+ * ```ts ignore
  * import { createLogProducer } from "./producer.ts";
  * const producer = createLogProducer({ brokers: ["127.0.0.1:9092"] });
  * await producer.send("logs", [{ key: "web-1/2049-12-ab", value: '{"message":"hi"}' }]);

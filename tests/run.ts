@@ -89,11 +89,32 @@ export const ENGINE_FAULT_SCENARIOS = [
 /** SLUICE_SEARCH_URL of the second engine phase: the local stack's Elasticsearch. */
 const ELASTICSEARCH_ENV = { SLUICE_SEARCH_URL: `http://127.0.0.1:${ENGINE_PORTS.elasticsearch}` };
 
+/**
+ * The longest a phase of `deno test` may take before it is stopped and counted as failed: a test
+ * that hangs (a client waiting forever for a service that is not there) must not eat CI's whole
+ * budget with no summary printed. Each is several times the phase's usual time on a busy 2-core
+ * machine (the README gives a full run's time).
+ */
+export const PHASE_LIMIT_MS = {
+  unit: 15 * 60_000,
+  integration: 40 * 60_000,
+  engine: 20 * 60_000,
+  faults: 30 * 60_000,
+} as const;
+
+interface RunResult {
+  code: number;
+  output: string;
+  /** True when the child was stopped for passing its time limit. */
+  timedOut: boolean;
+}
+
 async function run(
   args: string[],
   quiet = false,
   env?: Record<string, string>,
-): Promise<{ code: number; output: string }> {
+  limitMs?: number,
+): Promise<RunResult> {
   const child = new Deno.Command(deno, {
     args,
     env,
@@ -102,13 +123,35 @@ async function run(
     stderr: quiet ? "piped" : "inherit",
     stdin: "null",
   }).spawn();
-  if (!quiet) return { code: (await child.status).code, output: "" };
-  const result = await child.output();
-  const decoder = new TextDecoder();
-  return {
-    code: result.code,
-    output: decoder.decode(result.stdout) + decoder.decode(result.stderr),
-  };
+  let timedOut = false;
+  let kill: ReturnType<typeof setTimeout> | undefined;
+  const limit = limitMs === undefined ? undefined : setTimeout(() => {
+    timedOut = true;
+    console.log(
+      `\nstopping \`deno ${args.join(" ")}\`: still running after ${limitMs / 60_000} min`,
+    );
+    try {
+      child.kill("SIGTERM");
+    } catch { /* already gone */ }
+    kill = setTimeout(() => {
+      try {
+        child.kill("SIGKILL");
+      } catch { /* already gone */ }
+    }, 30_000);
+  }, limitMs);
+  try {
+    if (!quiet) return { code: (await child.status).code, output: "", timedOut };
+    const result = await child.output();
+    const decoder = new TextDecoder();
+    return {
+      code: result.code,
+      output: decoder.decode(result.stdout) + decoder.decode(result.stderr),
+      timedOut,
+    };
+  } finally {
+    clearTimeout(limit);
+    clearTimeout(kill);
+  }
 }
 
 function section(title: string): void {
@@ -175,6 +218,8 @@ function unescapeXml(s: string): string {
 
 /** Where a phase runs: extra environment, and the label its test names carry in the summary. */
 interface Phase {
+  /** Stopped and counted as a failure after this long. */
+  limitMs: number;
   env?: Record<string, string>;
   /** e.g. "elasticsearch": names become `[elasticsearch] file › test`. */
   label?: string;
@@ -193,15 +238,16 @@ async function tests(
   name: string,
   args: string[],
   filter: string | undefined,
-  phase: Phase = {},
+  phase: Phase,
 ): Promise<void> {
   section(name);
   const report = await Deno.makeTempFile({ prefix: "sluice-junit-", suffix: ".xml" });
   const extra = filter ? ["--filter", filter] : [];
-  const { code } = await run(
+  const { code, timedOut } = await run(
     ["test", "-A", "--junit-path", report, ...extra, ...args],
     false,
     phase.env,
+    phase.limitMs,
   );
   const raw = await Deno.readTextFile(report).catch(() => "");
   await Deno.remove(report).catch(() => {});
@@ -211,7 +257,13 @@ async function tests(
   tally.failed += counts.failed.length;
   tally.failures.push(...counts.failed);
   tally.skipped.push(...counts.skipped);
-  if (code !== 0 && counts.failed.length === 0) {
+  if (timedOut) {
+    tally.failed++;
+    tally.failures.push({
+      name: `${name}: stopped after ${phase.limitMs / 60_000} min`,
+      reason: "a test hung: the output above names it ('has been running for over')",
+    });
+  } else if (code !== 0 && counts.failed.length === 0) {
     // The runner itself failed (a module that does not load, a type error): count it.
     tally.failed++;
     tally.failures.push({
@@ -237,8 +289,9 @@ async function main(): Promise<number> {
     await tests(
       tally,
       "unit tests and doc examples",
-      ["--doc", "--ignore=tests/integration/,tests/faults/scenarios/"],
+      ["--doc", "--ignore=tests/integration/,tests/faults/scenarios/,tests/faults/cluster/"],
       filter,
+      { limitMs: PHASE_LIMIT_MS.unit },
     );
   }
 
@@ -270,13 +323,15 @@ async function main(): Promise<number> {
           console.log(up.output.trimEnd());
           const startedSecure = up.code === 0 && /^started: /m.test(up.output);
           try {
-            await tests(tally, "integration tests", ["tests/integration/"], filter);
+            await tests(tally, "integration tests", ["tests/integration/"], filter, {
+              limitMs: PHASE_LIMIT_MS.integration,
+            });
             await tests(
               tally,
               "integration tests that index or search, on Elasticsearch 8",
               ENGINE_INTEGRATION_TESTS,
               filter,
-              { env: ELASTICSEARCH_ENV, label: "elasticsearch" },
+              { env: ELASTICSEARCH_ENV, label: "elasticsearch", limitMs: PHASE_LIMIT_MS.engine },
             );
           } finally {
             if (startedSecure) {
@@ -287,13 +342,15 @@ async function main(): Promise<number> {
         }
         if (all || values.faults) {
           // Its own phase: the scenarios stop and restart services (tests/faults/main.ts).
-          await tests(tally, "fault tests", ["tests/faults/scenarios/"], filter);
+          await tests(tally, "fault tests", ["tests/faults/scenarios/"], filter, {
+            limitMs: PHASE_LIMIT_MS.faults,
+          });
           await tests(
             tally,
             "engine fault tests, on Elasticsearch 8",
             ENGINE_FAULT_SCENARIOS,
             filter,
-            { env: ELASTICSEARCH_ENV, label: "elasticsearch" },
+            { env: ELASTICSEARCH_ENV, label: "elasticsearch", limitMs: PHASE_LIMIT_MS.engine },
           );
           await run(["run", "-A", "tests/faults/main.ts", "--render"]);
         }
