@@ -25,7 +25,7 @@ import { fingerprint, FINGERPRINT_BYTES, offsetPrint } from "./file_identity.ts"
 import { FileReader } from "./file_reader.ts";
 import { FileWatcher } from "./file_watcher.ts";
 import { compileLineSteps, type LineSteps, shapeLine } from "./line_shape.ts";
-import { DEFAULT_MAX_LINE_BYTES, type Line, LineSplitter } from "./line_splitter.ts";
+import { DEFAULT_MAX_LINE_BYTES, type Line, type LineSink, LineSplitter } from "./line_splitter.ts";
 import type { AgentMetrics } from "./metrics.ts";
 import { MultilineJoiner } from "./multiline.ts";
 import { chooseEvictions, type FileHolder, OpenFiles } from "./open_files.ts";
@@ -1169,15 +1169,7 @@ export class TailTask implements FileHolder {
     let lastResume = 0;
     const replaying = tail.replay.length > 0;
     encoder.begin(readIso);
-    const sink = (
-      bytes: Uint8Array,
-      start: number,
-      stop: number,
-      offset: number,
-      end: number,
-      resume: number,
-      part: number,
-    ) => {
+    const sink: LineSink = (bytes, start, stop, offset, end, resume, part) => {
       // A line read again after a restart keeps the read time of its first send (its shard).
       if (replaying) encoder.setTimestamp(this.#replayedReadTime(tail, end, readIso));
       encoder.addBytes(bytes, start, stop, offset, part);

@@ -23,7 +23,7 @@ import {
 import { agentKafka } from "./scenarios/agent_kafka.ts";
 import { latencyScenario } from "./scenarios/latency.ts";
 import { memoryScenario } from "./scenarios/memory.ts";
-import { propagationScenario } from "./scenarios/propagation.ts";
+import { clusterPropagationScenario, propagationScenario } from "./scenarios/propagation.ts";
 import { transferScenario } from "./scenarios/transfer.ts";
 import { type BenchResult, failedResult } from "./stats.ts";
 import { BenchTopics } from "./topics.ts";
@@ -33,6 +33,7 @@ const SCENARIOS: Scenario[] = [
   transferScenario,
   latencyScenario,
   propagationScenario,
+  clusterPropagationScenario,
   memoryScenario,
 ];
 

@@ -105,10 +105,12 @@ export function createGroupConsumer(options: GroupConsumerOptions): GroupConsume
 }
 
 /**
- * The group coordinator's own requests: a broker that leaves them unanswered is a coordinator
- * that is gone (frozen, or cut off without closing its connections).
+ * Requests whose timeout means a broker the member depends on stopped answering (frozen, or cut
+ * off without closing its connections): the group coordinator's, and fetches from a partition
+ * leader (a live leader answers a fetch within its wait time).
  */
-const COORDINATOR_REQUESTS: ReadonlySet<string> = new Set([
+const REJOIN_AFTER_TIMEOUT: ReadonlySet<string> = new Set([
+  "Fetch",
   "Heartbeat",
   "OffsetCommit",
   "OffsetFetch",
@@ -117,21 +119,22 @@ const COORDINATOR_REQUESTS: ReadonlySet<string> = new Set([
 ]);
 
 /**
- * True when a request that timed out (`apiName` as kafkajs names it) means the group coordinator
- * no longer answers, so the member must find the coordinator again. kafkajs sends every later
- * request to the broker it knows as coordinator, and only a refusal (NOT_COORDINATOR) makes it
- * ask again: a coordinator that stops answering without closing the connection (a frozen broker)
- * stalls the member until that broker wakes up. Pure.
+ * True when a request that timed out (`apiName` as kafkajs names it) means the member must join
+ * the group again through a fresh client: kafkajs sends every later request to the broker it
+ * knows as coordinator or leader, and asks the cluster again only when a broker refuses
+ * (NOT_COORDINATOR, NOT_LEADER); a broker that stops answering without closing its connections
+ * (a frozen one) stalls the member until its retries run out (a minute and more), long after the
+ * cluster moved its partitions and the coordinator elsewhere. Pure.
  *
  * @example
  * ```ts
- * import { coordinatorGone } from "./consumer.ts";
- * coordinatorGone("Heartbeat"); // true
- * coordinatorGone("Fetch"); // false: a partition leader, found again by metadata
+ * import { rejoinAfterTimeout } from "./consumer.ts";
+ * rejoinAfterTimeout("Heartbeat"); // true
+ * rejoinAfterTimeout("JoinGroup"); // false: it waits for the other members by design
  * ```
  */
-export function coordinatorGone(apiName: string): boolean {
-  return COORDINATOR_REQUESTS.has(apiName);
+export function rejoinAfterTimeout(apiName: string): boolean {
+  return REJOIN_AFTER_TIMEOUT.has(apiName);
 }
 
 class KafkajsGroupConsumer implements GroupConsumer {
@@ -150,8 +153,8 @@ class KafkajsGroupConsumer implements GroupConsumer {
     this.groupId = options.groupId;
     this.#options = options;
     this.#kafka = createKafka({
-      // 10 s, not kafkajs' 30 s: a coordinator that does not answer is noticed (and left, see
-      // coordinatorGone) that much sooner. Fetch and JoinGroup wait longer by their own timeouts.
+      // 10 s, not kafkajs' 30 s: a broker that does not answer is noticed (and left, see
+      // rejoinAfterTimeout) that much sooner. A fetch and a JoinGroup add their own waits.
       requestTimeoutMs: 10_000,
       ...options,
       clientId: options.clientId ?? `sluice-${options.groupId}`,
@@ -195,10 +198,10 @@ class KafkajsGroupConsumer implements GroupConsumer {
     });
     consumer.on(consumer.events.REQUEST_TIMEOUT, (event) => {
       const { apiName, broker } = event.payload as { apiName: string; broker: string };
-      if (!current() || !coordinatorGone(apiName)) return;
+      if (!current() || !rejoinAfterTimeout(apiName)) return;
       log.warn(
-        "the group coordinator {broker} did not answer {request} in time: joining the group " +
-          "again through another broker",
+        "broker {broker} did not answer {request} in time: joining the group again with a " +
+          "fresh view of the cluster",
         { broker, request: apiName, group: this.groupId },
       );
       void this.#restart();

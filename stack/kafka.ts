@@ -107,8 +107,12 @@ function files(dir: string) {
   };
 }
 
-/** Asks the broker for its cluster metadata (brokers and controller). */
-export async function probeKafka(address: ServiceAddress): Promise<ProbeResult> {
+/**
+ * Asks the broker for its cluster metadata (brokers and controller). With `nodeId` (a member of
+ * a cluster) the broker answers only once that broker is among the brokers: registered with the
+ * controllers and not fenced.
+ */
+export async function probeKafka(address: ServiceAddress, nodeId?: number): Promise<ProbeResult> {
   // A closed port fails at once here; kafkajs alone would spend seconds on retries.
   if (!await isListening(address.host.replace(/^\[|\]$/g, ""), address.port)) {
     throw new Error(`nothing listens on ${address.display}`);
@@ -122,8 +126,13 @@ export async function probeKafka(address: ServiceAddress): Promise<ProbeResult> 
   const admin = kafka.admin({ retry: { retries: 0 } });
   try {
     await admin.connect();
-    const cluster = await admin.describeCluster();
-    if (cluster.brokers.length === 0) throw new Error("the cluster has no brokers yet");
+    const { brokers } = await admin.describeCluster();
+    if (brokers.length === 0) throw new Error("the cluster has no brokers yet");
+    if (nodeId !== undefined && !brokers.some((b) => b.nodeId === nodeId)) {
+      throw new Error(
+        `broker ${nodeId} is not registered (brokers: ${brokers.map((b) => b.nodeId).join(", ")})`,
+      );
+    }
     return { version: "unknown" };
   } finally {
     await admin.disconnect().catch(() => {});

@@ -63,3 +63,29 @@ export function clusterEtcdMember(self: EtcdMemberSpec): ServiceDefinition {
     stopGraceMs: 10_000,
   };
 }
+
+/**
+ * The etcd member that leads the cluster now, asked through the members' HTTP gateway
+ * (`/v3/maintenance/status`: each names itself and the leader it follows); undefined while
+ * none is agreed.
+ */
+export async function etcdLeader(): Promise<string | undefined> {
+  const ids = new Map<string, string>();
+  const leaders = new Set<string>();
+  await Promise.all(ETCD_MEMBERS.map(async (m) => {
+    try {
+      const response = await fetch(`${etcdUrl(m)}/v3/maintenance/status`, {
+        method: "POST",
+        body: "{}",
+        signal: AbortSignal.timeout(2_000),
+      });
+      const body = await response.json() as { header?: { member_id?: string }; leader?: string };
+      if (body.header?.member_id) ids.set(body.header.member_id, m.id);
+      if (body.leader && body.leader !== "0") leaders.add(body.leader);
+    } catch {
+      // not answering: not the leader anyone agrees on
+    }
+  }));
+  if (leaders.size !== 1) return undefined;
+  return ids.get([...leaders][0]);
+}

@@ -7,16 +7,19 @@
  * @module
  */
 import { SluiceError } from "../../core/errors.ts";
-import { createKafka } from "../../kafka/connection.ts";
-import { KAFKA_LOG4J2_CONFIG, KAFKA_POM, kafkaJarVersion, newClusterId } from "../kafka.ts";
+import {
+  KAFKA_LOG4J2_CONFIG,
+  KAFKA_POM,
+  kafkaJarVersion,
+  newClusterId,
+  probeKafka,
+} from "../kafka.ts";
 import { resolveJars } from "../maven.ts";
 import { isListening } from "../ports.ts";
 import { requireJava, run } from "../prerequisites.ts";
 import { withLockFile } from "../process.ts";
 import {
   parseAddress,
-  type ProbeResult,
-  type ServiceAddress,
   type ServiceContext,
   type ServiceDefinition,
   STACK_DIR,
@@ -105,40 +108,6 @@ async function clusterId(root: string): Promise<string> {
   });
 }
 
-/**
- * A broker answers when a client reading the cluster's metadata through it finds it among the
- * brokers: registered with the controllers and not fenced.
- */
-export async function probeClusterBroker(
-  address: ServiceAddress,
-  nodeId: number,
-): Promise<ProbeResult> {
-  if (!await isListening(address.host, address.port)) {
-    throw new Error(`nothing listens on ${address.display}`);
-  }
-  const kafka = createKafka({
-    brokers: [address.display],
-    clientId: "sluice-stack-probe",
-    connectionTimeoutMs: 2000,
-    requestTimeoutMs: 5000,
-  });
-  const admin = kafka.admin({ retry: { retries: 0 } });
-  try {
-    await admin.connect();
-    const cluster = await admin.describeCluster();
-    if (!cluster.brokers.some((b) => b.nodeId === nodeId)) {
-      throw new Error(
-        `broker ${nodeId} is not registered (brokers: ${
-          cluster.brokers.map((b) => b.nodeId).join(", ") || "none"
-        })`,
-      );
-    }
-    return { version: "unknown" };
-  } finally {
-    await admin.disconnect().catch(() => {});
-  }
-}
-
 async function prepare(self: KafkaMemberSpec, ctx: ServiceContext): Promise<void> {
   await requireJava();
   // The members prepare side by side; one resolves the shared jars.
@@ -200,7 +169,7 @@ export function clusterKafkaMember(self: KafkaMemberSpec): ServiceDefinition {
     // A voter serves no client API: it answers when its controller port accepts connections; the
     // brokers' probes, which need a quorum to register, check the rest.
     probe: async (_ctx, address) => {
-      if (self.role === "broker") return await probeClusterBroker(address, self.nodeId);
+      if (self.role === "broker") return await probeKafka(address, self.nodeId);
       if (!await isListening(address.host, address.port)) {
         throw new Error(`nothing listens on ${address.display}`);
       }

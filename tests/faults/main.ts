@@ -6,14 +6,20 @@
  * @module
  */
 import { parseCommand, runMain } from "../../core/cli.ts";
-import { ensureStack, stopStack } from "../../stack/mod.ts";
+import { ensureStack, type StackOptions, stopStack } from "../../stack/mod.ts";
+import { clusterClientEnv } from "../../stack/cluster/topology.ts";
 import { loadRows, renderReport, REPORT_PATH, RESULTS_DIR } from "./report.ts";
 
 const spec = {
   name: "deno task test:faults",
   summary: "Break the pipeline as an operator would; count lost and duplicated lines.",
-  usage: "[--filter TEXT] [--render]",
+  usage: "[--cluster] [--filter TEXT] [--render]",
   options: {
+    cluster: {
+      type: "boolean",
+      description: "The cluster scenarios (tests/faults/cluster/) on `stack:up --cluster`, " +
+        "which it starts when it is not running (3 etcd, 3 Kafka brokers, 2 OpenSearch nodes).",
+    },
     filter: {
       type: "string",
       arg: "TEXT",
@@ -27,11 +33,30 @@ const spec = {
   epilog: [
     `Rows are kept in ${RESULTS_DIR}; the report goes to docs/RELIABILITY.md.`,
     "Run it as: flock /tmp/sluice-stack.lock deno task test:faults",
+    "The cluster rows are kept beside the single-node ones; the report shows both.",
     "Exit code 0 when no scenario failed, 1 otherwise.",
   ].join("\n"),
 } as const;
 
 const root = new URL("../../", import.meta.url).pathname;
+
+/**
+ * What `--cluster` runs: the cluster's own scenarios, and the single-node scenarios that hold
+ * on any deployment and name their row after it (the consumer group's rebalances).
+ */
+const CLUSTER_SCENARIOS = [
+  "tests/faults/cluster/",
+  "tests/faults/scenarios/transfer_group_test.ts",
+];
+
+/** Removes the recorded rows of the cluster scenarios (ids `cluster-…`) or of the others. */
+async function removeRows(cluster: boolean): Promise<void> {
+  for (const row of await loadRows()) {
+    if (row.id.startsWith("cluster-") === cluster) {
+      await Deno.remove(`${RESULTS_DIR}/${row.id}.json`).catch(() => {});
+    }
+  }
+}
 
 /** Writes the report from the recorded rows; returns how many rows it holds. */
 export async function writeReport(): Promise<number> {
@@ -44,21 +69,29 @@ async function main(): Promise<number> {
   const { values } = parseCommand(spec, Deno.args);
   if (!values.render) {
     const filter = values.filter as string | undefined;
-    // A full run starts from no rows, so the report holds this run only.
-    if (!filter) await Deno.remove(RESULTS_DIR, { recursive: true }).catch(() => {});
-    const stack = await ensureStack({ progress: (line) => console.log(line) });
+    const cluster = values.cluster === true;
+    // A full run starts from no rows of its kind, so the report holds this run's only.
+    if (!filter) await removeRows(cluster);
+    const options: StackOptions = cluster
+      ? { variant: "cluster", progress: (line) => console.log(line) }
+      : { progress: (line) => console.log(line) };
+    const stack = await ensureStack(options);
     let code: number;
     try {
       const args = [
         "test",
         "-A",
         ...(filter ? ["--filter", filter] : []),
-        "tests/faults/scenarios/",
+        ...(cluster ? CLUSTER_SCENARIOS : ["tests/faults/scenarios/"]),
       ];
-      code = (await new Deno.Command(Deno.execPath(), { args, cwd: root, stdin: "null" }).spawn()
-        .status).code;
+      code = (await new Deno.Command(Deno.execPath(), {
+        args,
+        cwd: root,
+        stdin: "null",
+        env: cluster ? clusterClientEnv() : undefined,
+      }).spawn().status).code;
     } finally {
-      if (stack.started.length > 0) await stopStack(stack);
+      if (stack.started.length > 0) await stopStack(stack, options);
     }
     const rows = await writeReport();
     console.log(`${REPORT_PATH}: ${rows} scenarios`);

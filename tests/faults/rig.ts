@@ -45,6 +45,13 @@ import { describeTally, type Tally, tallySeqs } from "./tally.ts";
 export const endpoints = endpointsFromEnv();
 
 /**
+ * True when the suite runs on a cluster (SLUICE_* list several members, as `deno task
+ * test:faults --cluster` sets them): indices then get a replica, so a lost search node loses no
+ * shard.
+ */
+export const onCluster = endpoints.kafka.length > 1 || endpoints.searchNodes.length > 1;
+
+/**
  * The search engine the suite runs against (SLUICE_SEARCH_URL): the stack service to stop in an
  * engine outage, and its name for titles. tests/run.ts runs the engine scenarios once per engine.
  */
@@ -166,7 +173,8 @@ export class Pipeline {
 
   /**
    * A fresh pipeline whose processes, probes and clean-up belong to `d`; its topic has 3
-   * partitions and `topicConfig` (e.g. max.message.bytes). Use `inPipeline`.
+   * partitions, the cluster's default replication factor (1 on one broker, 3 on the cluster)
+   * and `topicConfig` (e.g. max.message.bytes). Use `inPipeline`.
    */
   static async open(
     label: string,
@@ -191,7 +199,6 @@ export class Pipeline {
         topics: [{
           topic: name,
           numPartitions: 3,
-          replicationFactor: 1,
           configEntries: Object.entries(topicConfig).map(([name, value]) => ({ name, value })),
         }],
       });
@@ -280,18 +287,27 @@ export class Pipeline {
     return proc;
   }
 
-  /** Starts a transfer process for this pipeline's topic, group and index prefix. */
-  transfer(extraArgs: string[] = []): Proc {
+  /**
+   * Starts a transfer process for this pipeline's topic, group and index prefix (`name` tells
+   * several apart in reports). Its indices have a replica on a cluster, none on one node.
+   */
+  transfer(extraArgs: string[] = [], name = "transfer"): Proc {
     const addr = `127.0.0.1:${freePort()}`;
     return this.diagnostics.spawn({
-      name: "transfer",
+      name,
       script: "transfer/main.ts",
       metricsAddr: addr,
       env: PROCESS_ENV,
       args: [
         ...["--topic", this.topic, "--group", this.name, "--index-prefix", this.name],
-        ...["--dead-letter-topic", this.dlq, "--metrics-addr", addr, "--index-replicas", "0"],
-        ...["--brokers", endpoints.kafka.join(","), "--search-url", endpoints.search],
+        ...["--dead-letter-topic", this.dlq, "--metrics-addr", addr],
+        ...["--index-replicas", onCluster ? "1" : "0"],
+        ...[
+          "--brokers",
+          endpoints.kafka.join(","),
+          "--search-url",
+          endpoints.searchNodes.join(","),
+        ],
         // A killed member's partitions move on after 6 s; a returning engine is retried within 2 s.
         ...["--session-timeout-ms", "6000", "--retry-max-ms", "2000", "--bulk-linger-ms", "200"],
         ...extraArgs,
