@@ -84,6 +84,12 @@ export function renderReport(rows: readonly ScenarioRow[]): string {
     "Scenarios live in `tests/faults/scenarios/`, the shared rig in `tests/faults/rig.ts`. A",
     "scenario with random moments reports its seed; `SLUICE_FAULT_SEED=N deno task test:faults",
     "--filter TEXT` replays them.",
+    "",
+    "The rows titled **Cluster** ran with `deno task test:faults --cluster`, on the cluster variant",
+    "of the stack (`deno task stack:up --cluster`: 3 etcd members, 3 Kafka brokers with",
+    "replication factor 3 and `min.insync.replicas=2`, 2 OpenSearch nodes with a replica of every",
+    "shard; `docs/stack.md`), from `tests/faults/cluster/` and `tests/faults/cluster.ts`. They are",
+    "not part of `deno task test` (the README says why); the other rows are.",
   );
   out.push("");
   const finished = sorted.map((r) => r.finishedAt).sort();
