@@ -4,7 +4,9 @@
  * @module
  */
 import { SluiceError } from "../core/errors.ts";
-import type { Progress } from "./service.ts";
+
+/** Receives one human-readable progress line (e.g. "kafka: waiting for 127.0.0.1:9092 (10 s)"). */
+export type Progress = (line: string) => void;
 
 /** A program could not be found or installed; the message says how to fix it. */
 export class MissingPrerequisiteError extends SluiceError {}

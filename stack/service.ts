@@ -33,8 +33,8 @@ export const ENGINE_PORTS: Record<EngineServiceName, number> = {
   elasticsearch: 9220,
 };
 
-/** Receives one human-readable progress line (e.g. "kafka: waiting for 127.0.0.1:9092 (10 s)"). */
-export type Progress = (line: string) => void;
+import type { Progress } from "./prerequisites.ts";
+export type { Progress };
 
 /** Where a service is reached. */
 export interface ServiceAddress {

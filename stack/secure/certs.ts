@@ -7,7 +7,7 @@
  */
 import { SluiceError } from "../../core/errors.ts";
 import { ensureOpenssl, run } from "../prerequisites.ts";
-import type { Progress } from "../service.ts";
+import type { Progress } from "../prerequisites.ts";
 
 /** The files a secure service and its clients use. */
 export interface CertificatePaths {
