@@ -66,10 +66,14 @@ const deno = Deno.execPath();
 /**
  * The tests that index or search, run a second time against the local Elasticsearch 8 (the first
  * run, with the rest, is against OpenSearch 2): each file once per engine, not the whole suite
- * twice. The transfer's index, replay, crash, outage, dead-letter and retention tests, and the
- * console's log search (API, browser, live).
+ * twice. The transfer's index, replay, crash, outage, dead-letter, retention and upgrade tests,
+ * event time's date shards, a search URL listing a node that does not answer, and the console's
+ * log search (API, browser, live).
  */
 export const ENGINE_INTEGRATION_TESTS = [
+  "tests/integration/agent_event_time_test.ts",
+  "tests/integration/search_nodes_test.ts",
+  "tests/integration/transfer_upgrade_test.ts",
   "tests/integration/transfer_index_test.ts",
   "tests/integration/transfer_crash_test.ts",
   "tests/integration/transfer_outage_test.ts",

@@ -260,7 +260,7 @@ export const latencyScenario: Scenario = {
     };
     for (
       const [what, pick, p99Target, extra] of [
-        ["write → acknowledged by Kafka", (m: RunLatency) => m.kafka, 100, {}],
+        ["write → acknowledged by Kafka", (m: RunLatency) => m.kafka, 50, {}],
         ["write → searchable (1 s refresh)", (m: RunLatency) => m.searchable, 1500, engine],
       ] as const
     ) {

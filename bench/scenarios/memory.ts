@@ -134,7 +134,7 @@ export const memoryScenario: Scenario = {
         samples: measured["sluice agent"].map((m) => m.idleRssMib),
         peer,
         peerSamples: measured.rsyslog.map((m) => m.idleRssMib),
-        target: { of: "value", op: "<=", bound: 150 },
+        target: { of: "value", op: "<=", bound: 100 },
         details: {
           files,
           lines_per_file_at_start: LINES_PER_FILE,

@@ -97,16 +97,30 @@ async function measurePropagation(ctx: BenchContext, how: PropagationRun): Promi
     fields: { rev: String(rev) },
   });
   let head = 0;
+  // As an operator's retried config:apply would: the same idempotency id until it is appended
+  // (an etcd member that goes away fails the calls that were on it; the client moves on).
   const apply = async (rev: number) => {
-    const { event } = await plane.append({
-      base: head,
-      ops: [{ op: "put_source", source: source(rev) }],
-      author: "bench",
-      message: `propagation run ${rev}`,
-    });
-    head = event.seq;
-    return head;
+    const id = crypto.randomUUID();
+    const deadline = Date.now() + 30_000;
+    while (true) {
+      try {
+        const { event } = await plane.append({
+          base: head,
+          id,
+          ops: [{ op: "put_source", source: source(rev) }],
+          author: "bench",
+          message: `propagation run ${rev}`,
+        });
+        head = event.seq;
+        return head;
+      } catch (error) {
+        if (Date.now() > deadline) throw error;
+        retries++;
+        await new Promise((r) => setTimeout(r, 100));
+      }
+    }
   };
+  let retries = 0;
   // Latest seq reported per agent, and who waits for which seq.
   const reported = new Map<string, number>();
   let waiting: { seq: number; t0: number; times: Map<string, number> } | undefined;
@@ -158,17 +172,18 @@ async function measurePropagation(ctx: BenchContext, how: PropagationRun): Promi
       await new Promise((r) => setTimeout(r, 1_000));
       const times = new Map<string, number>();
       await how.beforeApply?.();
-      waiting = { seq: head + 1, t0: performance.now(), times };
-      await apply(run);
       try {
+        waiting = { seq: head + 1, t0: performance.now(), times };
+        await apply(run);
         await waitFor(`all agents on seq ${head}`, () => times.size >= agents, {
           timeoutMs: 60_000,
           intervalMs: 20,
         });
       } catch (error) {
         errors.push(`run ${run}: ${times.size}/${agents} agents: ${(error as Error).message}`);
+      } finally {
+        await how.afterConverged?.();
       }
-      await how.afterConverged?.();
       const d = distribution([...times.values()]);
       perRun.push(d);
       p50s.push(d.p50);
