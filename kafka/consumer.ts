@@ -206,6 +206,17 @@ class KafkajsGroupConsumer implements GroupConsumer {
       );
       void this.#restart();
     });
+    consumer.on(consumer.events.CRASH, (event) => {
+      const { error, restart } = event.payload as { error: Error; restart: boolean };
+      // kafkajs restarts the consumer itself after a retriable error; after any other (e.g.
+      // "Failed to find group coordinator" while brokers move the group) it stops for good.
+      if (!current() || restart) return;
+      log.warn("the consumer of group {group} stopped ({reason}): joining the group again", {
+        group: this.groupId,
+        reason: error?.message,
+      });
+      void this.#restart();
+    });
     await consumer.connect();
     await consumer.subscribe({
       topics: [...(topics ?? []), ...(topicPattern ? [topicPattern] : [])],
@@ -272,15 +283,37 @@ class KafkajsGroupConsumer implements GroupConsumer {
     await this.#consumer.commitOffsets(offsets.map((o) => ({ ...o })));
   }
 
+  /**
+   * Pauses fetching `partitions`. Between two kafkajs consumers (a restart, above) there is
+   * nothing to pause: kafkajs refuses ("not initialized"), and the partitions come back through
+   * `onAssignment`, read again from their committed offsets.
+   */
   pause(partitions: readonly TopicPartition[]): void {
-    for (const [topic, list] of byTopic(partitions)) {
-      this.#consumer.pause([{ topic, partitions: list }]);
-    }
+    this.#betweenConsumers(() => {
+      for (const [topic, list] of byTopic(partitions)) {
+        this.#consumer.pause([{ topic, partitions: list }]);
+      }
+    });
   }
 
+  /** Resumes fetching `partitions` (nothing to resume between two consumers, as for pause). */
   resume(partitions: readonly TopicPartition[]): void {
-    for (const [topic, list] of byTopic(partitions)) {
-      this.#consumer.resume([{ topic, partitions: list }]);
+    this.#betweenConsumers(() => {
+      for (const [topic, list] of byTopic(partitions)) {
+        this.#consumer.resume([{ topic, partitions: list }]);
+      }
+    });
+  }
+
+  #betweenConsumers(act: () => void): void {
+    try {
+      act();
+    } catch (error) {
+      if (!/not initialized/.test((error as Error).message)) throw error;
+      log.debug("group {group}: no running consumer to pause or resume ({reason})", {
+        group: this.groupId,
+        reason: (error as Error).message,
+      });
     }
   }
 
