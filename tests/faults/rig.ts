@@ -38,7 +38,7 @@ import {
   withDiagnostics,
 } from "../support/diagnostics.ts";
 import type { TestProcess } from "../support/process.ts";
-import { saveRow, type ScenarioRow } from "./report.ts";
+import { RESULTS_DIR, saveRow, type ScenarioRow } from "./report.ts";
 import type { Point } from "./series.ts";
 import { describeTally, type Tally, tallySeqs } from "./tally.ts";
 
@@ -643,7 +643,9 @@ export async function scenario(spec: ScenarioSpec, fn: (r: Recorder) => Promise<
   if (spec.skip) {
     console.error(`fault scenario '${spec.title}' ignored: ${spec.skip}`);
     row.error = spec.skip;
-    await saveRow(row);
+    // A scenario loaded where it cannot run (a cluster one outside --cluster) records why, but
+    // never over the row of a run that did happen.
+    if (!await rowExists(spec.id)) await saveRow(row);
   }
   Deno.test({
     name: `fault: ${spec.title}`,
@@ -721,4 +723,9 @@ export function topMessages(lines: string[], count: number, who: string): string
 /** "12,345" */
 export function n(value: number): string {
   return value.toLocaleString("en-US");
+}
+
+/** True when a row of scenario `id` was recorded before. */
+function rowExists(id: string): Promise<boolean> {
+  return Deno.stat(`${RESULTS_DIR}/${id}.json`).then(() => true, () => false);
 }
