@@ -7,6 +7,7 @@
  * @module
  */
 import { sleep } from "../../core/backoff.ts";
+import { waitFor } from "../../core/child.ts";
 import { createKafka } from "../../kafka/connection.ts";
 import { partitionBounds } from "../../kafka/consumer.ts";
 import { type ServiceName, stackStatus, startService, stopService } from "../../stack/mod.ts";
@@ -104,23 +105,6 @@ export function brokersExcept(except: string): string[] {
     .map((m) => `127.0.0.1:${m.port}`);
 }
 
-/**
- * The longest time in `[from, to]` during which a sampled counter did not move (a stall of the
- * pipeline stage it counts), in ms. Pure.
- */
-export function longestStall(
-  points: readonly { t: number; v: number }[],
-  from: number,
-  to: number,
-): number {
-  let stall = 0, since = from, last = Number.NaN;
-  for (const point of points.filter((x) => x.t >= from && x.t <= to)) {
-    if (point.v !== last) [last, since] = [point.v, point.t];
-    stall = Math.max(stall, point.t - since);
-  }
-  return stall;
-}
-
 /** The member that runs Kafka broker `nodeId`. */
 export function brokerMember(nodeId: number): string {
   const member = KAFKA_MEMBERS.find((m) => m.role === "broker" && m.nodeId === nodeId);
@@ -191,7 +175,10 @@ export async function busiestPartition(
   return { ...busiest, records: sizes.get(busiest.partition) ?? 0 };
 }
 
-/** Waits until `condition` holds, polling every `everyMs`; throws naming `what` after `timeoutMs`. */
+/**
+ * Waits until `condition` holds, polling every `everyMs` (a condition that throws, a member not
+ * answering yet, is asked again); throws naming `what` after `timeoutMs`. Returns how long it took.
+ */
 export async function waitUntil(
   what: string,
   condition: () => Promise<boolean>,
@@ -199,15 +186,8 @@ export async function waitUntil(
   everyMs = 500,
 ): Promise<number> {
   const t = Date.now();
-  while (true) {
-    try {
-      if (await condition()) return Date.now() - t;
-    } catch {
-      // not answering yet: ask again
-    }
-    if (Date.now() - t > timeoutMs) throw new Error(`${what}: not within ${timeoutMs / 1000} s`);
-    await sleep(everyMs);
-  }
+  await waitFor(what, condition, { timeoutMs, intervalMs: everyMs, retryErrors: true });
+  return Date.now() - t;
 }
 
 /** `_cluster/health` of the search cluster through its first node (the manager). */

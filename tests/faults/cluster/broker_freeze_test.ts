@@ -10,14 +10,13 @@ import {
   brokersExcept,
   busiestPartition,
   clusterSkip,
-  longestStall,
   OFFSETS_TOPIC,
   partitionStates,
   signalMember,
   waitUntil,
 } from "../cluster.ts";
 import { n, sampler, scenario, SeqWriter, topMessages, withPipeline } from "../rig.ts";
-import { peak } from "../series.ts";
+import { longestStall, peak } from "../series.ts";
 
 const RATE = 2_000;
 const FROZEN_MS = 90_000;
