@@ -15,7 +15,7 @@ import {
   type Setting,
   settingOptions,
 } from "../core/settings.ts";
-import { type Compression, parseCompression } from "../kafka/producer.ts";
+import { type Compression, parseCompression, SUPPORTED_COMPRESSION } from "../kafka/producer.ts";
 import { kafkaTopicIssue } from "../schemas/validate.ts";
 import { DEFAULT_DEAD_LETTER_TOPIC } from "./dead_letter.ts";
 import { DEFAULT_TAIL_OPTIONS, type TailOptions } from "./tail_task.ts";
@@ -130,7 +130,7 @@ const AGENT_SETTINGS: readonly Setting<keyof AgentValues>[] = [
     kind: "string",
     parse: parseCompression,
     arg: "CODEC",
-    description: "none, gzip or snappy",
+    description: `Kafka codec: ${SUPPORTED_COMPRESSION.join(", ")}`,
   },
   {
     key: "lingerMs",
@@ -156,7 +156,8 @@ const AGENT_SETTINGS: readonly Setting<keyof AgentValues>[] = [
     file: "max_inflight_bytes",
     kind: "int",
     arg: "BYTES",
-    description: "Per source: bytes read but not yet acknowledged + checkpointed",
+    description:
+      "Per source: bytes read but not yet acknowledged by Kafka (4× as many may wait for a checkpoint save)",
   },
   {
     key: "lineFlushMs",

@@ -53,8 +53,9 @@ export interface TailOptions {
   /** A renamed or deleted file is released this long after its last byte, ms (default 2000). */
   rotateWaitMs: number;
   /**
-   * Bytes read but not yet acknowledged and checkpointed, per source (default 8 MiB: ~8 requests
-   * of ~1 MB beyond the 3 in flight; 16 MiB sent no faster and held ~25 MiB more in a backlog).
+   * Bytes read but not yet acknowledged, per source (default 8 MiB: ~8 requests of ~1 MB beyond
+   * the 3 in flight); acknowledged and not yet saved in a checkpoint, `UNSAVED_PER_INFLIGHT` times
+   * as many.
    */
   maxInflightBytes: number;
   /** Bytes read per read call (default 256 KiB). */
@@ -158,6 +159,13 @@ interface Settled {
   copyOf?: string;
 }
 
+/**
+ * Bytes acknowledged and not yet covered by a saved checkpoint, per source, at most this many
+ * times `maxInflightBytes`: what a crash may send again, and how far reading goes on while no
+ * checkpoint can be saved.
+ */
+export const UNSAVED_PER_INFLIGHT = 4;
+
 /** The longest wait between two looks at an idle file, ms. */
 const MAX_IDLE_MS = 1000;
 /** Chunks read from one file before the loop moves on to the others (fairness in a backlog). */
@@ -233,7 +241,7 @@ export class TailTask implements FileHolder {
   #run: Promise<void> | undefined;
   #state: SourceState = "starting";
   #lastError: string | undefined;
-  /** Bytes sent and not yet covered by a saved checkpoint. */
+  /** Bytes sent and not yet acknowledged. */
   #inflight = 0;
   /** Bytes acknowledged since the last successful save. */
   #ackedUnsaved = 0;
@@ -953,7 +961,7 @@ export class TailTask implements FileHolder {
         if (tail.nextPollAt <= now) {
           try {
             for (let chunk = 0; chunk < CHUNKS_PER_VISIT && !signal.aborted; chunk++) {
-              if (this.#inflight >= this.#opt.maxInflightBytes) await this.#waitForRoom();
+              if (this.#full()) await this.#waitForRoom();
               if (signal.aborted || !(await this.#poll(tail, now))) break;
               // A full chunk was read: let the producer and the acknowledgements run.
               await yieldToEventLoop();
@@ -1285,6 +1293,8 @@ export class TailTask implements FileHolder {
       this.#deps.metrics?.linesAcked.inc({ source: this.id }, lineCount);
       this.#deps.metrics?.bytesAcked.inc({ source: this.id }, bytes);
       this.#ackedUnsaved += bytes;
+      this.#inflight = Math.max(0, this.#inflight - bytes);
+      if (this.#roomWaiters.length > 0 && !this.#full()) this.#wakeReaders();
       if (this.#stopped) return;
       // Acks come in send order, so `resume` only grows for a file id. The checkpoint moves even
       // when the file was truncated since (its copy continues from here) or closed meanwhile.
@@ -1419,8 +1429,18 @@ export class TailTask implements FileHolder {
 
   // ---- back-pressure and checkpoints -------------------------------------------------------
 
+  /**
+   * Reading waits: too much sent and not acknowledged, or acknowledged and not saved, or no
+   * checkpoint can be saved now.
+   */
+  #full(): boolean {
+    return this.#inflight >= this.#opt.maxInflightBytes ||
+      this.#ackedUnsaved >= this.#opt.maxInflightBytes * UNSAVED_PER_INFLIGHT ||
+      this.#checkpointBroken;
+  }
+
   async #waitForRoom(): Promise<void> {
-    while (this.#inflight >= this.#opt.maxInflightBytes && !this.#abort.signal.aborted) {
+    while (this.#full() && !this.#abort.signal.aborted) {
       await new Promise<void>((resolve) => this.#roomWaiters.push(resolve));
     }
   }
@@ -1434,7 +1454,7 @@ export class TailTask implements FileHolder {
   #scheduleSave(): void {
     if (this.#saveTimer !== undefined || this.#stopped) return;
     // Save sooner when the budget is filling up: reading waits on it.
-    const urgent = this.#inflight >= this.#opt.maxInflightBytes / 2;
+    const urgent = this.#ackedUnsaved >= this.#opt.maxInflightBytes * UNSAVED_PER_INFLIGHT / 2;
     this.#saveTimer = setTimeout(() => {
       this.#saveTimer = undefined;
       void this.#saveNow();
@@ -1475,7 +1495,6 @@ export class TailTask implements FileHolder {
       }
       if (created.length > 0) this.#wakePoller?.();
       this.#ackedUnsaved -= covered;
-      this.#inflight = Math.max(0, this.#inflight - covered);
       if (this.#checkpointBroken) {
         this.#checkpointBroken = false;
         this.#state = "running";

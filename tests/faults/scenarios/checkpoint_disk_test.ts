@@ -17,6 +17,7 @@ import {
   until,
 } from "../rig.ts";
 import { growth, samplesIn } from "../series.ts";
+import { UNSAVED_PER_INFLIGHT } from "../../../agent/tail_task.ts";
 
 const RATE = 1_000;
 const FAULT_MS = 12_000;
@@ -184,7 +185,9 @@ async function runFault(
           n(heldAfter)
         } (unchanged: ${held === heldAfter}); bytes read beyond it: ${
           n(readBytes - heldAfter)
-        } (bound: ${n(INFLIGHT)} in flight + one ${n(READ_CHUNK)} read)`,
+        } (bound: ${n(INFLIGHT)} unacknowledged + ${
+          n(INFLIGHT * UNSAVED_PER_INFLIGHT)
+        } acknowledged and not saved + one ${n(READ_CHUNK)} read)`,
         `bytes read in the second half of the ${FAULT_MS / 1000} s fault: ${
           n(readLate)
         } (${lateSamples} samples)`,
@@ -211,7 +214,7 @@ async function runFault(
       if (lateSamples < 10) throw new Error(`only ${lateSamples} samples of bytes read`);
       if (readLate > READ_CHUNK) throw new Error(`read ${readLate} bytes late in the fault`);
       if (held !== heldAfter) throw new Error(`the checkpoint moved from ${held} to ${heldAfter}`);
-      if (readBytes - heldAfter > INFLIGHT + READ_CHUNK) {
+      if (readBytes - heldAfter > INFLIGHT * (1 + UNSAVED_PER_INFLIGHT) + READ_CHUNK) {
         throw new Error(`read ${readBytes - heldAfter} bytes past the checkpoint`);
       }
       if (source?.state !== "error" || !source.last_error?.includes("cannot save checkpoints")) {
