@@ -8,6 +8,7 @@ import { stringify as toYaml } from "yaml";
 import {
   type CommandSpec,
   intOption,
+  invokedAs,
   type OptionSpec,
   parseCommand,
   runMain,
@@ -210,13 +211,17 @@ ${EXIT_CODES}`,
 const USAGE = `sluice config plane: versioned config in etcd.
 
 Commands (each with --help):
-${
-  Object.entries(COMMANDS).map(([name, spec]) => `  config:${name.padEnd(9)} ${spec.summary}`).join(
-    "\n",
-  )
-}
+${commandList()}
 
 ${EXIT_CODES}`;
+
+/** One line per command: how to run it (core/cli.ts `invokedAs`) and what it does. */
+function commandList(): string {
+  const specs = Object.values(COMMANDS);
+  const names = specs.map((spec) => invokedAs(spec.name));
+  const width = Math.max(...names.map((name) => name.length));
+  return specs.map((spec, i) => `  ${names[i].padEnd(width)}  ${spec.summary}`).join("\n");
+}
 
 function str(value: unknown): string | undefined {
   return typeof value === "string" ? value : undefined;

@@ -35,12 +35,35 @@ export interface ParsedCommand {
   positionals: string[];
 }
 
+/**
+ * How the user invoked a command named `name` ("deno task config:apply"): the same, or, run from
+ * a package's launcher (packaging/commands.ts sets SLUICE_COMMAND to its own name), that name
+ * with the task's subcommand ("sluice-config apply").
+ *
+ * @example
+ * ```ts
+ * import { invokedAs } from "./cli.ts";
+ * invokedAs("deno task config:apply", "sluice-config"); // "sluice-config apply"
+ * invokedAs("deno task agent", "sluice-agent"); // "sluice-agent"
+ * invokedAs("deno task agent", undefined); // "deno task agent"
+ * ```
+ */
+export function invokedAs(
+  name: string,
+  command: string | undefined = Deno.env.get("SLUICE_COMMAND"),
+): string {
+  const task = /^deno task ([\w-]+)(?::([\w-]+))?$/.exec(name);
+  if (!command || !task) return name;
+  return task[2] ? `${command} ${task[2]}` : command;
+}
+
 /** The --help text of a command. */
 export function helpText(spec: CommandSpec): string {
+  const name = invokedAs(spec.name);
   const lines = [
-    `${spec.name}: ${spec.summary}`,
+    `${name}: ${spec.summary}`,
     "",
-    `Usage: ${spec.name} ${spec.usage ?? "[options]"}`,
+    `Usage: ${name} ${spec.usage ?? "[options]"}`,
   ];
   const entries = Object.entries({
     ...spec.options,
@@ -103,7 +126,7 @@ export function parseCommand(spec: CommandSpec, args: string[]): ParsedCommand {
     parsed = parseArgs({ args, options, allowPositionals: true, strict: true });
   } catch (error) {
     throw new InvalidInputError(
-      `${(error as Error).message}\nRun '${spec.name} --help' for usage.`,
+      `${(error as Error).message}\nRun '${invokedAs(spec.name)} --help' for usage.`,
     );
   }
   if (parsed.values.help) {

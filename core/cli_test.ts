@@ -5,6 +5,7 @@ import {
   denoCommand,
   helpText,
   intOption,
+  invokedAs,
   parseCommand,
   sluiceVersion,
 } from "./cli.ts";
@@ -107,4 +108,14 @@ Deno.test("sluiceVersion of this checkout starts with deno.json's version", asyn
     sluiceVersion(),
     new RegExp(`^${version.replaceAll(".", "\\.")}(\\+git\\d+\\.[0-9a-f]{12})?$`),
   );
+});
+
+Deno.test("invokedAs: a packaged launcher's name with the task's subcommand, else the task", () => {
+  equal(invokedAs("deno task config:apply", "sluice-config"), "sluice-config apply");
+  equal(invokedAs("deno task transfer:replay", "sluice-transfer"), "sluice-transfer replay");
+  equal(invokedAs("deno task agent", "sluice-agent"), "sluice-agent");
+  equal(invokedAs("deno task agent", undefined), "deno task agent");
+  equal(invokedAs("deno task agent", ""), "deno task agent");
+  // A name that is not a task is kept as it is.
+  equal(invokedAs("demo", "sluice-agent"), "demo");
 });

@@ -37,7 +37,9 @@ export function setupLogging(options: LoggingOptions = {}): void {
   configureSync({
     reset: true,
     sinks: {
-      stderr: stderrSink(format === "json" ? getJsonLinesFormatter() : getTextFormatter()),
+      stderr: stderrSink(
+        format === "json" ? getJsonLinesFormatter() : getTextFormatter({ value: "bare" }),
+      ),
     },
     loggers: [
       { category: ["sluice"], lowestLevel: level, sinks: ["stderr"] },

@@ -95,11 +95,13 @@ export function launcherScript(
 # package. Every module and npm package is in the package; --cached-only makes Deno refuse to
 # fetch anything. Deno keeps its caches (transpiled code, V8 code cache) in $SLUICE_DENO_DIR,
 # default ~/.cache/sluice/deno; where that cannot be written, it keeps them in memory.
+# SLUICE_COMMAND: the name --help and error hints show (core/cli.ts invokedAs).
 root=$(dirname "$(dirname "$(readlink -f "$0")")")
 DENO_DIR=\${SLUICE_DENO_DIR:-\${HOME:-/nonexistent}/.cache/sluice/deno}
 DENO_NO_UPDATE_CHECK=1
 DENO_NO_PROMPT=1
-export DENO_DIR DENO_NO_UPDATE_CHECK DENO_NO_PROMPT
+SLUICE_COMMAND=${command.name}
+export DENO_DIR DENO_NO_UPDATE_CHECK DENO_NO_PROMPT SLUICE_COMMAND
 ${line}
 `;
 }

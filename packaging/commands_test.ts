@@ -36,6 +36,8 @@ Deno.test("a launcher runs the task's script offline with the task's flags and t
     "1.2.3",
   );
   match(agent, /^#!\/bin\/sh\n# sluice-agent \(sluice 1\.2\.3\)/);
+  // --help and error hints name the command the user ran (core/cli.ts invokedAs).
+  match(agent, /\nSLUICE_COMMAND=sluice-agent\nexport [^\n]* SLUICE_COMMAND\n/);
   match(
     agent,
     /\nexec "\$root\/runtime\/deno" run --cached-only --frozen --config "\$root\/app\/deno\.json" -A --v8-flags=--max-old-space-size=1024 "\$root\/app\/agent\/main\.ts" "\$@"\n$/,

@@ -350,7 +350,7 @@ test("agent isolation: a line over its topic's max.message.bytes goes to the dea
       assert(status.last_error?.includes("dead-letter topic"), status.last_error);
       assertEquals((await r.health()).status, 200);
       assert(
-        r.agent.grep(/source "small": 'a line of \d+ bytes \(.*app-\d\.log at offset \d+/).length >
+        r.agent.grep(/source small: a line of \d+ bytes \(.*app-\d\.log at offset \d+/).length >
           0,
         "the log names the source, the file and the offset",
       );

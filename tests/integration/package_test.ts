@@ -8,7 +8,7 @@
  * behind when purged. The tarball is unpacked into fresh directories and run the same way.
  * Needs root (dpkg -i, a system user), as CI runs it.
  */
-import { deepStrictEqual as equal, ok } from "node:assert/strict";
+import { deepStrictEqual as equal, match, ok } from "node:assert/strict";
 import { parse as parseYaml } from "yaml";
 import { sluiceVersion } from "../../core/cli.ts";
 import { type ConfigPlane, openConfigPlane } from "../../config_plane/mod.ts";
@@ -516,6 +516,17 @@ test(".tar.gz: unpacked into a fresh directory, the agent runs offline; a new ve
     equal(
       (await mustRun(`${first}/bin/sluice-agent`, ["--version"], { clearEnv: true, env })).trim(),
       `sluice ${v1.version} (deno ${DENO_VERSION})`,
+    );
+    // --help names the command the user ran, not the deno.json task behind it.
+    const help = await mustRun(`${first}/bin/sluice-config`, ["history", "--help"], {
+      clearEnv: true,
+      env,
+    });
+    match(help, /^Usage: sluice-config history /m);
+    ok(!/deno task (config|agent|transfer|console)/.test(help), help.slice(0, 600));
+    match(
+      await mustRun(`${first}/bin/sluice-config`, ["--help"], { clearEnv: true, env }),
+      /^ {2}sluice-config apply +make FILE/m,
     );
     // The operator's settings: the shipped file plus this machine's stack.
     await Deno.writeTextFile(
