@@ -1,37 +1,37 @@
 import { match } from "node:assert/strict";
 
-Deno.test("setupLogging configures a logger that writes to stderr and respects the level", async () => {
+/** What a script that imports core/log.ts writes to stderr (and checks nothing went to stdout). */
+async function stderrOf(body: string, env: Record<string, string>): Promise<string> {
   const script = `
     import { getLogger, setupLogging } from "${new URL("./log.ts", import.meta.url).href}";
     setupLogging();
-    getLogger("t").debug("hidden at info");
-    getLogger("t").info("hello {who}", { who: "operator" });
+    ${body}
   `;
   const out = await new Deno.Command(Deno.execPath(), {
     args: ["eval", script],
-    env: { SLUICE_LOG_LEVEL: "info", SLUICE_LOG_FORMAT: "json" },
+    env,
     stdout: "piped",
     stderr: "piped",
   }).output();
-  const stderr = new TextDecoder().decode(out.stderr);
+  if (out.stdout.length !== 0) throw new Error("log went to stdout");
+  return new TextDecoder().decode(out.stderr);
+}
+
+Deno.test("setupLogging configures a logger that writes to stderr and respects the level", async () => {
+  const stderr = await stderrOf(
+    `getLogger("t").debug("hidden at info");
+    getLogger("t").info("hello {who}", { who: "operator" });`,
+    { SLUICE_LOG_LEVEL: "info", SLUICE_LOG_FORMAT: "json" },
+  );
   match(stderr, /"message":"hello \\"operator\\""|"message":"hello operator"/);
   match(stderr, /"logger":"sluice.t"/);
   if (stderr.includes("hidden at info")) throw new Error("debug line shown at info level");
-  if (out.stdout.length !== 0) throw new Error("log went to stdout");
 });
 
 Deno.test("the text format writes string values as they are, without quotes", async () => {
-  const script = `
-    import { getLogger, setupLogging } from "${new URL("./log.ts", import.meta.url).href}";
-    setupLogging();
-    getLogger("t").warn("source {source}: {error}", { source: "app", error: "cannot save 'x'" });
-  `;
-  const out = await new Deno.Command(Deno.execPath(), {
-    args: ["eval", script],
-    env: { SLUICE_LOG_LEVEL: "info", SLUICE_LOG_FORMAT: "text" },
-    stdout: "piped",
-    stderr: "piped",
-  }).output();
-  const stderr = new TextDecoder().decode(out.stderr);
+  const stderr = await stderrOf(
+    `getLogger("t").warn("source {source}: {error}", { source: "app", error: "cannot save 'x'" });`,
+    { SLUICE_LOG_LEVEL: "info", SLUICE_LOG_FORMAT: "text" },
+  );
   match(stderr, /\[WRN\] sluice·t: source app: cannot save 'x'\n$/);
 });
