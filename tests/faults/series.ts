@@ -22,12 +22,71 @@ export interface Point {
  * ```
  */
 export function longestStall(points: readonly Point[], from = -Infinity, to = Infinity): number {
-  let longest = 0;
+  return longestStallAt(points, from, to).ms;
+}
+
+/** A flat stretch of a series: how long (ms) and the time of its first sample. */
+export interface Stall {
+  ms: number;
+  /** The time of the stretch's first sample; undefined when nothing stalled. */
+  at?: number;
+}
+
+/**
+ * `longestStall` and where it began, so a report can place it on the scenario's timeline.
+ *
+ * @example
+ * ```ts
+ * import { longestStallAt } from "./series.ts";
+ * longestStallAt([{ t: 0, v: 1 }, { t: 100, v: 2 }, { t: 900, v: 2 }, { t: 1000, v: 3 }]);
+ * // { ms: 800, at: 100 }
+ * ```
+ */
+export function longestStallAt(points: readonly Point[], from = -Infinity, to = Infinity): Stall {
+  let longest: Stall = { ms: 0 };
   let start: Point | undefined;
   for (const p of points) {
     if (p.t < from || p.t > to) continue;
     if (!start || p.v !== start.v) start = p;
-    else longest = Math.max(longest, p.t - start.t);
+    else if (p.t - start.t > longest.ms) longest = { ms: p.t - start.t, at: start.t };
+  }
+  return longest;
+}
+
+/**
+ * The longest time `done` stayed flat while it was at least `behind` short of `todo` (both
+ * counters of the same things, e.g. lines written and lines acknowledged): a stall of the
+ * program that does the work, not of the one that hands it out. A flat stretch of `done` while
+ * `todo` was flat too (the writer paused) is not counted. `todo` is read at each sample of `done`
+ * as its latest sample at or before it.
+ *
+ * @example
+ * ```ts
+ * import { longestStallBehind } from "./series.ts";
+ * const written = [{ t: 0, v: 10 }, { t: 500, v: 20 }, { t: 1000, v: 30 }, { t: 1500, v: 40 }];
+ * const acked = [{ t: 0, v: 10 }, { t: 500, v: 10 }, { t: 1000, v: 10 }, { t: 1500, v: 40 }];
+ * longestStallBehind(acked, written, 5); // { ms: 500, at: 500 }
+ * ```
+ */
+export function longestStallBehind(
+  done: readonly Point[],
+  todo: readonly Point[],
+  behind: number,
+  from = -Infinity,
+  to = Infinity,
+): Stall {
+  let longest: Stall = { ms: 0 };
+  let start: Point | undefined;
+  let j = -1;
+  for (const p of done) {
+    if (p.t < from || p.t > to) continue;
+    while (j + 1 < todo.length && todo[j + 1].t <= p.t) j++;
+    const waiting = j >= 0 && todo[j].v - p.v >= behind;
+    if (!waiting || !start || p.v !== start.v) {
+      start = waiting ? p : undefined;
+      continue;
+    }
+    if (p.t - start.t > longest.ms) longest = { ms: p.t - start.t, at: start.t };
   }
   return longest;
 }

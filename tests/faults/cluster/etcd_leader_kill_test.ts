@@ -160,6 +160,8 @@ await scenario({
       return status.length === 2 && status.every((a) => a.seq === head);
     }, 60_000);
     await sleep(5_000);
+    // Stalls count up to here: once the writers stop, the counters stay flat by design.
+    const writing = Date.now();
     const written = await Promise.all(writers.map((w) => w.stop()));
     const series = await Promise.all(acked.map((s) => s.stop()));
     for (const [i, w] of writers.entries()) {
@@ -184,7 +186,7 @@ await scenario({
     const gapless = seqs.every((s, i) => s === headBefore + 1 + i);
     const restarts = agents.flatMap((a) => a.grep(/restarted \[[^\]]/));
     const steadyRestarts = restarts.filter((l) => /restarted \[[^\]]*steady/.test(l));
-    const stalls = series.map((points) => longestStall(points));
+    const stalls = series.map((points) => longestStall(points, -Infinity, writing));
     const conflicts = results.reduce((sum, x) => sum + x.conflicts, 0);
     const failures = results.reduce((sum, x) => sum + x.failures, 0);
     r.measured(

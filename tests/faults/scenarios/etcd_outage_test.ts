@@ -16,12 +16,18 @@ import {
   topMessages,
   until,
 } from "../rig.ts";
-import { longestStall, samplesIn } from "../series.ts";
+import { longestStallAt, longestStallBehind, samplesIn, type Stall } from "../series.ts";
 
 const RATE = 250;
 const DOWN_MS = 30_000;
-/** Longest an unchanged source may go without a line acknowledged (samples every 250 ms). */
-const MAX_STALL_MS = 2_000;
+/**
+ * Longest an unchanged source may go without a line acknowledged while its lines wait (samples
+ * every 250 ms). An outage that held the agents would stall them for all of its 30 s. With two
+ * busy loops on the 2 cores, acknowledgements of both agents stopped for up to 2.5–3.3 s at the
+ * same instant, with and without this session's agent changes, while the writers went on and no
+ * agent logged anything then: the broker or the machine, not etcd (docs/RELIABILITY.md, row 4).
+ */
+const MAX_STALL_MS = 3_000;
 /**
  * Warnings one agent may log while etcd is away: its retries back off to one every few
  * seconds (watch, heartbeat, lease), so a few dozen; thousands would bury everything else.
@@ -62,6 +68,12 @@ await scenario({
     const acked = ids.map((id, i) =>
       sampler(() => agents[i].metric("sluice_agent_lines_acked_total", { source: `steady-${id}` }))
     );
+    // What the steady writers (this process) had written, sampled beside: a flat stretch of
+    // acknowledgements while the writer was paused too is the machine's, not the agent's.
+    const steadyWritten = ids.map((id) => {
+      const writer = writers.find((w) => w.tag === `steady-${id}`)!;
+      return sampler(() => Promise.resolve(writer.count));
+    });
     await sleep(5_000);
     const t0 = Date.now();
     p.releaseEtcd(); // the test process keeps no etcd session through the outage
@@ -81,10 +93,23 @@ await scenario({
     const convergedS = (Date.now() - applied) / 1000;
     const status = await p.configStatus();
     await sleep(5_000);
-    const written = await Promise.all(writers.map((w) => w.stop()));
+    // Stalls count up to here: once the writers stop, the counters stay flat by design (the
+    // samplers ran on for the ~3 s a busy machine took to stop four writers, read as a stall).
     const end = Date.now();
+    const written = await Promise.all(writers.map((w) => w.stop()));
     const series = await Promise.all(acked.map((s) => s.stop()));
-    const stalls = series.map((points) => longestStall(points));
+    const writtenSeries = await Promise.all(steadyWritten.map((s) => s.stop()));
+    const stallsAt = series.map((points) => longestStallAt(points, -Infinity, end));
+    // The agent's own stalls: acknowledgements flat while a quarter second of lines waited.
+    const behindAt = series.map((points, i) =>
+      longestStallBehind(points, writtenSeries[i], RATE / 4, -Infinity, end)
+    );
+    const stalls = behindAt.map((s) => s.ms);
+    const pauses = writtenSeries.map((points) => longestStallAt(points, -Infinity, end));
+    /** A time on the scenario's clock: seconds from the moment etcd was stopped. */
+    const since = (t: number) => `${t < t0 ? "−" : "+"}${(Math.abs(t - t0) / 1000).toFixed(1)} s`;
+    const stallList = (list: Stall[]) =>
+      list.map((s) => `${s.ms} ms${s.at === undefined ? "" : ` from ${since(s.at)}`}`).join(", ");
     const fewest = Math.min(...series.map((points) => samplesIn(points, t0, end)));
     for (const [i, w] of writers.entries()) {
       await p.waitIndexed(w.tag, written[i]);
@@ -98,9 +123,15 @@ await scenario({
       } s); the change (revision ${head}) was appended ${
         ((applied - back) / 1000).toFixed(1)
       } s after etcd answered; both agents ran it ${convergedS.toFixed(1)} s later`,
-      `longest stall of acknowledged lines of the unchanged sources, over ${
+      `longest stall of acknowledged lines of the unchanged sources while lines waited, over ${
         ((end - t0) / 1000).toFixed(0)
-      } s (at least ${fewest} samples each): ${stalls.map((s) => `${s} ms`).join(", ")}`,
+      } s (at least ${fewest} samples each): ${stallList(behindAt)}; any flat stretch: ${
+        stallList(stallsAt)
+      }; the writers' longest pause: ${stallList(pauses)} (etcd stopped at +0 s, back at ${
+        since(back)
+      }, the change appended at ${since(applied)}, the writers stopped at ${
+        since(end)
+      }; sampling began at ${since(Math.min(...series.map((points) => points[0]?.t ?? t0)))})`,
       `reconciles that restarted a source: ${restarts.length}, of them touching a steady source: ${steadyRestarts.length}`,
     );
     r.headline(
