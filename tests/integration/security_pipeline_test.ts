@@ -175,7 +175,7 @@ for (const engineName of ["opensearch", "elasticsearch"] as const) {
           }
           // The transfer found the engine it was pointed at (detected, not configured).
           ok(
-            outputs.transfer.includes(`"${engineName}"`),
+            new RegExp(`sluice·transfer: ${engineName} \\d+\\.\\d+`).test(outputs.transfer),
             `the transfer did not report ${engineName}:\n${outputs.transfer.slice(0, 2000)}`,
           );
         })
