@@ -18,7 +18,7 @@ import {
 import { type Compression, parseCompression, SUPPORTED_COMPRESSION } from "../kafka/producer.ts";
 import { kafkaTopicIssue } from "../schemas/validate.ts";
 import { DEFAULT_DEAD_LETTER_TOPIC } from "./dead_letter.ts";
-import { DEFAULT_TAIL_OPTIONS, type TailOptions } from "./tail_task.ts";
+import { DEFAULT_TAIL_OPTIONS, type TailOptions, UNSAVED_PER_INFLIGHT } from "./tail_task.ts";
 
 export interface AgentSettings {
   /** Agent id: the host name used in selectors, envelopes, record keys and the status key. */
@@ -157,7 +157,7 @@ const AGENT_SETTINGS: readonly Setting<keyof AgentValues>[] = [
     kind: "int",
     arg: "BYTES",
     description:
-      "Per source: bytes read but not yet acknowledged by Kafka (4× as many may wait for a checkpoint save)",
+      `Per source: bytes read but not yet acknowledged by Kafka (${UNSAVED_PER_INFLIGHT}× as many may wait for a checkpoint save)`,
   },
   {
     key: "lineFlushMs",

@@ -1435,8 +1435,12 @@ export class TailTask implements FileHolder {
    */
   #full(): boolean {
     return this.#inflight >= this.#opt.maxInflightBytes ||
-      this.#ackedUnsaved >= this.#opt.maxInflightBytes * UNSAVED_PER_INFLIGHT ||
-      this.#checkpointBroken;
+      this.#ackedUnsaved >= this.#maxUnsaved() || this.#checkpointBroken;
+  }
+
+  /** Most bytes acknowledged and not yet in a saved checkpoint. */
+  #maxUnsaved(): number {
+    return this.#opt.maxInflightBytes * UNSAVED_PER_INFLIGHT;
   }
 
   async #waitForRoom(): Promise<void> {
@@ -1454,7 +1458,7 @@ export class TailTask implements FileHolder {
   #scheduleSave(): void {
     if (this.#saveTimer !== undefined || this.#stopped) return;
     // Save sooner when the budget is filling up: reading waits on it.
-    const urgent = this.#ackedUnsaved >= this.#opt.maxInflightBytes * UNSAVED_PER_INFLIGHT / 2;
+    const urgent = this.#ackedUnsaved >= this.#maxUnsaved() / 2;
     this.#saveTimer = setTimeout(() => {
       this.#saveTimer = undefined;
       void this.#saveNow();
