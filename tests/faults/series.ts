@@ -43,14 +43,7 @@ export interface Stall {
  * ```
  */
 export function longestStallAt(points: readonly Point[], from = -Infinity, to = Infinity): Stall {
-  let longest: Stall = { ms: 0 };
-  let start: Point | undefined;
-  for (const p of points) {
-    if (p.t < from || p.t > to) continue;
-    if (!start || p.v !== start.v) start = p;
-    else if (p.t - start.t > longest.ms) longest = { ms: p.t - start.t, at: start.t };
-  }
-  return longest;
+  return longestFlat(points, from, to, () => true);
 }
 
 /**
@@ -75,18 +68,30 @@ export function longestStallBehind(
   from = -Infinity,
   to = Infinity,
 ): Stall {
+  let j = -1;
+  return longestFlat(done, from, to, (p) => {
+    while (j + 1 < todo.length && todo[j + 1].t <= p.t) j++;
+    return j >= 0 && todo[j].v - p.v >= behind;
+  });
+}
+
+/**
+ * The longest run of equal samples within [from, to] of which every one `counts` (asked once
+ * per sample, in order): from its first sample to its last.
+ */
+function longestFlat(
+  points: readonly Point[],
+  from: number,
+  to: number,
+  counts: (p: Point) => boolean,
+): Stall {
   let longest: Stall = { ms: 0 };
   let start: Point | undefined;
-  let j = -1;
-  for (const p of done) {
+  for (const p of points) {
     if (p.t < from || p.t > to) continue;
-    while (j + 1 < todo.length && todo[j + 1].t <= p.t) j++;
-    const waiting = j >= 0 && todo[j].v - p.v >= behind;
-    if (!waiting || !start || p.v !== start.v) {
-      start = waiting ? p : undefined;
-      continue;
-    }
-    if (p.t - start.t > longest.ms) longest = { ms: p.t - start.t, at: start.t };
+    if (!counts(p)) start = undefined;
+    else if (!start || p.v !== start.v) start = p;
+    else if (p.t - start.t > longest.ms) longest = { ms: p.t - start.t, at: start.t };
   }
   return longest;
 }

@@ -24,7 +24,7 @@ const DOWN_MS = 30_000;
  * Longest an unchanged source may go without a line acknowledged while its lines wait (samples
  * every 250 ms). An outage that held the agents would stall them for all of its 30 s. With two
  * busy loops on the 2 cores, acknowledgements of both agents stopped for up to 2.5–3.3 s at the
- * same instant, with and without this session's agent changes, while the writers went on and no
+ * same instant, with the agent of d9a61e7 and with that of abfb459, while the writers went on and no
  * agent logged anything then: the broker or the machine, not etcd (docs/RELIABILITY.md, row 4).
  */
 const MAX_STALL_MS = 3_000;
