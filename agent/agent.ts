@@ -19,6 +19,7 @@ import type { RefusedRecord, SendFailure, SendProblem } from "../kafka/producer.
 import { createTopicProducers, type TopicProducers } from "../kafka/topic_producers.ts";
 import { loadAppliedConfig, saveAppliedConfig } from "./applied_config.ts";
 import { deadLetterFor } from "./dead_letter.ts";
+import { IdleMemory, v8MemoryRelease } from "./idle_memory.ts";
 import { AgentMetrics } from "./metrics.ts";
 import { CoalescingRunner, planReconcile } from "./reconciler.ts";
 import type { AgentSettings } from "./settings.ts";
@@ -87,6 +88,9 @@ export class Agent {
   #rejected: { seq: number; error: string } | undefined;
   #stopping = false;
   #lastError: string | undefined;
+  #idleMemory: IdleMemory | undefined;
+  /** Reconciles run (work for agent/idle_memory.ts, besides bytes read). */
+  #reconciles = 0;
 
   constructor(settings: AgentSettings) {
     this.settings = settings;
@@ -139,6 +143,12 @@ export class Agent {
           }),
       });
     }
+    const release = v8MemoryRelease();
+    if (release) {
+      // Work: bytes read, and reconciles (a task replaced starts its count again).
+      this.#idleMemory = new IdleMemory(() => this.#work(), release);
+      this.#idleMemory.start();
+    }
     await this.#startFromSaved();
     this.#plane = openConfigPlane({ endpoints: s.etcd, prefix: s.prefix });
     this.#reporter = new StatusReporter(this.#plane, () => this.status(), s.statusTtlSeconds);
@@ -181,6 +191,7 @@ export class Agent {
     if (this.#stopping) return;
     this.#stopping = true;
     this.#abort.abort();
+    this.#idleMemory?.stop();
     await this.#runner.idle();
     const budget = this.settings.shutdownTimeoutMs;
     await Promise.all([...this.#tasks.values()].map((r) => r.task.stop(budget * 0.7)));
@@ -190,6 +201,13 @@ export class Agent {
     await this.#watch;
     this.#plane?.close();
     await this.#server?.close();
+  }
+
+  /** A counter that moves while the agent works: bytes read by every source, and reconciles. */
+  #work(): number {
+    let bytes = this.#reconciles;
+    for (const r of this.#tasks.values()) bytes += r.task.bytesRead;
+    return bytes;
   }
 
   /** The status document as written to etcd. */
@@ -331,6 +349,7 @@ export class Agent {
     const running = new Map([...this.#tasks].map(([id, r]) => [id, r.hash]));
     const plan = planReconcile(sources, running, specHash);
     this.metrics.reconciles.inc();
+    this.#reconciles++;
     // Stops first (a restarted source must save its checkpoints before its successor loads them).
     const stopping = [...plan.stop, ...plan.restart.map((x) => x.id)];
     await Promise.all(stopping.map(async (id) => {

@@ -4,7 +4,9 @@
  * created and renamed out of the globs at once is still read: the handle keeps it) and a file
  * that grew is read at once instead of at its next poll. The periodic scan and poll stay the
  * safety net: a watch can fail (too many watches, a file system without events, a directory
- * that does not exist yet), and then only their latency is lost.
+ * that does not exist yet), and then only their latency is lost. While every directory is
+ * watched itself (`complete`), the scan may run less often; an overflowed event queue asks for
+ * a full scan (`onRescan`).
  * @module
  */
 import { dirname } from "node:path";
@@ -58,15 +60,35 @@ export function existingAncestor(path: string): string {
  */
 export class FileWatcher {
   readonly #targets: { path: string; recursive: boolean }[];
-  readonly #onChange: (paths: string[]) => void;
+  readonly #onChange: (paths: string[], appeared: ReadonlySet<string>) => void;
+  readonly #onRescan: () => void;
   readonly #watchers: Deno.FsWatcher[] = [];
+  /** Targets watched themselves now (not through a parent, not waiting to retry). */
+  #direct = 0;
   #pending = new Set<string>();
+  /** Of the pending paths, those a file was created or renamed at (or from). */
+  #appeared = new Set<string>();
   #timer: ReturnType<typeof setTimeout> | undefined;
   #closed = false;
 
-  constructor(globs: readonly string[], onChange: (paths: string[]) => void) {
+  /**
+   * `onChange`: the paths that changed, and among them those a file was created at or renamed to
+   * or from (the file at such a path may be another one now). `onRescan`: the kernel dropped
+   * events (its queue overflowed), so only a full scan knows what changed.
+   */
+  constructor(
+    globs: readonly string[],
+    onChange: (paths: string[], appeared: ReadonlySet<string>) => void,
+    onRescan: () => void = () => {},
+  ) {
     this.#targets = watchTargets(globs);
     this.#onChange = onChange;
+    this.#onRescan = onRescan;
+  }
+
+  /** Every directory the globs look in is watched itself: new files are learnt of from events. */
+  get complete(): boolean {
+    return !this.#closed && this.#targets.length > 0 && this.#direct === this.#targets.length;
   }
 
   /** Starts watching; never throws (a failed watch is logged and tried again later). */
@@ -101,9 +123,15 @@ export class FileWatcher {
         continue;
       }
       this.#watchers.push(watcher);
+      if (direct) this.#direct++;
       try {
         for await (const event of watcher) {
-          for (const path of event.paths) this.#pending.add(path);
+          if (event.flag === "rescan") this.#onRescan();
+          const appeared = event.kind === "create" || event.kind === "rename";
+          for (const path of event.paths) {
+            this.#pending.add(path);
+            if (appeared) this.#appeared.add(path);
+          }
           this.#timer ??= setTimeout(() => this.#flush(), GATHER_MS);
           // The directory we wait for has appeared: watch it instead of its parent.
           if (!direct && event.paths.some((p) => target.path.startsWith(p))) break;
@@ -116,6 +144,7 @@ export class FileWatcher {
           });
         }
       } finally {
+        if (direct) this.#direct--;
         try {
           watcher.close();
         } catch { /* closed */ }
@@ -130,7 +159,9 @@ export class FileWatcher {
   #flush(): void {
     this.#timer = undefined;
     const paths = [...this.#pending];
+    const appeared = this.#appeared;
     this.#pending = new Set();
-    if (!this.#closed && paths.length > 0) this.#onChange(paths);
+    this.#appeared = new Set();
+    if (!this.#closed && paths.length > 0) this.#onChange(paths, appeared);
   }
 }

@@ -189,7 +189,8 @@ const AGENT_SETTINGS: readonly Setting<keyof AgentValues>[] = [
     file: "scan_ms",
     kind: "int",
     arg: "MS",
-    description: "Glob rescan interval (at least 10)",
+    description: "Glob rescan interval (at least 10); 10 × that while inotify watches every " +
+      "directory of a source",
   },
   {
     key: "maxOpenFiles",
