@@ -5,6 +5,7 @@ import {
   IdleMemory,
   type IdleMemoryState,
   initialIdleMemory,
+  mallocTrim,
   v8MemoryRelease,
 } from "./idle_memory.ts";
 
@@ -96,4 +97,10 @@ Deno.test({
     const { before, after } = JSON.parse(new TextDecoder().decode(out.stdout));
     assert(after < before, `heap ${before} bytes before the release, ${after} after: not smaller`);
   },
+});
+
+Deno.test("mallocTrim: glibc's trim runs here (the project's machines are glibc)", () => {
+  const trim = mallocTrim();
+  assert(trim, "no malloc_trim: libc.so.6 could not be opened");
+  trim();
 });
