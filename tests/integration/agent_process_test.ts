@@ -8,6 +8,8 @@ import { deepStrictEqual as assertEquals, ok as assert } from "node:assert/stric
 import { type ConfigPlane, openConfigPlane } from "../../config_plane/mod.ts";
 import type { Op, Source } from "../../config_plane/types.ts";
 import {
+  type AgentProcessOptions,
+  agentTaskFlags,
   assertExactlyOnce,
   checkSeq,
   endpoints,
@@ -49,7 +51,11 @@ interface AgentRun {
  * process (`label` names them); runs `body`, then stops the writers and the agent and deletes
  * all of it. A failure shows the agent's log, what was collected and the status keys.
  */
-function withAgentRun(label: string, body: (run: AgentRun) => Promise<void>) {
+function withAgentRun(
+  label: string,
+  body: (run: AgentRun) => Promise<void>,
+  agent: Pick<AgentProcessOptions, "denoFlags" | "logLevel"> = {},
+) {
   return withDiagnostics(async (d) => {
     const dir = await Deno.makeTempDir({ prefix: `sluice-agent-${label}-` });
     d.defer(() => Deno.remove(dir, { recursive: true }));
@@ -73,7 +79,7 @@ function withAgentRun(label: string, body: (run: AgentRun) => Promise<void>) {
     d.probe("status keys", async () => await plane.listAgents());
     let head = 0;
     const spawn = (etcd?: string[]) =>
-      d.track(spawnAgent({ prefix, checkpointDir: checkpoints, agentId, etcd }));
+      d.track(spawnAgent({ prefix, checkpointDir: checkpoints, agentId, etcd, ...agent }));
     const run: AgentRun = {
       dir,
       prefix,
@@ -225,3 +231,35 @@ test("agent process: restarted while etcd is unreachable, it runs its saved conf
     run.child.signal("SIGTERM");
     assertEquals((await run.child.exited).code, 0, "stops cleanly without ever reaching etcd");
   }));
+
+test("agent process: run as `deno task agent` runs it, it gives memory back once reading stops, and reads on", async () =>
+  withAgentRun("idle", async (run) => {
+    const { dir, topic, collector } = run;
+    const source = { id: "idle", paths: [`${dir}/*.log`], topic, start_at: "beginning" as const };
+    await run.apply([{ op: "put_source", source }], "idle memory test");
+    const before = run.writer(`${dir}/a.log`, "before", 20, 20);
+    await waitFor("lines flowing", () => collector.tagged("before").length > 1000, 30_000);
+    const n = await before.stop();
+    await waitFor(`all ${n} lines before`, () => collector.tagged("before").length >= n, 30_000);
+    // Quiet for 5 s after reading: one memory-reducing collection (agent/idle_memory.ts).
+    await waitFor(
+      "the agent's debug line 'idle: memory given back'",
+      () => run.child.grep(/memory given back/).length > 0,
+      30_000,
+    );
+    const line = run.child.grep(/memory given back/)[0];
+    const m = line.match(/RSS (\d+) → (\d+) MiB/);
+    assert(m, `no RSS figures in: ${line}`);
+    assert(Number(m[2]) <= Number(m[1]), `RSS grew over the release: ${line}`);
+    // Reading goes on after the release, every line once.
+    const after = run.writer(`${dir}/b.log`, "after", 20, 20);
+    await waitFor("lines after the release", () => collector.tagged("after").length > 500, 30_000);
+    const total = await after.stop();
+    await waitFor(
+      `all ${total} lines after`,
+      () => collector.tagged("after").length >= total,
+      30_000,
+    );
+    assertExactlyOnce(collector.envelopes, "before", n);
+    assertExactlyOnce(collector.envelopes, "after", total);
+  }, { denoFlags: await agentTaskFlags(), logLevel: "debug" }));

@@ -19,6 +19,7 @@ import {
 import { type TailOptions, TailTask } from "../../agent/tail_task.ts";
 import { AgentMetrics } from "../../agent/metrics.ts";
 import { TestProcess } from "../support/process.ts";
+import { parseDenoRunTask } from "../../packaging/commands.ts";
 
 export const endpoints = endpointsFromEnv();
 
@@ -302,6 +303,16 @@ export interface AgentProcessOptions {
   metricsAddr?: string;
   /** More agent flags, e.g. `["--dead-letter-topic", "t"]`. */
   args?: string[];
+  /** More `deno run` flags, e.g. those of `deno task agent` (`agentTaskFlags`). */
+  denoFlags?: string[];
+  /** SLUICE_LOG_LEVEL (default: SLUICE_TEST_AGENT_LOG_LEVEL, else info). */
+  logLevel?: string;
+}
+
+/** The `deno run` flags `deno task agent` (and so the packaged `sluice-agent`) runs with. */
+export async function agentTaskFlags(): Promise<string[]> {
+  const config = JSON.parse(await Deno.readTextFile(new URL("../../deno.json", import.meta.url)));
+  return parseDenoRunTask(config.tasks.agent).flags;
 }
 
 /**
@@ -329,7 +340,10 @@ export function spawnAgent(options: AgentProcessOptions): TestProcess {
       ...["--scan-ms", String(scanMs), "--linger-ms", "5", "--shutdown-timeout-ms", "5000"],
       ...(options.args ?? []),
     ],
-    env: { SLUICE_LOG_LEVEL: Deno.env.get("SLUICE_TEST_AGENT_LOG_LEVEL") ?? "info" },
+    denoFlags: options.denoFlags,
+    env: {
+      SLUICE_LOG_LEVEL: options.logLevel ?? Deno.env.get("SLUICE_TEST_AGENT_LOG_LEVEL") ?? "info",
+    },
     metricsAddr: options.metricsAddr,
   });
 }

@@ -18,6 +18,8 @@ export interface TestProcessOptions {
   name: string;
   /** A script under the repository root run with `deno run -A` (e.g. `agent/main.ts`)... */
   script?: string;
+  /** More `deno run` flags for `script` (e.g. a task's `--v8-flags=…`). */
+  denoFlags?: string[];
   /** ...or any command and its arguments (`args` are appended). */
   command?: string[];
   args?: string[];
@@ -84,7 +86,7 @@ export class TestProcess {
     this.name = options.name;
     this.metricsAddr = options.metricsAddr;
     const base = options.script
-      ? [Deno.execPath(), "run", "-A", `${ROOT}/${options.script}`]
+      ? [Deno.execPath(), "run", "-A", ...(options.denoFlags ?? []), `${ROOT}/${options.script}`]
       : options.command;
     if (!base) throw new TypeError(`${options.name}: neither script nor command given`);
     const command = [...(options.wrapper ?? []), ...base, ...(options.args ?? [])];
