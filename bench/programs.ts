@@ -42,7 +42,8 @@ export function taskRunFlags(task: string, entry: string): string[] {
   return words.slice(run + 1, at);
 }
 
-async function taskFlags(name: string, entry: string): Promise<string[]> {
+/** The `deno run` flags of this repository's deno.json task `name`, which runs `entry`. */
+export async function taskFlags(name: string, entry: string): Promise<string[]> {
   const config = JSON.parse(await Deno.readTextFile(`${REPO_ROOT}deno.json`));
   return taskRunFlags(config.tasks[name], entry);
 }

@@ -19,7 +19,7 @@ import {
 import { type TailOptions, TailTask } from "../../agent/tail_task.ts";
 import { AgentMetrics } from "../../agent/metrics.ts";
 import { TestProcess } from "../support/process.ts";
-import { parseDenoRunTask } from "../../packaging/commands.ts";
+import { taskFlags } from "../../bench/programs.ts";
 
 export const endpoints = endpointsFromEnv();
 
@@ -310,9 +310,8 @@ export interface AgentProcessOptions {
 }
 
 /** The `deno run` flags `deno task agent` (and so the packaged `sluice-agent`) runs with. */
-export async function agentTaskFlags(): Promise<string[]> {
-  const config = JSON.parse(await Deno.readTextFile(new URL("../../deno.json", import.meta.url)));
-  return parseDenoRunTask(config.tasks.agent).flags;
+export function agentTaskFlags(): Promise<string[]> {
+  return taskFlags("agent", "agent/main.ts");
 }
 
 /**
