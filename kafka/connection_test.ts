@@ -7,7 +7,6 @@ import {
   topicHasLeaders,
   topicNotReadyYet,
 } from "./connection.ts";
-import { producerConnection } from "./options.ts";
 
 const CA = "-----BEGIN CERTIFICATE-----\nMIIB\n-----END CERTIFICATE-----";
 
@@ -44,29 +43,6 @@ Deno.test("explainKafkaSecurityError: TLS and SASL failures as kafkajs reports t
     explainKafkaSecurityError(new InvalidInputError("SLUICE_KAFKA_TLS_CA_FILE=/x: …"), brokers),
     undefined,
   );
-});
-
-Deno.test("producerConnection: brokers, timeouts, TLS and SCRAM as @platformatic/kafka takes them", () => {
-  const plain = producerConnection({ brokers: ["k:9092"], clientId: "a", security: {} });
-  deepEqual(plain, {
-    clientId: "a",
-    bootstrapBrokers: ["k:9092"],
-    connectTimeout: 3000,
-    requestTimeout: 30000,
-    timeout: 30000,
-  });
-  const secure = producerConnection({
-    brokers: ["k:9093"],
-    clientId: "a",
-    requestTimeoutMs: 5000,
-    security: {
-      tls: { ca: CA },
-      sasl: { mechanism: "scram-sha-512", username: "sluice", password: new Secret("pw-1", "X") },
-    },
-  });
-  deepEqual(secure.tls, { ca: [CA], rejectUnauthorized: true });
-  deepEqual(secure.sasl, { mechanism: "SCRAM-SHA-512", username: "sluice", password: "pw-1" });
-  equal(secure.timeout, 5000);
 });
 
 Deno.test("explainKafkaSecurityError: causes inside an AggregateError are read too", () => {

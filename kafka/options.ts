@@ -1,18 +1,12 @@
 /**
  * Kafka connection settings that do not depend on a client library: the options every client is
- * built from, @platformatic/kafka's form of them (`producerConnection`, for kafka/producer.ts), and
- * operator-facing explanations of TLS and SASL failures. The agent loads only this, the producer
- * and @platformatic/kafka; kafkajs (kafka/connection.ts) is loaded by the transfer and tools.
+ * built from, Node's TLS options for kafkajs, and operator-facing explanations of TLS and SASL
+ * failures. The agent loads only this and the producer with its own connections (kafka/cluster.ts);
+ * kafkajs (kafka/connection.ts) is loaded by the transfer and tools.
  * @module
  */
-import type { ConnectionOptions as PlatformaticConnection } from "@platformatic/kafka";
 import { SluiceError } from "../core/errors.ts";
-import {
-  classifySecurityFailure,
-  type KafkaSecurity,
-  kafkaSecurityFromEnv,
-  type TlsSettings,
-} from "../core/security.ts";
+import { classifySecurityFailure, type KafkaSecurity, type TlsSettings } from "../core/security.ts";
 
 export interface KafkaConnectionOptions {
   brokers: string[];
@@ -23,49 +17,6 @@ export interface KafkaConnectionOptions {
   connectionTimeoutMs?: number;
   /** Request timeout in ms (default 30000). */
   requestTimeoutMs?: number;
-}
-
-/** @platformatic/kafka's SASL mechanism names for ours. */
-const PLATFORMATIC_MECHANISMS = {
-  "plain": "PLAIN",
-  "scram-sha-256": "SCRAM-SHA-256",
-  "scram-sha-512": "SCRAM-SHA-512",
-} as const;
-
-/**
- * @platformatic/kafka's connection options for `options`: bootstrap brokers, timeouts, and `tls`
- * and `sasl` for its security. As with kafkajs, the password is revealed only here.
- *
- * @example
- * ```ts
- * import { producerConnection } from "./options.ts";
- * producerConnection({ brokers: ["k:9092"], clientId: "a", security: {} }).bootstrapBrokers;
- * // ["k:9092"]
- * ```
- */
-export function producerConnection(options: KafkaConnectionOptions): PlatformaticConnection & {
-  clientId: string;
-  bootstrapBrokers: string[];
-  timeout: number;
-} {
-  const security = options.security ?? kafkaSecurityFromEnv();
-  const out: ReturnType<typeof producerConnection> = {
-    clientId: options.clientId,
-    bootstrapBrokers: options.brokers,
-    connectTimeout: options.connectionTimeoutMs ?? 3000,
-    requestTimeout: options.requestTimeoutMs ?? 30000,
-    timeout: options.requestTimeoutMs ?? 30000,
-  };
-  if (security.tls) out.tls = tlsConnectOptions(security.tls);
-  if (security.sasl) {
-    const { mechanism, username, password } = security.sasl;
-    out.sasl = {
-      mechanism: PLATFORMATIC_MECHANISMS[mechanism],
-      username,
-      password: password.reveal(),
-    };
-  }
-  return out;
 }
 
 /**
@@ -116,7 +67,7 @@ export function explainKafkaSecurityError(error: unknown, brokers: string[]): st
 
 /**
  * The messages of an error and its causes, joined: kafkajs wraps the error it got in
- * `originalError`, @platformatic/kafka in `cause` and in the `errors` of an AggregateError.
+ * `originalError`, our own connections (kafka/cluster.ts) in `cause` and in the `errors` of an AggregateError.
  */
 export function errorChainText(error: unknown): string {
   const parts: string[] = [];

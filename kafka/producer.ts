@@ -7,22 +7,16 @@
  * closed; a batch the topic refuses as too large is split, and a single record it refuses goes to
  * the dead-letter route when there is one. Records that some partitions took while others failed
  * are not sent again. Record batches and Produce requests are written by kafka/record_batch.ts;
- * the connections (TLS, SASL), metadata and producer ids come from @platformatic/kafka, and can be
- * shared by several producers (`ProducerConnections`; see docs/decisions/0003-own-record-batches.md
- * and 0006-kafka-output-per-topic.md).
+ * the connections (TLS, SASL), metadata and producer ids from kafka/cluster.ts, and they can be
+ * shared by several producers (`ProducerConnections`; see docs/decisions/0003-own-record-batches.md,
+ * 0006-kafka-output-per-topic.md and 0008-own-kafka-connections.md).
  * @module
  */
-import { Buffer } from "node:buffer";
-import {
-  type ClusterMetadata,
-  type Connection,
-  crc32c,
-  ProduceAcks,
-  Producer,
-  produceV9,
-  ProtocolError,
-  Writer,
-} from "@platformatic/kafka";
+import { kafkaSecurityFromEnv } from "../core/security.ts";
+import type { BrokerConnection } from "./broker_connection.ts";
+import { type ClusterMetadata, KafkaCluster } from "./cluster.ts";
+import { crc32c } from "./crc32c.ts";
+import { ApiKey, KafkaProtocolError, parseProduce, type ProduceAnswer } from "./wire.ts";
 import { backoffDelay, sleep } from "../core/backoff.ts";
 import { InvalidInputError, SluiceError } from "../core/errors.ts";
 import { getLogger } from "../core/log.ts";
@@ -34,7 +28,7 @@ import {
   type SendAction,
 } from "./send_failure.ts";
 import { Compressor } from "./compressor.ts";
-import { type KafkaConnectionOptions, producerConnection } from "./options.ts";
+import type { KafkaConnectionOptions } from "./options.ts";
 import {
   COMPRESSION_ATTRIBUTE,
   type EncodedRecords,
@@ -218,8 +212,6 @@ export function createLogProducer(options: LogProducerOptions): LogProducer {
   return new KafkaLogProducer(options);
 }
 
-type BufferProducer = Producer<Buffer, Buffer, Buffer, Buffer>;
-
 /**
  * What producers can share: the client (connections to the brokers with their TLS and SASL,
  * the metadata cache), the compressor (and its worker thread) and the record buffers. A producer
@@ -228,7 +220,7 @@ type BufferProducer = Producer<Buffer, Buffer, Buffer, Buffer>;
  * producer's failure never closes what the others use.
  */
 export class ProducerConnections {
-  readonly client: BufferProducer;
+  readonly client: KafkaCluster;
   readonly compressor: Compressor;
   readonly compression: Compression;
   /** Buffers for the records of one request's partitions, taken and given back synchronously. */
@@ -249,25 +241,15 @@ export class ProducerConnections {
   ) {
     this.compression = options.compression ?? "gzip";
     this.compressor = new Compressor(this.compression);
-    this.client = new Producer<Buffer, Buffer, Buffer, Buffer>({
-      ...producerConnection({
-        clientId: options.clientId ?? "sluice-agent",
-        brokers: options.brokers,
-        security: options.security,
-        connectionTimeoutMs: options.connectionTimeoutMs,
-        requestTimeoutMs: options.requestTimeoutMs,
-      }),
-      // Idempotence is ours (`#prepare` numbers the batches); the client's idempotent mode would
-      // hold every connection to one request in flight.
-      maxInflights: Math.min(5, Math.max(1, options.maxInflight ?? 3)),
-      autocreateTopics: true,
-      // Our own loop retries forever; the client's retries cover blips.
-      retries: 3,
-      retryDelay: 250,
+    this.client = new KafkaCluster({
+      brokers: options.brokers,
+      clientId: options.clientId ?? "sluice-agent",
+      security: options.security ?? kafkaSecurityFromEnv(),
+      connectTimeoutMs: options.connectionTimeoutMs ?? 3000,
+      requestTimeoutMs: options.requestTimeoutMs ?? 30_000,
       // Each producer asks for its topic's partitions before every request, answered from this
-      // cache; a failure asks the broker again at once. With the client's 5 s, 200 topics made 40
-      // Metadata requests a second per agent.
-      metadataMaxAge: 60_000,
+      // cache; a failure asks the broker again at once.
+      metadataMaxAgeMs: 60_000,
     });
   }
 
@@ -275,7 +257,7 @@ export class ProducerConnections {
   async close(): Promise<void> {
     if (this.#closed) return;
     this.#closed = true;
-    await this.client.close(true).catch(() => {});
+    await this.client.close().catch(() => {});
     this.compressor.close();
   }
 }
@@ -320,7 +302,7 @@ export class WriterPool {
 
 /** An idempotent producer id and the next sequence number of every partition. */
 interface Session {
-  client: BufferProducer;
+  client: KafkaCluster;
   producerId: bigint;
   producerEpoch: number;
   sequences: Map<string, number>;
@@ -334,9 +316,9 @@ interface Session {
   confirmed: Set<string>;
 }
 
-/** Kafka's Produce API key, and the version `produceRequest` writes. */
-const PRODUCE_API_KEY = 0;
+/** The Produce version `produceRequest` writes, and its acknowledgement by every in-sync replica. */
 const PRODUCE_VERSION = 9;
+const ACKS_ALL = -1;
 
 /** Records of the queue taken into one request (one batch per partition, per leader). */
 interface Prepared {
@@ -533,7 +515,7 @@ class KafkaLogProducer implements LogProducer {
     // A new id each call (InitProducerId without a transactional id); producers sharing the
     // client that ask at the same moment may get the same one, which is harmless: sequence
     // numbers are per partition, and each producer writes to partitions of its own topics.
-    const { producerId, producerEpoch } = await client.initIdempotentProducer({});
+    const { producerId, producerEpoch } = await client.initIdempotentProducer();
     this.#session = {
       client,
       producerId,
@@ -937,7 +919,6 @@ class KafkaLogProducer implements LogProducer {
     const topics = this.#topicsIn(start, end);
     const metadata = await session.client.metadata({
       topics,
-      autocreateTopics: true,
       forceUpdate: this.#staleMetadata,
     });
     this.#staleMetadata = false;
@@ -1076,84 +1057,57 @@ class KafkaLogProducer implements LogProducer {
   ): Promise<void> {
     if (requests.size === 0) return;
     const leaders = [...requests.keys()];
-    let connections: Map<number, Connection>;
+    let connections: Map<number, BrokerConnection>;
     try {
       connections = await session.client.connectToBrokers(leaders);
     } catch (error) {
       throw new RequestFailure(new Set(), everyPartition(requests, leaders, error));
     }
-    const answers = Promise.allSettled(leaders.map((leader) => {
-      const connection = connections.get(leader);
-      if (!connection) return Promise.reject(new Error(`no connection to broker ${leader}`));
-      const parts = produceRequest(
-        requests.get(leader)!,
-        ProduceAcks.ALL,
-        this.#timeoutMs,
-      );
-      return new Promise<void>((resolve, reject) => {
-        connection.send(
-          PRODUCE_API_KEY,
-          PRODUCE_VERSION,
-          () => {
-            const writer = Writer.create();
-            for (const p of parts) writer.append(Buffer.from(p.buffer, p.byteOffset, p.byteLength));
-            return writer;
-          },
-          produceV9.parseResponse,
-          true,
-          true,
-          (error) => error ? reject(error) : resolve(),
-        );
-      });
+    const answers = Promise.allSettled(leaders.map(async (leader) => {
+      const connection = connections.get(leader)!;
+      const parts = produceRequest(requests.get(leader)!, ACKS_ALL, this.#timeoutMs);
+      return parseProduce(await connection.send(ApiKey.produce, PRODUCE_VERSION, parts));
     }));
     issued();
     const outcomes = await answers;
-    if (outcomes.every((o) => o.status === "fulfilled")) {
-      for (const batches of requests.values()) {
-        for (const { topic, batches: parts } of batches) {
-          for (const { partition } of parts) session.confirmed.add(`${topic}:${partition}`);
-        }
-      }
-      return;
-    }
     const stored = new Set<string>();
     const failures: PartitionFailure[] = [];
     outcomes.forEach((outcome, i) => {
       const leader = leaders[i];
-      if (outcome.status === "fulfilled") {
-        for (const { topic, batches } of requests.get(leader)!) {
-          for (const { partition } of batches) stored.add(partitionKey(topic, partition));
-        }
-        return;
-      }
-      const answer = (outcome.reason as { response?: ProduceResponse }).response;
-      if (!answer?.responses) {
+      if (outcome.status === "rejected") {
         failures.push(...everyPartition(requests, [leader], outcome.reason));
         return;
       }
-      for (const { name, partitionResponses } of answer.responses) {
-        for (const { index, errorCode, errorMessage } of partitionResponses) {
-          if (errorCode === 0) stored.add(partitionKey(name, index));
-          else {
-            failures.push({
-              topic: name,
-              partition: index,
-              error: new ProtocolError(errorCode, errorMessage ?? null),
-            });
+      const answered = answersByPartition(outcome.value);
+      for (const { topic, batches } of requests.get(leader)!) {
+        for (const { partition } of batches) {
+          const key = partitionKey(topic, partition);
+          const answer = answered.get(key);
+          if (answer?.errorCode === 0) {
+            stored.add(key);
+            session.confirmed.add(`${topic}:${partition}`);
+            continue;
           }
+          const error = answer
+            ? new KafkaProtocolError(answer.errorCode, answer.errorMessage)
+            : new Error(`the broker's answer does not mention ${topic}[${partition}]`);
+          failures.push({ topic, partition, error });
         }
       }
     });
-    throw new RequestFailure(stored, failures);
+    if (failures.length > 0) throw new RequestFailure(stored, failures);
   }
 }
 
-/** The Produce answer's part that says, per partition, whether its batch was taken. */
-interface ProduceResponse {
-  responses: {
-    name: string;
-    partitionResponses: { index: number; errorCode: number; errorMessage: string | null }[];
-  }[];
+/** A Produce answer's partitions by `partitionKey`. */
+function answersByPartition(
+  answer: ProduceAnswer,
+): Map<string, { errorCode: number; errorMessage: string | null }> {
+  const out = new Map<string, { errorCode: number; errorMessage: string | null }>();
+  for (const { name, partitionResponses } of answer.responses) {
+    for (const p of partitionResponses) out.set(partitionKey(name, p.index), p);
+  }
+  return out;
 }
 
 /** A failure of every partition `leaders` were sent, for an error without a per-partition answer. */

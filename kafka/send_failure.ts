@@ -102,7 +102,7 @@ interface ErrorShape {
   cause?: unknown;
 }
 
-/** The leaves of an error: @platformatic/kafka nests the errors of retries and answers in `errors`. */
+/** The leaves of an error: kafka/cluster.ts nests the errors of the brokers it tried in `errors`. */
 function leaves(error: unknown, depth = 0, out: ErrorShape[] = []): ErrorShape[] {
   if (!error || typeof error !== "object") {
     out.push({ message: String(error) });
@@ -127,24 +127,15 @@ function withCauses(leaf: ErrorShape): string {
   return parts.join(": ") || "unknown error";
 }
 
-/** One leaf: a Kafka error code, the client's "Unknown topic", or anything else. */
+/** One leaf: a Kafka error code (`apiId`), or anything else. */
 function classifyLeaf(leaf: ErrorShape): ClassifiedError {
   const text = withCauses(leaf);
   if (typeof leaf.apiId === "string") {
-    const broker = typeof leaf.serverErrorMessage === "string" && leaf.serverErrorMessage
-      ? ` (broker: ${leaf.serverErrorMessage})`
+    const words = leaf.serverErrorMessage;
+    const broker = typeof words === "string" && words && !text.includes(words)
+      ? ` (broker: ${words})`
       : "";
     return { kind: kindOfCode(leaf.apiId), code: leaf.apiId, message: `${text}${broker}` };
-  }
-  // The client turns a Metadata answer of UNKNOWN_TOPIC_OR_PARTITION, still there after its own
-  // retries, into this: the topic does not exist and was not created (auto-create off, a name
-  // colliding with an existing topic's when '.' and '_' are taken alike, no permission to create).
-  if (leaf.code === "PLT_KFK_USER" && /^Unknown topic /.test(text)) {
-    return {
-      kind: "topic_refused",
-      code: "UNKNOWN_TOPIC_OR_PARTITION",
-      message: `${text} It does not exist and was not created`,
-    };
   }
   const code = typeof leaf.code === "string" && leaf.code ? leaf.code : "ERROR";
   return { kind: "unreachable", code, message: text };

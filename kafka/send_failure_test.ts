@@ -1,12 +1,5 @@
 import { deepStrictEqual as assertEquals, equal, match } from "node:assert/strict";
-import {
-  MultipleErrors,
-  NetworkError,
-  ProtocolError,
-  ResponseError,
-  TimeoutError,
-  UserError,
-} from "@platformatic/kafka";
+import { KafkaNetworkError } from "./broker_connection.ts";
 import {
   classifySendError,
   decideSendFailure,
@@ -14,54 +7,46 @@ import {
   type SendAction,
   type SendFailureKind,
 } from "./send_failure.ts";
+import { KafkaProtocolError } from "./wire.ts";
 
-// Answers captured from the local Kafka 4 broker (see docs/decisions/0006-kafka-output-per-topic.md):
-// Metadata v12 for the topic "..", with auto-creation asked for...
-const METADATA_API = 3;
-const invalidTopic = new ResponseError(METADATA_API, 12, { "/topics/0": [17, null] }, {
-  topics: [{ name: "..", errorCode: 17, partitions: [] }],
-});
-// ...and Produce v9 of a 5,363-byte record to a topic with max.message.bytes=2048.
-const PRODUCE_API = 0;
-const tooLargeAnswer = {
-  responses: [{
-    name: "iso-tiny",
-    partitionResponses: [{
-      index: 0,
-      errorCode: 10,
-      baseOffset: -1n,
-      logAppendTimeMs: -1n,
-      logStartOffset: -1n,
-      recordErrors: [],
-      errorMessage: null,
-    }],
-  }],
-  throttleTimeMs: 0,
-};
-const tooLarge = new ResponseError(
-  PRODUCE_API,
-  9,
-  { "/responses/0/partition_responses/0": [10, null] },
-  tooLargeAnswer,
-);
+/** A partition's or a topic's error code, as kafka/cluster.ts and kafka/producer.ts throw them. */
+const ProtocolError = KafkaProtocolError;
+/** Several failed attempts or brokers, as kafka/cluster.ts throws them. */
+const several = (message: string, errors: unknown[]) => new AggregateError(errors, message);
+
+// What the local Kafka 4 broker answers (see docs/decisions/0006-kafka-output-per-topic.md):
+// Metadata v12 for the topic "..", with auto-creation asked for, is INVALID_TOPIC_EXCEPTION...
+const invalidTopic = new KafkaProtocolError(17, null, "Metadata of topic ..: ");
+// ...and Produce v9 of a 5,363-byte record to a topic with max.message.bytes=2048 is
+// MESSAGE_TOO_LARGE for its partition.
+const tooLarge = new KafkaProtocolError(10, null);
 
 Deno.test("classifySendError: a Metadata answer refusing the topic's name is a refused topic", () => {
   const c = classifySendError(invalidTopic);
   assertEquals([c.kind, c.code], ["topic_refused", "INVALID_TOPIC_EXCEPTION"]);
-  match(c.message, /invalid topic/);
-  // The same answer after the client's own retries, wrapped in their MultipleErrors.
-  const retried = new MultipleErrors("metadata failed 4 times.", [invalidTopic, invalidTopic]);
-  equal(classifySendError(retried).code, "INVALID_TOPIC_EXCEPTION");
+  match(c.message, /Metadata of topic \.\.: INVALID_TOPIC_EXCEPTION/);
+  // The same answer from every broker tried, wrapped in an AggregateError.
+  equal(
+    classifySendError(several("no broker", [invalidTopic, invalidTopic])).code,
+    "INVALID_TOPIC_EXCEPTION",
+  );
 });
 
 Deno.test("classifySendError: a topic the broker does not create (collision, auto-create off) is refused", () => {
-  // What the client makes of UNKNOWN_TOPIC_OR_PARTITION still there after its retries: measured
+  // What the cluster makes of UNKNOWN_TOPIC_OR_PARTITION still there after its retries: measured
   // for `a_b` while `a.b` exists, which Kafka's auto-creation refuses without saying so.
-  const c = classifySendError(new UserError("Unknown topic iso-x_a."));
+  const c = classifySendError(
+    new KafkaProtocolError(
+      3,
+      null,
+      "Metadata of topic iso-x_a: ",
+      ". It does not exist and was not created",
+    ),
+  );
   assertEquals([c.kind, c.code], ["topic_refused", "UNKNOWN_TOPIC_OR_PARTITION"]);
-  match(c.message, /Unknown topic iso-x_a\. It does not exist and was not created/);
-  // Other user errors of the client are not about the topic.
-  equal(classifySendError(new UserError("Client is closed.")).kind, "unreachable");
+  match(c.message, /iso-x_a: UNKNOWN_TOPIC_OR_PARTITION\. It does not exist and was not created/);
+  // A closed client is not about the topic.
+  equal(classifySendError(new KafkaNetworkError("the Kafka client is closed")).kind, "unreachable");
 });
 
 Deno.test("classifySendError: permissions, codecs and timestamps refuse the topic", () => {
@@ -79,13 +64,19 @@ Deno.test("classifySendError: records too large or invalid are refused records",
 });
 
 Deno.test("classifySendError: a broker down, a timeout, a moving leader are connection trouble", () => {
-  const refused = new NetworkError("Connection to 127.0.0.1:1 failed.", {
-    cause: new Error("connect ECONNREFUSED 127.0.0.1:1"),
+  const refused = new KafkaNetworkError("Connection to 127.0.0.1:1 failed: Connection refused", {
+    cause: new Error("Connection refused (os error 111)"),
   });
-  const c = classifySendError(refused);
-  assertEquals([c.kind, c.code], ["unreachable", "PLT_KFK_NETWORK"]);
-  match(c.message, /Connection to 127\.0\.0\.1:1 failed\.: connect ECONNREFUSED/);
-  equal(classifySendError(new TimeoutError("Request timed out")).kind, "unreachable");
+  const c = classifySendError(several("No Kafka broker answered", [refused]));
+  assertEquals([c.kind, c.code], ["unreachable", "NETWORK"]);
+  match(
+    c.message,
+    /Connection to 127\.0\.0\.1:1 failed: Connection refused: Connection refused \(os/,
+  );
+  const timedOut = new KafkaNetworkError(
+    "Request (API 0) to k:9092 was not answered within 30000 ms",
+  );
+  equal(classifySendError(timedOut).kind, "unreachable");
   for (const code of [5, 6, 7, 8, 13, 19, 20, 56, 2, -1]) {
     equal(classifySendError(new ProtocolError(code)).kind, "unreachable", `code ${code}`);
   }
@@ -101,23 +92,23 @@ Deno.test("classifySendError: an idempotent producer out of step", () => {
 });
 
 Deno.test("classifySendError: of several codes, the record refusal, then the topic refusal wins", () => {
-  const mixed = new MultipleErrors("several", [
+  const mixed = several("several", [
     new ProtocolError(6),
     new ProtocolError(45),
     new ProtocolError(29),
   ]);
   equal(classifySendError(mixed).code, "TOPIC_AUTHORIZATION_FAILED");
-  const withRecord = new MultipleErrors("several", [new ProtocolError(29), new ProtocolError(10)]);
+  const withRecord = several("several", [new ProtocolError(29), new ProtocolError(10)]);
   equal(classifySendError(withRecord).code, "MESSAGE_TOO_LARGE");
   equal(
-    classifySendError(new MultipleErrors("x", [new ProtocolError(45), new ProtocolError(6)])).kind,
+    classifySendError(several("x", [new ProtocolError(45), new ProtocolError(6)])).kind,
     "unreachable",
   );
 });
 
 Deno.test("classifySendError: the broker's own words are kept", () => {
   const c = classifySendError(new ProtocolError(29, "Not authorized to access topics: [logs]"));
-  match(c.message, /broker: Not authorized to access topics: \[logs\]/);
+  match(c.message, /TOPIC_AUTHORIZATION_FAILED: Not authorized to access topics: \[logs\]/);
 });
 
 Deno.test("kindOfErrorName", () => {
