@@ -109,7 +109,7 @@ export class KafkaCluster {
             code,
             null,
             `Metadata of topic ${name}: `,
-            code === 3 ? ". It does not exist and was not created" : "",
+            code === 3 ? " It does not exist and was not created." : "",
           );
           if (!TRANSIENT_TOPIC_ERRORS.has(code) || attempt >= METADATA_ATTEMPTS) throw failed;
           continue;
@@ -125,7 +125,7 @@ export class KafkaCluster {
               3,
               null,
               `Metadata of topic ${topic}: `,
-              ". The cluster did not mention it",
+              " The cluster did not mention it.",
             );
           }
         }

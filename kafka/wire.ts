@@ -9,7 +9,7 @@
  * @module
  */
 
-import { kafkaErrorName } from "./error_names.ts";
+import { kafkaError } from "./error_names.ts";
 
 const encoder = new TextEncoder();
 const decoder = new TextDecoder();
@@ -23,7 +23,10 @@ export const ApiKey = {
   saslAuthenticate: 36,
 } as const;
 
-/** An error code a broker answered, by Kafka's name for it (`apiId`, read by send_failure.ts). */
+/**
+ * An error code a broker answered: Kafka's name for it in `apiId` (what send_failure.ts decides
+ * on), its description and the broker's own words in the message.
+ */
 export class KafkaProtocolError extends Error {
   readonly apiId: string;
   constructor(
@@ -32,10 +35,9 @@ export class KafkaProtocolError extends Error {
     context = "",
     explanation = "",
   ) {
-    const name = kafkaErrorName(errorCode);
-    super(
-      `${context}${name}${serverErrorMessage ? `: ${serverErrorMessage}` : ""}${explanation}`,
-    );
+    const { name, description } = kafkaError(errorCode);
+    const words = serverErrorMessage ? ` (broker: ${serverErrorMessage})` : "";
+    super(`${context}${description}${words}${explanation}`);
     this.name = "KafkaProtocolError";
     this.apiId = name;
   }
@@ -433,8 +435,9 @@ export function parseSaslHandshake(r: WireReader, mechanism: string): void {
   if (errorCode !== 0) {
     throw new KafkaProtocolError(
       errorCode,
-      `the broker takes ${mechanisms.join(", ") || "no SASL mechanism"}, not ${mechanism}`,
+      null,
       "SASL handshake: ",
+      ` It takes ${mechanisms.join(", ") || "none"}, not ${mechanism}.`,
     );
   }
 }
