@@ -74,7 +74,9 @@ export function errorChainText(error: unknown): string {
   const visit = (e: unknown, depth: number) => {
     if (!e || depth > 5) return;
     const message = (e as { message?: unknown }).message;
-    if (typeof message === "string" && message && !parts.includes(message)) parts.push(message);
+    if (typeof message === "string" && message && !parts.some((p) => p.includes(message))) {
+      parts.push(message);
+    }
     const inner = e as { cause?: unknown; originalError?: unknown; errors?: unknown };
     visit(inner.cause ?? inner.originalError, depth + 1);
     if (Array.isArray(inner.errors)) { for (const each of inner.errors) visit(each, depth + 1); }

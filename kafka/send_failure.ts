@@ -121,7 +121,7 @@ function withCauses(leaf: ErrorShape): string {
   let e: ErrorShape | undefined = leaf;
   for (let depth = 0; e && depth < 5; depth++) {
     const text = typeof e.message === "string" ? e.message : "";
-    if (text && !parts.includes(text)) parts.push(text);
+    if (text && !parts.some((p) => p.includes(text))) parts.push(text);
     e = e.cause && typeof e.cause === "object" ? e.cause as ErrorShape : undefined;
   }
   return parts.join(": ") || "unknown error";
