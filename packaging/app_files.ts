@@ -136,16 +136,43 @@ type LockNpm = Record<string, unknown>;
 
 /**
  * The npm entries of the package's lockfile that are not exactly as in the repository's: the
- * package must run the very packages the project tests, so the builder stops on any.
+ * package must run the very packages the project tests, so the builder stops on any. A lockfile
+ * names a dependency without its version when it holds one version of it only (`protobufjs`),
+ * with it otherwise (`protobufjs@7.6.6`): the package holds fewer packages than the repository,
+ * so dependencies are compared by the entry each name resolves to in its own lockfile.
  */
 export function lockDrift(
   packageLock: { npm?: LockNpm },
   repoLock: { npm?: LockNpm },
 ): string[] {
   const repo = repoLock.npm ?? {};
-  return Object.entries(packageLock.npm ?? {})
-    .filter(([id, entry]) => JSON.stringify(repo[id]) !== JSON.stringify(entry))
+  const ours = packageLock.npm ?? {};
+  return Object.entries(ours)
+    .filter(([id, entry]) =>
+      JSON.stringify(resolvedEntry(repo[id], repo)) !== JSON.stringify(resolvedEntry(entry, ours))
+    )
     .map(([id]) => id);
+}
+
+/** A lock entry with every dependency named by the id (`name@version`) it resolves to in `lock`. */
+function resolvedEntry(entry: unknown, lock: LockNpm): unknown {
+  if (!entry || typeof entry !== "object") return entry;
+  const out: Record<string, unknown> = {};
+  for (const [key, value] of Object.entries(entry)) {
+    out[key] = Array.isArray(value)
+      ? value.map((dep) => typeof dep === "string" ? resolvedDependency(dep, lock) : dep)
+      : value;
+  }
+  return out;
+}
+
+function resolvedDependency(dep: string, lock: LockNpm): string {
+  // A version after the name (past a scope's leading '@') names the entry already.
+  if (dep.indexOf("@", 1) > 0) return dep;
+  const ids = Object.keys(lock).filter((id) =>
+    id.startsWith(`${dep}@`) && !id.slice(dep.length + 1).includes("/")
+  );
+  return ids.length === 1 ? ids[0] : dep;
 }
 
 /**

@@ -119,6 +119,37 @@ Deno.test("lockDrift names package lock entries that differ from or are missing 
   );
 });
 
+Deno.test("lockDrift: a dependency named without its version in one lockfile and with it in the other is the same", () => {
+  // The repository holds two versions of protobufjs, so its lockfile names the one proto-loader
+  // takes with its version; the package holds one, so its lockfile names it without.
+  const entry = (dep: string) => ({ integrity: "sha512-p", dependencies: ["long", dep] });
+  const repo = {
+    npm: {
+      "proto-loader@0.8.1": entry("protobufjs@7.6.6"),
+      "protobufjs@7.6.6": { integrity: "sha512-7" },
+      "protobufjs@8.8.1": { integrity: "sha512-8" },
+      "long@5.3.2": { integrity: "sha512-l" },
+    },
+  };
+  const same = {
+    npm: {
+      "proto-loader@0.8.1": entry("protobufjs"),
+      "protobufjs@7.6.6": { integrity: "sha512-7" },
+      "long@5.3.2": { integrity: "sha512-l" },
+    },
+  };
+  equal(lockDrift(same, repo), []);
+  // The package's only protobufjs being another version is drift, of both entries.
+  const other = {
+    npm: {
+      "proto-loader@0.8.1": entry("protobufjs"),
+      "protobufjs@8.8.1": { integrity: "sha512-8" },
+      "long@5.3.2": { integrity: "sha512-l" },
+    },
+  };
+  equal(lockDrift(other, repo), ["proto-loader@0.8.1"]);
+});
+
 Deno.test("droppedFromNodeModules leaves out type declarations and source maps only", () => {
   for (const path of ["a/index.d.ts", "a/index.d.mts", "a/index.d.cts", "a/index.js.map"]) {
     equal(droppedFromNodeModules(path), true, path);
