@@ -236,7 +236,6 @@ export class ProducerConnections {
       | "connectionTimeoutMs"
       | "requestTimeoutMs"
       | "compression"
-      | "maxInflight"
     >,
   ) {
     this.compression = options.compression ?? "gzip";
@@ -512,9 +511,8 @@ class KafkaLogProducer implements LogProducer {
   async #open(): Promise<Session> {
     if (this.#session) return this.#session;
     const client = this.#connections.client;
-    // A new id each call (InitProducerId without a transactional id); producers sharing the
-    // client that ask at the same moment may get the same one, which is harmless: sequence
-    // numbers are per partition, and each producer writes to partitions of its own topics.
+    // A new id each call (InitProducerId without a transactional id, one request per call):
+    // producers sharing the connections never share an id.
     const { producerId, producerEpoch } = await client.initIdempotentProducer();
     this.#session = {
       client,
