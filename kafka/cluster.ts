@@ -8,6 +8,7 @@
  */
 
 import { sleep } from "../core/backoff.ts";
+import { formatHostPort, parseHostPort } from "../core/endpoints.ts";
 import type { KafkaSecurity } from "../core/security.ts";
 import { BrokerConnection, KafkaNetworkError } from "./broker_connection.ts";
 import {
@@ -50,13 +51,6 @@ const TRANSIENT_TOPIC_ERRORS = new Set([3, 5]); // UNKNOWN_TOPIC_OR_PARTITION, L
 /** Metadata attempts for a topic in transition, and the pause between them. */
 const METADATA_ATTEMPTS = 4;
 const METADATA_PAUSE_MS = 250;
-
-/** `host:port` (an IPv6 host in brackets) as its parts. */
-export function parseBrokerAddress(address: string): { host: string; port: number } {
-  const match = /^\[?([^\]]*?)\]?:(\d+)$/.exec(address.trim());
-  if (!match) return { host: address.trim(), port: 9092 };
-  return { host: match[1], port: Number(match[2]) };
-}
 
 export class KafkaCluster {
   readonly #options: KafkaClusterOptions;
@@ -152,7 +146,7 @@ export class KafkaCluster {
     await Promise.all(nodeIds.map(async (nodeId) => {
       const broker = this.#brokers.get(nodeId);
       if (!broker) throw new KafkaNetworkError(`broker ${nodeId} is not in the cluster's metadata`);
-      out.set(nodeId, await this.#connection(`${broker.host}:${broker.port}`));
+      out.set(nodeId, await this.#connection(formatHostPort(broker.host, broker.port)));
     }));
     return out;
   }
@@ -182,7 +176,13 @@ export class KafkaCluster {
   #open(address: string, replacing?: Promise<BrokerConnection>): Promise<BrokerConnection> {
     const current = this.#connections.get(address);
     if (current && current !== replacing) return current;
-    const { host, port } = parseBrokerAddress(address);
+    let host: string;
+    let port: number;
+    try {
+      ({ hostname: host, port } = parseHostPort(address, "Kafka broker address"));
+    } catch (error) {
+      return Promise.reject(error);
+    }
     const { security, clientId, connectTimeoutMs, requestTimeoutMs } = this.#options;
     const opening = BrokerConnection.open({
       host,
@@ -209,7 +209,7 @@ export class KafkaCluster {
    * starting where the last success was) until one answers; the errors of all when none does.
    */
   async #anyBroker(apiKey: number, version: number, body: Uint8Array): Promise<WireReader> {
-    const known = [...this.#brokers.values()].map((b) => `${b.host}:${b.port}`);
+    const known = [...this.#brokers.values()].map((b) => formatHostPort(b.host, b.port));
     const addresses = [...new Set([...known, ...this.#options.brokers])];
     const errors: unknown[] = [];
     for (let k = 0; k < addresses.length; k++) {

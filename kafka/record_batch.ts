@@ -22,7 +22,7 @@ export const COMPRESSION_ATTRIBUTE: Readonly<Record<Compression, number>> = {
 };
 
 /** Writes the unsigned varint of `n` at `pos`; returns the position after it. */
-function writeUnsignedVarint(buf: Uint8Array, pos: number, n: number): number {
+export function writeUnsignedVarint(buf: Uint8Array, pos: number, n: number): number {
   while (n >= 0x80) {
     buf[pos++] = (n & 0x7f) | 0x80;
     n = Math.floor(n / 128);

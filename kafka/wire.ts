@@ -10,6 +10,7 @@
  */
 
 import { kafkaError } from "./error_names.ts";
+import { writeUnsignedVarint } from "./record_batch.ts";
 
 const encoder = new TextEncoder();
 const decoder = new TextDecoder();
@@ -98,11 +99,7 @@ export class WireWriter {
 
   uvarint(n: number): this {
     this.#room(5);
-    while (n >= 0x80) {
-      this.#buf[this.#pos++] = (n & 0x7f) | 0x80;
-      n >>>= 7;
-    }
-    this.#buf[this.#pos++] = n;
+    this.#pos = writeUnsignedVarint(this.#buf, this.#pos, n);
     return this;
   }
 
