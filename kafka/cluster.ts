@@ -51,6 +51,9 @@ const TRANSIENT_TOPIC_ERRORS = new Set([3, 5]); // UNKNOWN_TOPIC_OR_PARTITION, L
 /** Metadata attempts for a topic in transition, and the pause between them. */
 const METADATA_ATTEMPTS = 4;
 const METADATA_PAUSE_MS = 250;
+/** COORDINATOR_LOAD_IN_PROGRESS, COORDINATOR_NOT_AVAILABLE, NOT_COORDINATOR: a broker starting. */
+const COORDINATOR_STARTING = new Set([14, 15, 16]);
+const COORDINATOR_ATTEMPTS = 20;
 
 export class KafkaCluster {
   readonly #options: KafkaClusterOptions;
@@ -129,15 +132,28 @@ export class KafkaCluster {
     }
   }
 
-  /** A fresh idempotent producer id (no transactional id), from any broker. */
+  /**
+   * A fresh idempotent producer id (no transactional id), from any broker. A broker whose
+   * transaction coordinator is still loading (right after it started) is asked again for up to
+   * ~5 s; then its error is thrown (`unreachable`: the producer retries with backoff).
+   */
   async initIdempotentProducer(): Promise<{ producerId: bigint; producerEpoch: number }> {
-    return parseInitProducerId(
-      await this.#anyBroker(
-        ApiKey.initProducerId,
-        INIT_PRODUCER_ID_VERSION,
-        initProducerIdRequest(),
-      ),
-    );
+    for (let attempt = 1;; attempt++) {
+      try {
+        return parseInitProducerId(
+          await this.#anyBroker(
+            ApiKey.initProducerId,
+            INIT_PRODUCER_ID_VERSION,
+            initProducerIdRequest(),
+          ),
+        );
+      } catch (error) {
+        const starting = error instanceof KafkaProtocolError &&
+          COORDINATOR_STARTING.has(error.errorCode);
+        if (!starting || attempt >= COORDINATOR_ATTEMPTS) throw error;
+        await sleep(METADATA_PAUSE_MS);
+      }
+    }
   }
 
   /** Connections to the brokers `nodeIds` (known from the last metadata), opened as needed. */
